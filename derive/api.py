@@ -1,0 +1,42 @@
+"""The Python API: derive, then render, emit or check what was derived."""
+
+from __future__ import annotations
+
+from derive.derivation import Derivation, derive
+from derive.errors import InvalidInput
+
+FORMATS = ("text", "json", "latex", "markdown")
+
+
+def render(d: Derivation, fmt: str = "text", **options) -> str:
+    """The derivation as text, json, latex or markdown (options: lang, method, standalone)."""
+    if fmt == "text":
+        from derive.terminal import show
+
+        return show(d)
+    if fmt == "json":
+        from derive.jsonify import to_json
+
+        return to_json(d)
+    if fmt in ("latex", "markdown"):
+        from derive.document import document
+
+        return document(d, fmt, **options)
+    raise InvalidInput(f"unknown format '{fmt}'; known: {', '.join(FORMATS)}")
+
+
+def emit(d: Derivation, target: str = "numpy") -> str:
+    """Source code of a standalone module computing the function and its derivatives."""
+    from derive.codegen import generate
+
+    return generate(d, target)
+
+
+def check(d: Derivation, target: str = "numpy"):
+    """Load the generated code and check it numerically; returns a report."""
+    from derive.numeric import verify
+
+    return verify(d, target)
+
+
+__all__ = ["Derivation", "derive", "render", "emit", "check"]

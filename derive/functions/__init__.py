@@ -1,0 +1,1 @@
+"""Registered functions: one module each, holding FUNCTION, a definition and nothing derived."""

@@ -1,0 +1,13 @@
+"""Softmax: exponentials normalised into a probability vector."""
+
+from sympy import exp
+
+from derive.registry import Function
+from derive.symbols import i, k, total, z
+
+FUNCTION = Function(
+    name="softmax",
+    title="Softmax",
+    description="Exponentials normalised into a probability vector.",
+    definition=exp(z[i]) / total(exp(z[k]), k),
+)

@@ -1,0 +1,36 @@
+"""A derivation as one JSON object, every formula in SymPy syntax."""
+
+from __future__ import annotations
+
+import json
+
+from derive.printing import text
+
+
+def to_json(d) -> str:
+    """The derivation as JSON: the forms, the whole explicit Jacobian, and the proofs."""
+    (_, same), (_, other) = d.cases
+    record = {
+        "function": d.function.name,
+        "description": d.function.description,
+        "n": d.n,
+        "output": d.function.output,
+        "input": d.function.input,
+        "definition": text(d.definition),
+        "raw": text(d.raw),
+        "general": text(d.general),
+        "cases": {"i == j": text(same), "i != j": text(other)},
+        "matrix_form": None if d.matrix_form is None else text(d.matrix_form),
+        "jacobian": None if d.table is None else _rows(d.table),
+        "proofs": [
+            {"claim": p.claim, "holds": p.holds, "method": p.method, "cases": p.cases, "detail": p.detail}
+            for p in d.proofs
+        ],
+        "proven": d.proven,
+    }
+    return json.dumps(record, ensure_ascii=False, indent=2) + "\n"
+
+
+def _rows(table) -> list[list[str]]:
+    size = table.size
+    return [[text(table.entry(a, b)) for b in range(1, size + 1)] for a in range(1, size + 1)]

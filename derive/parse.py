@@ -1,0 +1,345 @@
+"""Safe parser for user-defined functions: text -> SymPy expression, via an allow-list over Python's ast.
+
+Syntax:
+  z[i]            the i-th input; i is the output index
+  sum(expr, k)    Σ_{k=1}^{n} expr; inside it z[k] is the summed input (indices k, l, m, p, q;
+                  j is reserved for the derivative's input index)
+  n               the dimension
+  T, alpha, ...   any other name is a positive parameter (letters/digits/_, at most 16 chars)
+  2, 0.5, 1e-3    numbers are exact (0.5 is 1/2)
+  + - * / ** ( )  arithmetic; `^` is accepted as a synonym of `**`
+  functions       abs, cos, erf, exp, log, max, min, sigmoid, sin, softplus, sqrt, sum, tanh
+Example: exp(z[i]/T) / sum(exp(z[k]/T), k)
+
+Limits: 2000 characters, 40 open brackets, 400 syntax nodes, nesting 100, numeric exponents |e| <= 64,
+literals of at most 30 digits, 12 max/min arguments in all. No user text ever reaches eval, exec,
+compile-with-exec, sympify or parse_expr.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+import re
+import warnings
+from dataclasses import dataclass
+
+import sympy
+from sympy import Abs, Integer, Max, Min, Rational, S, Symbol, cos, erf, exp, log, sin, sqrt, tanh
+
+from derive.symbols import INDICES, i, n, parameter, total, z
+
+MAX_LENGTH = 2000  # characters, checked before anything else
+MAX_BRACKETS = 40  # unclosed ( [ { on the raw text, checked before ast.parse (which recurses)
+MAX_NODES = 400  # AST nodes
+MAX_DEPTH = 100  # AST nesting (also bounds our own recursion)
+MAX_DIGITS = 30  # digits of an integer literal, and the power of ten of a decimal
+MAX_EXPONENT = 64  # |numeric exponent|, and its denominator
+MAX_BITS = 400  # size of any number built from literals
+MAX_MINMAX_ARGS = 12  # total arguments of max/min: SymPy compares them pairwise, which is slow
+
+SYNTAX_HELP = """\
+z[i] is the i-th input and i the output index; sum(expr, k) is the sum over k = 1..n, inside which
+z[k] is the summed input (summation indices: k, l, m, p, q; j is reserved); n is the dimension;
+any other name (e.g. T, alpha, eps) is a positive parameter. Numbers are exact (0.5 = 1/2).
+Operators: + - * / ** and parentheses; `^` is accepted as a synonym of `**`.
+Functions: abs, cos, erf, exp, log, max, min, sigmoid, sin, softplus, sqrt, sum, tanh.
+Example: "exp(z[i]) / sum(exp(z[k]), k)"."""
+
+# name -> (min args, max args, builder); sum is handled separately because it binds an index.
+FUNCTIONS = {
+    "exp": (1, 1, exp),
+    "log": (1, 1, log),
+    "sqrt": (1, 1, sqrt),
+    "tanh": (1, 1, tanh),
+    "sigmoid": (1, 1, lambda x: 1 / (1 + exp(-x))),
+    "softplus": (1, 1, lambda x: log(1 + exp(x))),
+    "abs": (1, 1, Abs),
+    "sin": (1, 1, sin),
+    "cos": (1, 1, cos),
+    "erf": (1, 1, erf),
+    "max": (2, MAX_MINMAX_ARGS, Max),
+    "min": (2, MAX_MINMAX_ARGS, Min),
+    "sum": (2, 2, None),
+}
+ALLOWED = ", ".join(sorted(FUNCTIONS))
+SUM_INDICES = {s.name: s for s in INDICES if s.name in "klmpq"}
+FIXED = {"n": n, "i": i}  # the dimension and the output index
+OPERATORS = {
+    ast.Add: ("+", operator.add),
+    ast.Sub: ("-", operator.sub),
+    ast.Mult: ("*", operator.mul),
+    ast.Div: ("/", operator.truediv),
+    ast.Pow: ("**", operator.pow),
+}  # `^` is rewritten to `**`
+RESERVED = {
+    "j": "'j' is reserved for the derivative's input index; sum over one of k, l, m, p, q",
+    "y": "'y' is reserved for targets; choose another parameter name",
+}
+FORBIDDEN = {  # node type -> why, for the common mistakes and attacks; any other type is refused too
+    ast.Attribute: "attribute access is not allowed",
+    ast.Lambda: "lambda is not allowed",
+    **dict.fromkeys(
+        (ast.ListComp, ast.GeneratorExp, ast.SetComp, ast.DictComp), "comprehensions are not allowed"
+    ),
+    **dict.fromkeys(
+        (ast.List, ast.Tuple, ast.Dict, ast.Set), "lists, tuples, dicts and sets are not allowed"
+    ),
+    ast.Compare: "comparisons are not allowed",
+    ast.BoolOp: "'and'/'or' are not allowed",
+    ast.IfExp: "conditional expressions are not allowed",
+    ast.NamedExpr: "':=' is not allowed",
+    ast.JoinedStr: "f-strings are not allowed",
+    ast.Starred: "starred arguments are not allowed",
+    ast.Slice: "slices are not allowed",
+}
+NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,15}")
+DECIMAL = re.compile(r"(\d*)\.?(\d*)(?:[eE]([+-]?\d+))?")
+UNDEFINED = (S.ComplexInfinity, S.NaN, S.Infinity, S.NegativeInfinity, S.ImaginaryUnit)
+
+
+class ParseError(ValueError):
+    """A rejected definition, with the column (0-based) of the offending part."""
+
+    def __init__(self, message: str, text: str = "", column: int | None = None, end: int | None = None):
+        self.message = " ".join(str(message).split())  # always one line
+        self.text, self.column, self.end = text, column, end
+        where = (
+            "" if column is None or f"at column {column + 1}" in self.message else f" at column {column + 1}"
+        )
+        super().__init__(self.message + where)
+
+    def pointer(self) -> str:
+        """The text (or a 70-char window of it) and a line of ^~~~ under the offending part."""
+        shown = "".join(c if c.isprintable() and c.isascii() else " " for c in self.text)
+        col = 0 if self.column is None else min(self.column, len(shown))
+        end = len(shown) if self.column is None else max(col + 1, min(self.end or col + 1, len(shown)))
+        start = max(0, min(col - 35, len(shown) - 70))
+        width = max(1, min(end, start + 70) - col)
+        return shown[start : start + 70] + "\n" + " " * (col - start) + "^" + "~" * (width - 1)
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A parsed definition: expression in z[i], bound Sums, n and parameters."""
+
+    expr: sympy.Expr
+    parameters: tuple[Symbol, ...]
+    text: str
+
+
+def parse(text: str) -> Parsed:
+    """Parse a user definition such as 'exp(z[i]) / sum(exp(z[k]), k)'."""
+    if not isinstance(text, str):
+        raise ParseError("the definition must be a string", "", None)
+    if len(text) > MAX_LENGTH:  # before any other work
+        raise ParseError(
+            f"expression too long: {len(text)} characters, at most {MAX_LENGTH}", text, MAX_LENGTH
+        )
+    bad = re.search(r"[^\t\r\n -~]", text)  # control characters and non-ASCII are never part of a definition
+    if bad:
+        raise ParseError(f"unexpected character {bad[0]!r}; use plain ASCII text", text, bad.start())
+    if not text.strip():
+        raise ParseError("empty expression", text, 0)
+    _check_brackets(text)
+    builder = _Builder(text)
+    try:
+        with warnings.catch_warnings():  # e.g. invalid escapes in strings, which are rejected anyway
+            warnings.simplefilter("ignore")
+            tree = ast.parse(builder.source, mode="eval")
+    except SyntaxError as e:  # an error at the end of the text comes with no offset or on "line 2"
+        at_end = not e.offset or (e.lineno or 1) > 1
+        column = builder.column(len(builder.source) if at_end else e.offset - 1)
+        raise ParseError(f"syntax error: {e.msg}", text, column) from None
+    except (RecursionError, MemoryError, ValueError):
+        raise ParseError("expression too complex to parse", text, 0) from None
+    builder.check_size(tree.body)
+    try:
+        expr = builder.build(tree.body, frozenset())
+    except RecursionError:
+        raise ParseError("expression too deeply nested", text, 0) from None
+    if not expr.has(z):
+        raise ParseError(
+            "the expression does not depend on the input z; use z[i] or sum(..., k)", text, 0, len(text)
+        )
+    names = {s for s in expr.free_symbols if isinstance(s, Symbol) and s.name in builder.parameters}
+    return Parsed(expr, tuple(sorted(names, key=lambda s: s.name)), text)
+
+
+def _check_brackets(text: str) -> None:
+    """Balanced ( [ { with bounded depth, checked on the raw text so ast.parse cannot recurse deeply."""
+    pairs, opened = {")": "(", "]": "[", "}": "{"}, []
+    for col, c in enumerate(text):
+        if c in "([{":
+            opened.append(col)
+            if len(opened) > MAX_BRACKETS:
+                raise ParseError(f"too deeply nested: more than {MAX_BRACKETS} open brackets", text, col)
+        elif c in pairs:
+            if not opened:
+                raise ParseError(
+                    f"unbalanced brackets: {c!r} has no matching {pairs[c]!r}; remove it", text, col
+                )
+            if text[opened[-1]] != pairs[c]:
+                raise ParseError(
+                    f"unbalanced brackets: {c!r} does not match {text[opened[-1]]!r} "
+                    f"at column {opened[-1] + 1}",
+                    text,
+                    col,
+                )
+            opened.pop()
+    if opened:
+        raise ParseError(
+            f"unbalanced brackets: {text[opened[-1]]!r} at column {opened[-1] + 1} is never closed",
+            text,
+            opened[-1],
+        )
+
+
+class _Builder:
+    """Builds SymPy from allowed AST nodes only; everything else raises ParseError at its node."""
+
+    def __init__(self, text: str):
+        self.text, self.parameters, self.source, self.origin = text, set(), "", []
+        for col, c in enumerate(text):  # `^` -> `**` for Python's power precedence; newlines are spaces
+            piece = "**" if c == "^" else " " if c in "\t\r\n" else c
+            if piece != " " or self.source:  # drop leading whitespace, which ast.parse takes as an indent
+                self.source += piece
+                self.origin += [col] * len(piece)
+        self.origin.append(len(text))
+
+    def column(self, offset: int) -> int:
+        """The column in the user's text of an offset into the parsed source."""
+        return self.origin[max(0, min(offset, len(self.origin) - 1))]
+
+    def fail(self, message: str, node: ast.AST):
+        raise ParseError(message, self.text, self.column(node.col_offset), self.column(node.end_col_offset))
+
+    def check_size(self, root: ast.AST) -> None:
+        """Bound node count, depth and max/min arguments iteratively, before building anything."""
+        stack, count, minmax = [(root, 1)], 0, 0
+        while stack:
+            node, depth = stack.pop()
+            if isinstance(node, ast.expr_context):
+                continue
+            count += 1
+            if count > MAX_NODES:
+                self.fail(f"expression too large: more than {MAX_NODES} parts", root)
+            if depth > MAX_DEPTH:
+                self.fail(f"expression too deeply nested: more than {MAX_DEPTH} levels", node)
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("max", "min"):
+                minmax += len(node.args)
+                if minmax > MAX_MINMAX_ARGS:
+                    self.fail(f"too many max/min arguments: at most {MAX_MINMAX_ARGS} in total", node)
+            stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+
+    def build(self, node: ast.AST, bound: frozenset) -> sympy.Expr:
+        """The SymPy value of node, where bound holds the summation indices in scope."""
+        method = getattr(self, "_" + type(node).__name__, None)  # the allow-list: _Constant, _Name, ... below
+        if method is None:
+            self.fail(FORBIDDEN.get(type(node), f"{type(node).__name__} is not allowed"), node)
+        try:
+            value = method(node, bound)
+        except ParseError:
+            raise
+        except Exception as e:  # SymPy refusing an allowed but odd combination: still the user's input
+            self.fail(f"cannot build this: {type(e).__name__}: {str(e)[:200]}", node)
+        if isinstance(value, Rational) and max(value.p.bit_length(), value.q.bit_length()) > MAX_BITS:
+            self.fail("number too large", node)
+        if value.has(*UNDEFINED):  # e.g. 1/0, log(0), sqrt(-1)
+            self.fail("undefined or non-real value (division by zero, log(0), sqrt(-1)?)", node)
+        return value
+
+    def _Constant(self, node, bound):
+        value, digits = node.value, self.source[node.col_offset : node.end_col_offset]
+        if isinstance(value, (str, bytes)):
+            self.fail("strings are not allowed", node)
+        if isinstance(value, complex):
+            self.fail("complex numbers are not allowed", node)
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            self.fail(f"{digits!r} is not allowed", node)
+        match = DECIMAL.fullmatch(digits)
+        if not match or not (match[1] or match[2]):
+            self.fail(f"only plain decimal numbers are allowed, not {digits!r}", node)
+        whole, frac, power = match[1], match[2], match[3] or "0"
+        if len((whole + frac).lstrip("0")) > MAX_DIGITS or abs(int(power)) > MAX_DIGITS:
+            self.fail(f"number too large: at most {MAX_DIGITS} digits and powers of ten", node)
+        scale = int(power) - len(frac)  # exact: mantissa * 10**scale, never via float
+        mantissa = int(whole + frac)
+        return Integer(mantissa * 10**scale) if scale >= 0 else Rational(mantissa, 10**-scale)
+
+    def _Name(self, node, bound):
+        name = node.id
+        if name in RESERVED:
+            self.fail(RESERVED[name], node)
+        if name in FIXED:
+            return FIXED[name]
+        if name in SUM_INDICES:
+            if name not in bound:
+                self.fail(f"index '{name}' is not bound by a sum; write sum(..., {name})", node)
+            return SUM_INDICES[name]
+        if name == "z":
+            self.fail("'z' must be subscripted, e.g. z[i]", node)
+        if name in FUNCTIONS:
+            self.fail(f"function '{name}' must be called, e.g. {name}(z[i])", node)
+        if not NAME.fullmatch(name):
+            self.fail(
+                f"unknown name '{name}'" + ("; at most 16 characters" if name[0].isalpha() else ""), node
+            )
+        self.parameters.add(name)
+        return parameter(name)
+
+    def _Subscript(self, node, bound):
+        if not (isinstance(node.value, ast.Name) and node.value.id == "z"):
+            self.fail("only the input z can be subscripted, e.g. z[i]", node)
+        index = node.slice
+        if not (isinstance(index, ast.Name) and index.id in {"i", *SUM_INDICES, *RESERVED}):
+            self.fail("z must be indexed by i or a summation index, e.g. z[i] or z[k]", index)
+        return z[self.build(index, bound)]
+
+    def _UnaryOp(self, node, bound):
+        if not isinstance(node.op, (ast.USub, ast.UAdd)):
+            self.fail("only unary - and + are allowed", node)
+        operand = self.build(node.operand, bound)
+        return -operand if isinstance(node.op, ast.USub) else operand
+
+    def _BinOp(self, node, bound):
+        if type(node.op) not in OPERATORS:
+            self.fail(f"operator not allowed; use one of {' '.join(s for s, _ in OPERATORS.values())}", node)
+        left, right = self.build(node.left, bound), self.build(node.right, bound)
+        too_big = isinstance(right, Rational) and (abs(right) > MAX_EXPONENT or right.q > MAX_EXPONENT)
+        if isinstance(node.op, ast.Pow) and too_big:  # the only operation whose cost grows with a literal
+            self.fail(f"exponent too large: at most {MAX_EXPONENT} in absolute value", node.right)
+        if isinstance(node.op, ast.Div) and right == 0:
+            self.fail("division by zero", node)
+        return OPERATORS[type(node.op)][1](left, right)
+
+    def _Call(self, node, bound):
+        if not isinstance(node.func, ast.Name):
+            self.fail(FORBIDDEN.get(type(node.func), "only named functions can be called"), node.func)
+        name = node.func.id
+        if name not in FUNCTIONS:
+            self.fail(f"unknown function '{name}'; allowed: {ALLOWED}", node.func)
+        if node.keywords:
+            self.fail("keyword arguments are not allowed", node.keywords[0])
+        if any(isinstance(arg, ast.Starred) for arg in node.args):
+            self.fail("starred arguments are not allowed", node)
+        low, high, builder = FUNCTIONS[name]
+        if not low <= len(node.args) <= high:
+            wanted = str(low) if low == high else f"{low} to {high}"
+            self.fail(f"{name}() takes {wanted} arguments, got {len(node.args)}", node)
+        if name == "sum":
+            return self._sum(node, bound)
+        return builder(*(self.build(arg, bound) for arg in node.args))
+
+    def _sum(self, node, bound):
+        body, index = node.args
+        name = getattr(index, "id", None)
+        if name in RESERVED:
+            self.fail(RESERVED[name], index)
+        if name == "i":
+            self.fail("'i' is the output index and cannot be summed over; use one of k, l, m, p, q", index)
+        if name not in SUM_INDICES:
+            self.fail("the second argument of sum must be an index: one of k, l, m, p, q", index)
+        if name in bound:
+            self.fail(f"index '{name}' is already bound by an enclosing sum; use another index", index)
+        return total(self.build(body, bound | {name}), SUM_INDICES[name])

@@ -1,0 +1,79 @@
+"""The registry of functions: each one a small module in derive/functions/ holding a definition."""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import pkgutil
+from dataclasses import dataclass, field
+from functools import cache
+
+from derive.errors import UnknownFunction
+
+
+@dataclass(frozen=True)
+class Function:
+    """A function's definition, and nothing the engine can work out for itself."""
+
+    name: str
+    description: str
+    # The definition in indexed form: the i-th output for a vector function, the value for a scalar one.
+    definition: object
+    output: str = "s"
+    input: str = "z"
+    title: str | None = None  # how prose names it, e.g. "Softmax"; defaults to the name
+    # Named intermediate quantities the definition is written with, as (name, indexed expression) pairs
+    # in the order they may be substituted: the engine expands them before differentiating and tries
+    # to write results back in terms of them.
+    where: tuple = ()
+    # Facts about the other inputs, as (expression, value) pairs, e.g. (Σ_k y_k, 1).
+    assumptions: tuple = ()
+    parameters: tuple = field(default=(), compare=False)
+
+    @property
+    def heading(self) -> str:
+        """The name prose uses for the function."""
+        return self.title or self.name
+
+
+@cache
+def _builtin() -> dict[str, Function]:
+    """Load every module of derive.functions; each defines FUNCTION."""
+    from derive import functions
+
+    found = {}
+    for info in sorted(pkgutil.iter_modules(functions.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"derive.functions.{info.name}")
+        fn = module.FUNCTION
+        found[fn.name] = fn
+    return found
+
+
+_added: dict[str, Function] = {}
+
+
+def register(fn: Function) -> Function:
+    """Add a function to the registry for this process (for tests and the Python API)."""
+    _added[fn.name] = fn
+    return fn
+
+
+def unregister(name: str) -> None:
+    """Remove a function added with register()."""
+    _added.pop(name, None)
+
+
+def functions() -> dict[str, Function]:
+    """Every known function, by name, sorted."""
+    merged = {**_builtin(), **_added}
+    return dict(sorted(merged.items()))
+
+
+def get(name: str) -> Function:
+    """The function called name, or an error naming the close matches."""
+    known = functions()
+    if name in known:
+        return known[name]
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    raise UnknownFunction(f"unknown function '{name}'; {hint}known: {', '.join(known)}")

@@ -1,0 +1,36 @@
+"""The Jinja environment for derive's templates: all prose and layout live in derive/templates/."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+
+@cache
+def environment(kind: str = "text") -> Environment:
+    """An environment for plain text (kind='text') or LaTeX (kind='latex', with <% %> blocks)."""
+    settings = dict(
+        loader=PackageLoader("derive", "templates"),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+    )
+    if kind == "latex":
+        # LaTeX is full of { } and {# — Jinja's own delimiters would collide with it.
+        settings.update(
+            block_start_string="<%",
+            block_end_string="%>",
+            variable_start_string="<<",
+            variable_end_string=">>",
+            comment_start_string="<#",
+            comment_end_string="#>",
+        )
+    return Environment(**settings)
+
+
+def render_template(template: str, kind: str = "text", **facts) -> str:
+    """Fill the named template with facts."""
+    return environment(kind).get_template(template).render(**facts)
