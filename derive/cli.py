@@ -58,20 +58,37 @@ class FunctionGroup(TyperGroup):
                 sys.exit(0)
             _fail(error.format_message(), 2)
         except (UnknownFunction, InvalidInput) as error:
-            _fail(str(error), 2)
+            # A parse error also shows where: the text, and a caret under the offending part.
+            _fail(str(error), 2, getattr(error, "pointer", None))
         except DeriveError as error:
             _fail(str(error), 1)
         except KeyboardInterrupt:
             _fail("interrupted", 130)
+        except Exception as error:  # a bug of ours: still one line, never a traceback
+            _fail(f"internal error ({type(error).__name__}): {error}", 1)
         if isinstance(result, int) and result:
             sys.exit(result)
         return result
 
 
-def _fail(message: str, code: int):
+def _fail(message: str, code: int, pointer: str | None = None):
     typer.echo(f"derive: error: {' '.join(str(message).split())}", err=True)
+    if pointer:
+        typer.echo("\n".join(f"    {line}" for line in pointer.splitlines()), err=True)
     sys.exit(code)
 
+
+_EXPR_HELP = """Derive the Jacobian of a function you write, e.g.
+
+derive expr "exp(z[i]) / sum(exp(z[k]), k)" --n 4
+
+z[i] is the i-th input and i the output index; sum(expr, k) sums over k = 1..n, inside which z[k] is the
+summed input (summation indices k, l, m, p, q; j is reserved); n is the dimension; any other name (T,
+alpha, eps) is a positive parameter, symbolic unless set with --param. Numbers are exact (0.5 = 1/2).
+Operators: + - * / ** ( ), and ^ as a synonym of **. Functions: abs, cos, erf, exp, log, max, min, sigmoid,
+sin, softplus, sqrt, sum, tanh. Without z[i] outside a sum the function is a scalar (e.g.
+"log(sum(exp(z[k]), k))"): you get its gradient and Hessian. The text is parsed with an allow-list,
+never evaluated."""
 
 app = typer.Typer(
     cls=FunctionGroup,
@@ -98,6 +115,10 @@ CHECK = Annotated[
 ]
 OUTPUT = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to FILE instead of stdout.")]
 FORCE = Annotated[bool, typer.Option("--force", help="Overwrite FILE if it exists.")]
+PARAM = Annotated[
+    Optional[list[str]],
+    typer.Option("--param", "-p", help="Set a parameter, NAME=NUMBER (e.g. T=0.5); others stay symbolic."),
+]
 
 
 @app.command("list")
@@ -123,12 +144,49 @@ def function(
     check: CHECK = False,
     output: OUTPUT = None,
     force: FORCE = False,
+    param: PARAM = None,
 ):
     """Derive NAME's Jacobian and print it."""
     from derive import api
 
-    d = api.derive(name, n=n)
+    d = api.derive(name, n=n, params=_params(param))
     _deliver(d, format, lang, method, standalone, emit, check, output, force)
+
+
+@app.command("expr", help=_EXPR_HELP)
+def expression(
+    text: Annotated[str, typer.Argument(help='The definition, e.g. "exp(z[i]) / sum(exp(z[k]), k)".')],
+    name: Annotated[str, typer.Option("--name", help="Name for the function in documents and code.")] = "f",
+    n: N = None,
+    format: FORMAT = Format.text,
+    lang: LANG = Lang.en,
+    method: METHOD = Method.quotient,
+    standalone: STANDALONE = False,
+    emit: EMIT = None,
+    check: CHECK = False,
+    output: OUTPUT = None,
+    force: FORCE = False,
+    param: PARAM = None,
+):
+    """Derive the Jacobian of a function you write."""
+    from derive import api
+    from derive.userdefined import user_function
+
+    d = api.derive(user_function(text, name), n=n, params=_params(param))
+    _deliver(d, format, lang, method, standalone, emit, check, output, force)
+
+
+def _params(pairs) -> dict:
+    """{'T': '0.5'} from ['T=0.5']; the values are checked as exact numbers by the engine."""
+    from derive.errors import InvalidInput
+
+    values = {}
+    for pair in pairs or []:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise InvalidInput(f"--param takes NAME=NUMBER, e.g. T=0.5; got {pair!r}")
+        values[name.strip()] = value.strip()
+    return values
 
 
 def _deliver(d, format, lang, method, standalone, emit, check, output, force):

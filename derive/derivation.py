@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from functools import cache, cached_property
 
+from sympy import Symbol
+
 from derive import matrix, prove, registry
-from derive.differentiate import expand_where, partial
+from derive.definition import GRADIENT, Definition, define
+from derive.differentiate import partial
 from derive.errors import InvalidInput, ProofFailed
 from derive.registry import Function
 from derive.rewrite import in_terms_of
@@ -17,21 +20,33 @@ MAX_N = 4096
 
 @dataclass(frozen=True)
 class Derivation:
-    """Everything derived about one function: the forms, the explicit matrix, and their proofs."""
+    """Everything derived about one function: the forms, the explicit matrix, and their proofs.
+
+    For a vector function s(z): general is ∂s_i/∂z_j. For a scalar L(z): general is the gradient
+    ∂L/∂z_i, and hessian is the derivation of that gradient as a vector function.
+    """
 
     function: Function
     n: int | None
-    definition: object  # s_i in the inputs, intermediates expanded
-    raw: object  # ∂s_i/∂z_j as differentiation gives it
+    definition: object  # s_i (or L) in the inputs, intermediates expanded
+    raw: object  # ∂s_i/∂z_j (or ∂L/∂z_i) as differentiation gives it
     general: object  # the same in the function's own outputs, e.g. s_i(δ_ij − s_j)
-    cases: tuple  # ((i = j, expr), (i ≠ j, expr))
-    matrix_form: object  # e.g. diag(s) − s sᵀ, or None when the entries do not take that shape
+    cases: tuple  # ((i = j, expr), (i ≠ j, expr)); empty for a scalar
+    matrix_form: object  # diag(s) − s sᵀ (or the gradient as a vector, s − y), None if no such shape
     proofs: tuple
+    spelled: Definition  # the definition as written, with its intermediates and assumptions
+    hessian: Derivation | None = None
+    assumed: tuple = ()  # the assumptions the result depends on, as (expression, value)
+
+    @property
+    def kind(self) -> str:
+        """'vector' for s(z) ∈ ℝⁿ, 'scalar' for L(z) ∈ ℝ."""
+        return self.spelled.kind
 
     @property
     def output(self):
-        """The output vector s, indexed."""
-        return vector(self.function.output)
+        """The output: an indexed vector s, or the scalar symbol L."""
+        return self.spelled.output
 
     @property
     def input(self):
@@ -39,61 +54,86 @@ class Derivation:
         return vector(self.function.input)
 
     @cached_property
-    def table(self) -> matrix.Explicit | None:
-        """The explicit Jacobian, entry by entry on demand (None without n)."""
-        return None if self.n is None else matrix.Explicit(self.general, self.n)
+    def table(self):
+        """The explicit Jacobian (or gradient), entry by entry on demand (None without n)."""
+        if self.n is None:
+            return None
+        if self.kind == "scalar":
+            return matrix.ExplicitVector(self.general, self.n)
+        return matrix.Explicit(self.general, self.n)
 
     @cached_property
     def jacobian(self):
-        """The explicit n×n Jacobian as a SymPy matrix (None without n)."""
+        """The explicit n×n Jacobian (n×1 gradient for a scalar) as a SymPy matrix (None without n)."""
         return None if self.table is None else self.table.matrix()
 
     @property
     def proven(self) -> bool:
-        """Whether every proof holds."""
-        return all(p.holds for p in self.proofs)
+        """Whether every proof holds, the Hessian's included."""
+        return all(p.holds for p in self.proofs) and (self.hessian is None or self.hessian.proven)
 
 
-def derive(function: str | Function, n: int | None = None) -> Derivation:
-    """Derive the Jacobian of a registered function (or a Function), proven, for any n or a given n."""
+def derive(function: str | Function, n: int | None = None, params: dict | None = None) -> Derivation:
+    """Derive the Jacobian (or gradient and Hessian) of a function, proven, for any n or a given n."""
     fn = registry.get(function) if isinstance(function, str) else function
     size = _checked_size(n)
-    d = _general(fn)
-    if size is None:
-        return d
-    table = matrix.Explicit(d.general, size)
-    proof = _require(prove.explicit(table, _definitions(fn), d.input))
-    return replace(d, n=size, proofs=d.proofs + (proof,))
+    d = _general(define(fn, params or {}))
+    return d if size is None else _at(d, size)
+
+
+def _at(d: Derivation, size: int) -> Derivation:
+    """The derivation with its explicit n×n matrix, whose sampled entries are proven at that n."""
+    hessian = None if d.hessian is None else _at(d.hessian, size)
+    shaped = replace(d, n=size, hessian=hessian)
+    names = d.hessian.spelled if d.hessian is not None else None
+    proof = _require(prove.explicit(shaped.table, d.spelled, size, names=names))
+    return replace(shaped, proofs=d.proofs + (proof,))
 
 
 @cache
-def _general(fn: Function) -> Derivation:
+def _general(spelled: Definition) -> Derivation:
     """The n-independent part of a derivation, proven; cached because every n shares it."""
-    definitions = _definitions(fn)
-    s, z = vector(fn.output), vector(fn.input)
-    definition = definitions[s]
-    raw = partial(definition, z[j])
-    general = in_terms_of(raw, list(definitions.items()), z)
+    z = spelled.input
+    wrt = z[i] if spelled.kind == "scalar" else z[j]
+    raw = spelled.assume(partial(spelled.expanded, wrt))
+    if spelled.kind == "scalar":
+        return _scalar(spelled, raw)
+    general = in_terms_of(raw, spelled.rewrites, z)
     split = matrix.cases(general)
     form = matrix.matrix_form(general)
     proofs = (
-        prove.general(raw, general, definitions),
+        prove.general(raw, general, spelled),
         prove.cases(general, split),
         prove.matrix(general, form),
-        prove.instances(lambda size: matrix.Explicit(general, size), definitions, z),
+        prove.instances(lambda size: matrix.Explicit(general, size), spelled),
     )
     for p in proofs:
         _require(p)
-    return Derivation(fn, None, definition, raw, general, split, form, proofs)
+    used = spelled.assumptions_used(partial(spelled.expanded, wrt))
+    return Derivation(
+        spelled.function, None, spelled.expanded, raw, general, split, form, proofs, spelled, None, used
+    )
 
 
-def _definitions(fn: Function) -> dict:
-    """The output and each intermediate, indexed by i, written in the inputs alone."""
-    where = tuple((vector(name), body, i) for name, body in fn.where)
-    found = {vector(fn.output): expand_where(fn.definition, where)}
-    for base, body, _ in where:
-        found[base] = expand_where(body, where)
-    return found
+def _scalar(spelled: Definition, raw) -> Derivation:
+    """A scalar's gradient, proven, and its Hessian derived as the gradient's Jacobian."""
+    as_vector = spelled.gradient_function(raw)
+    # A gradient that is a registered function is written as its output (∇ logsumexp = s); any other
+    # is written in the intermediates, never as itself.
+    names = spelled.intermediates if as_vector.output == GRADIENT else as_vector.rewrites
+    gradient = in_terms_of(raw, names, spelled.input)
+    form = matrix.as_vector_form(gradient)
+    proofs = (
+        prove.general(raw, gradient, as_vector),
+        prove.instances(lambda size: matrix.ExplicitVector(gradient, size), spelled, names=as_vector),
+    )
+    for p in proofs:
+        _require(p)
+    hessian = _general(as_vector)
+    used = spelled.assumptions_used(partial(spelled.expanded, spelled.input[i]))
+    return Derivation(
+        spelled.function, None, spelled.expanded, raw, gradient, (), form, proofs, spelled, hessian, used
+    )
 
 
 def _require(proof: prove.Proof) -> prove.Proof:
@@ -110,3 +150,6 @@ def _checked_size(n) -> int | None:
     if not 1 <= n <= MAX_N:
         raise InvalidInput(f"n must be between 1 and {MAX_N}, got {n}")
     return n
+
+
+__all__ = ["Derivation", "derive", "MAX_N", "Symbol"]

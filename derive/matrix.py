@@ -167,9 +167,55 @@ class Explicit:
     def _concrete(self, expr):
         return expr.xreplace({n: self.size}) if expr.has(Sum) or expr.has(n) else expr
 
+    def positions(self):
+        """Every (a, b), row by row."""
+        return ((a, b) for a in range(1, self.size + 1) for b in range(1, self.size + 1))
+
+    def samples(self):
+        """Corners and the middle of the diagonal: where a proof at large n looks."""
+        size = self.size
+        corners = {(1, 1), (1, 2), (2, 1), (size, size), (size, 1), (size // 2 + 1, size // 2 + 1)}
+        return sorted((a, b) for a, b in corners if a <= size and b <= size)
+
     def matrix(self) -> ImmutableMatrix:
         """The whole matrix."""
         size = self.size
         return ImmutableMatrix(
             size, size, [self.entry(a, b) for a in range(1, size + 1) for b in range(1, size + 1)]
         )
+
+
+class ExplicitVector:
+    """The gradient of a scalar for a concrete n, instantiated from the general form entry by entry."""
+
+    def __init__(self, general, size: int):
+        self.size = size
+        self.general = positive_signs(general)
+        self.bases = sorted({a.base for a in general.atoms(Indexed) if a.indices[0] == i}, key=str)
+
+    def entry(self, a: int):
+        """g[a], 1-based."""
+        subs = {b[i]: Symbol(f"{b.name}{a}") for b in self.bases}
+        subs[i] = a
+        value = self.general.xreplace(subs)
+        return value.xreplace({n: self.size}) if value.has(n) else value
+
+    def positions(self):
+        """Every (a,)."""
+        return ((a,) for a in range(1, self.size + 1))
+
+    def samples(self):
+        """First, middle and last."""
+        return sorted({(1,), (self.size // 2 + 1,), (self.size,)})
+
+    def matrix(self) -> ImmutableMatrix:
+        """The gradient as an n×1 matrix."""
+        return ImmutableMatrix(self.size, 1, [self.entry(a) for a in range(1, self.size + 1)])
+
+
+def as_vector_form(gradient):
+    """The gradient as a vector expression (s − y), or None."""
+    vec = as_vector(gradient, i)
+    if vec == "scalar":
+        return gradient * OneMatrix(n, 1)
+    return vec

@@ -79,7 +79,8 @@ class Latex(LatexPrinter):
         return f"{self.parenthesize(expr.args[0], PRECEDENCE['Pow'])}^{{\\top}}"
 
     def _print_OneMatrix(self, expr):
-        return "\\mathbf{1}"
+        # The n×n matrix of ones is written as the outer product it came from: 𝟏𝟏ᵀ.
+        return "\\mathbf{1}" if expr.shape[1] == 1 else "\\mathbf{1} \\mathbf{1}^{\\top}"
 
     def _print_Identity(self, expr):
         return "I"

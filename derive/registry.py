@@ -31,6 +31,14 @@ class Function:
     parameters: tuple = field(default=(), compare=False)
 
     @property
+    def parameter_names(self) -> tuple[str, ...]:
+        """The names of the symbolic parameters (T), sorted."""
+        from derive.definition import _parameters_in
+
+        found = set().union(*(_parameters_in(e) for e in (self.definition, *(b for _, b in self.where))))
+        return tuple(sorted(found - {name for name, _ in self.where}))
+
+    @property
     def heading(self) -> str:
         """The name prose uses for the function."""
         return self.title or self.name

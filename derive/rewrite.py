@@ -9,6 +9,7 @@ from sympy import (
     KroneckerDelta,
     Mul,
     Sum,
+    Symbol,
     cancel,
     collect,
     count_ops,
@@ -75,15 +76,26 @@ class Hidden:
         return expr.xreplace({d: s for s, d in self.by_sum.items()})
 
 
-def in_terms_of(expr, definitions, input_base):
-    """Rewrite expr using the (output base, body at i) definitions, index by index."""
+def in_terms_of(expr, rewrites, input_base):
+    """Rewrite expr with the (name, body) pairs: vector names index by index, then scalar names."""
     hidden = Hidden()
     work = hidden.hide(normalize_sums(expr))
+    vectors = [(b, body) for b, body in rewrites if not isinstance(b, Symbol)]
+    scalars = [(b, body) for b, body in rewrites if isinstance(b, Symbol)]
     for index in sorted(free_indices(expr), key=str):
         options = [work]
-        for base, body in definitions:
+        for base, body in vectors:
             at = hidden.hide(normalize_sums(body.xreplace({i: index})))
             options += _substitutions(work, at, base[index], input_base[index])
+        work = min(options, key=lambda e: _cost(e, input_base))
+    for name, body in reversed(scalars):
+        # Later intermediates are built from earlier ones (σ from μ), so they go first.
+        # A scalar like σ = √(Σ_k z_k²/n − μ²) is matched literally, or by solving for one of its sums.
+        at = hidden.hide(normalize_sums(body))
+        options = [work]
+        for total in sorted(at.atoms(Dummy) & work.atoms(Dummy), key=str):
+            options += _substitutions(work, at, name, total)
+        options += _substitutions(work, at, name, None)
         work = min(options, key=lambda e: _cost(e, input_base))
     return hidden.reveal(tidy(work))
 
@@ -91,6 +103,8 @@ def in_terms_of(expr, definitions, input_base):
 def _substitutions(expr, definition, output, variable):
     """expr with definition → output, by literal match and by solving for the input variable."""
     found = [cancel(expr.subs(definition, output))]
+    if variable is None:
+        return found
     x, value = Dummy("x", real=True), Dummy("v", real=True)
     plain = definition.xreplace({variable: x})
     if not plain.has(x) or not found[0].has(variable):

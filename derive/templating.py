@@ -8,8 +8,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 
 @cache
-def environment(kind: str = "text") -> Environment:
-    """An environment for plain text (kind='text') or LaTeX (kind='latex', with <% %> blocks)."""
+def environment(syntax: str = "text") -> Environment:
+    """An environment for plain text (syntax='text') or LaTeX (syntax='latex', with <% %> blocks)."""
     settings = dict(
         loader=PackageLoader("derive", "templates"),
         undefined=StrictUndefined,
@@ -18,7 +18,7 @@ def environment(kind: str = "text") -> Environment:
         lstrip_blocks=True,
         autoescape=False,
     )
-    if kind == "latex":
+    if syntax == "latex":
         # LaTeX is full of { } and {# — Jinja's own delimiters would collide with it.
         settings.update(
             block_start_string="<%",
@@ -31,6 +31,6 @@ def environment(kind: str = "text") -> Environment:
     return Environment(**settings)
 
 
-def render_template(template: str, kind: str = "text", **facts) -> str:
+def render_template(template: str, syntax: str = "text", **facts) -> str:
     """Fill the named template with facts."""
-    return environment(kind).get_template(template).render(**facts)
+    return environment(syntax).get_template(template).render(**facts)

@@ -13,29 +13,63 @@ ELIDE_ABOVE = 6  # a larger matrix shows its first three rows and columns, ⋯ �
 
 def show(d) -> str:
     """The derivation as terminal text."""
-    s, z = d.output, d.input
-    (_, same), (_, other) = d.cases
-    dsdz = Derivative(s[i], z[j])
-    facts = dict(
-        name=d.function.heading,
-        description=d.function.description,
-        n=d.n,
-        definition=pretty_equation(s[i], d.definition),
-        general=pretty_equation(dsdz, d.general),
-        same=pretty_equation(dsdz.xreplace({j: i}), same),
-        other=pretty_equation(dsdz, other),
-        matrix_form=None if d.matrix_form is None else pretty_equation(_jacobian_symbol(), d.matrix_form),
-        explicit=None
-        if d.table is None
-        else pretty_equation(_jacobian_symbol(), elided(d.table, ELIDE_ABOVE)),
-        elided=d.n is not None and d.n > ELIDE_ABOVE,
-        proofs=d.proofs,
-    )
+    spelled = d.spelled
+    facts = {
+        "name": d.function.heading,
+        "description": d.function.description,
+        "kind": d.kind,
+        "n": d.n,
+        "elided": d.n is not None and d.n > ELIDE_ABOVE,
+        "proofs": d.proofs,
+        "hessian_proofs": d.hessian.proofs if d.hessian is not None else (),
+        "where": [pretty_equation(_named(key), body) for key, body in spelled.function_where()],
+        "assumed": [pretty_equation(lhs, rhs) for lhs, rhs in d.assumed],
+    }
+    if d.kind == "scalar":
+        L, z = d.output, d.input
+        facts.update(
+            definition=pretty_equation(L, d.function.definition),
+            gradient=pretty_equation(Derivative(L, z[i]), d.general),
+            gradient_form=_maybe(MatrixSymbol("∇L", n, 1), d.matrix_form),
+            gradient_explicit=None if d.table is None else pretty_equation(Symbol("∇L"), _column(d.table)),
+            hessian=_jacobian_facts(d.hessian, Derivative(L, z[i], z[j]), "H"),
+        )
+    else:
+        facts.update(
+            definition=pretty_equation(d.output[i], d.function.definition),
+            jacobian=_jacobian_facts(d, Derivative(d.output[i], d.input[j]), "J"),
+        )
     return render_template("terminal.txt.j2", **facts)
 
 
-def _jacobian_symbol():
-    return MatrixSymbol("J", n, n)
+def _jacobian_facts(d, derivative, name) -> dict:
+    """The δ form, both cases, the matrix form and the explicit matrix of a vector derivation."""
+    (_, same), (_, other) = d.cases
+    symbol = MatrixSymbol(name, n, n)
+    return {
+        "general": pretty_equation(derivative, d.general),
+        "same": pretty_equation(derivative.xreplace({j: i}), same),
+        "other": pretty_equation(derivative, other),
+        "matrix_form": _maybe(symbol, d.matrix_form),
+        "explicit": None if d.table is None else pretty_equation(symbol, elided(d.table, ELIDE_ABOVE)),
+    }
+
+
+def _maybe(lhs, rhs):
+    return None if rhs is None else pretty_equation(lhs, rhs)
+
+
+def _named(key):
+    return key[i] if hasattr(key, "label") else key
+
+
+def _column(table) -> ImmutableMatrix:
+    """The gradient, or for size > ELIDE_ABOVE its first entries, ⋮, and the last."""
+    size = table.size
+    if size <= ELIDE_ABOVE:
+        return table.matrix()
+    head = [[table.entry(a)] for a in range(1, ELIDE_ABOVE // 2 + 1)]
+    return ImmutableMatrix([*head, [Symbol("⋮")], [table.entry(size)]])
 
 
 def elided(table, limit: int) -> ImmutableMatrix:
@@ -43,8 +77,7 @@ def elided(table, limit: int) -> ImmutableMatrix:
     size = table.size
     if size <= limit:
         return table.matrix()
-    head = list(range(1, limit // 2 + 1))
-    keep = head + [None, size]
+    keep = [*range(1, limit // 2 + 1), None, size]
     cdots, vdots, ddots = Symbol("⋯"), Symbol("⋮"), Symbol("⋱")
 
     def cell(a, b):

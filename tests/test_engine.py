@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from sympy import Indexed, KroneckerDelta, Piecewise, exp, simplify, sqrt
+from sympy import Indexed, KroneckerDelta, Piecewise, Symbol, exp, simplify, sqrt
 
 from derive import derive
 from derive.derivation import MAX_N
@@ -11,33 +11,60 @@ from derive.printing import text
 from derive.registry import Function, functions, register, unregister
 from derive.symbols import i, j, k, parameter, total, vector, z
 
-from .numeric import central_jacobian, definition_at, evaluate, softmax
+from .numeric import central_derivative, central_jacobian, definition_at, evaluate, named_values, softmax
 
 NAMES = sorted(functions())
+
+
+def _setting(fn, rng, size):
+    """Parameter values and data vectors for a numeric check: T = 0.7, y a random distribution."""
+    params = {name: "7/10" for name in fn.parameter_names}
+    data = {}
+    if any(a.base.label.name == "y" for a in fn.definition.atoms(Indexed)):
+        y = rng.random(size) + 0.1
+        data[vector("y")] = y / y.sum()  # the assumption Σ_k y_k = 1 holds
+    return params, data
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_every_function_is_derived_and_proven(name):
     d = derive(name)
     assert d.proven
-    assert {p.claim for p in d.proofs} == {"general", "cases", "matrix", "instances"}
+    claims = {p.claim for p in d.proofs}
+    if d.kind == "vector":
+        assert claims == {"general", "cases", "matrix", "instances"}
+    else:
+        assert claims == {"general", "instances"}
+        assert {p.claim for p in d.hessian.proofs} == {"general", "cases", "matrix", "instances"}
     assert not d.general.has(Piecewise)
     assert d.jacobian is None
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_explicit_jacobian_matches_finite_differences(name, rng):
+def test_explicit_result_matches_finite_differences(name, rng):
     size = 4
-    d = derive(name, n=size)
-    f = definition_at(d.definition, size)
+    fn = functions()[name]
+    params, data = _setting(fn, rng, size)
+    d = derive(name, n=size, params=params)
+    f = definition_at(d.definition, size, data)
     for scale in (0.5, 3.0):
         v = rng.normal(scale=scale, size=size)
-        numeric = central_jacobian(f, v)
-        outputs = {d.function.output: f(v)}
-        derived = np.array(
-            [[evaluate(d.jacobian[a, b], outputs, v, size) for b in range(size)] for a in range(size)]
-        )
-        np.testing.assert_allclose(derived, numeric, rtol=1e-6, atol=1e-8)
+        numeric = central_derivative(f, v)
+        values = named_values(d.spelled if d.kind == "vector" else d.hessian.spelled, v, size, data)
+        if d.kind == "vector":
+            derived = [
+                [evaluate(d.jacobian[a, b], values, v, data) for b in range(size)] for a in range(size)
+            ]
+            np.testing.assert_allclose(derived, numeric, rtol=1e-6, atol=1e-8)
+            continue
+        gradient = [evaluate(d.jacobian[a, 0], values, v, data) for a in range(size)]
+        np.testing.assert_allclose(gradient, numeric, rtol=1e-6, atol=1e-8)
+        # the Hessian against central differences of the gradient, itself checked just above
+        grad_f = definition_at(d.hessian.definition, size, data)
+        hessian = [
+            [evaluate(d.hessian.jacobian[a, b], values, v, data) for b in range(size)] for a in range(size)
+        ]
+        np.testing.assert_allclose(hessian, central_derivative(grad_f, v), rtol=1e-6, atol=1e-8)
 
 
 def test_softmax_general_form_is_the_notes_result():
@@ -65,7 +92,8 @@ def test_softmax_jacobian_against_hand_written_softmax(rng):
         J = derive("softmax", n=size).jacobian
         v = rng.normal(scale=2.0, size=size)
         s = softmax(v)
-        derived = np.array([[evaluate(J[a, b], {"s": s}, v, size) for b in range(size)] for a in range(size)])
+        values = {Symbol(f"s{a + 1}"): s[a] for a in range(size)}
+        derived = np.array([[evaluate(J[a, b], values, v) for b in range(size)] for a in range(size)])
         np.testing.assert_allclose(derived, central_jacobian(softmax, v), rtol=1e-6, atol=1e-9)
         np.testing.assert_allclose(derived, np.diag(s) - np.outer(s, s), rtol=1e-12, atol=1e-15)
 
@@ -79,7 +107,8 @@ def test_general_form_instantiates_to_the_explicit_matrix(size, rng):
         for b in range(1, size + 1):
             general = d.general.xreplace({i: a, j: b})
             general = general.xreplace({s[a]: s_values[a - 1], s[b]: s_values[b - 1]})
-            explicit = evaluate(d.jacobian[a - 1, b - 1], {"s": s_values}, np.zeros(size), size)
+            values = {Symbol(f"s{c + 1}"): s_values[c] for c in range(size)}
+            explicit = evaluate(d.jacobian[a - 1, b - 1], values, np.zeros(size))
             assert float(general) == pytest.approx(explicit, rel=1e-12, abs=1e-15)
 
 
@@ -115,7 +144,8 @@ def test_a_function_registered_in_the_test_is_derived_and_proven(definition, exp
             # whatever form the rewriting reached must still equal the derivative numerically
             f = definition_at(d.definition.xreplace({parameter("T"): 1}), 3)
             v = rng.normal(size=3) + 2.0
-            derived = [[evaluate(d.jacobian[a, b], {"s": f(v)}, v, 3) for b in range(3)] for a in range(3)]
+            values = named_values(d.spelled, v, 3)
+            derived = [[evaluate(d.jacobian[a, b], values, v) for b in range(3)] for a in range(3)]
             np.testing.assert_allclose(derived, central_jacobian(f, v), rtol=1e-6, atol=1e-8)
         assert fn.name in functions()
     finally:

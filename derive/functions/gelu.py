@@ -1,0 +1,13 @@
+"""GELU, the Gaussian error linear unit (exact, with erf), applied elementwise."""
+
+from sympy import erf, sqrt
+
+from derive.registry import Function
+from derive.symbols import i, z
+
+FUNCTION = Function(
+    name="gelu",
+    title="GELU",
+    description="The Gaussian error linear unit, elementwise: each score times the normal CDF at it.",
+    definition=z[i] * (1 + erf(z[i] / sqrt(2))) / 2,
+)

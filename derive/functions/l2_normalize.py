@@ -1,0 +1,16 @@
+"""L2 normalisation: the input scaled to unit Euclidean length."""
+
+from sympy import Symbol, sqrt
+
+from derive.registry import Function
+from derive.symbols import i, k, total, z
+
+r = Symbol("r", positive=True)
+
+FUNCTION = Function(
+    name="l2_normalize",
+    title="L2 normalisation",
+    description="The input divided by its Euclidean norm r.",
+    definition=z[i] / r,
+    where=(("r", sqrt(total(z[k] ** 2, k))),),
+)

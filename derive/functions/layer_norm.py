@@ -1,0 +1,16 @@
+"""Layer normalisation without the affine part: zero mean, unit variance."""
+
+from sympy import Symbol, sqrt
+
+from derive.registry import Function
+from derive.symbols import i, k, n, total, z
+
+mu, sigma = Symbol("mu", positive=True), Symbol("sigma", positive=True)
+
+FUNCTION = Function(
+    name="layer_norm",
+    title="Layer normalisation",
+    description="The input centred by its mean mu and scaled by its standard deviation sigma.",
+    definition=(z[i] - mu) / sigma,
+    where=(("mu", total(z[k], k) / n), ("sigma", sqrt(total((z[k] - mu) ** 2, k) / n))),
+)

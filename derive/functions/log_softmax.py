@@ -1,0 +1,17 @@
+"""Log-softmax: the logarithm of softmax, as used inside the cross-entropy loss."""
+
+from sympy import exp, log
+
+from derive.registry import Function
+from derive.symbols import i, k, total, vector, z
+
+s = vector("s")
+
+FUNCTION = Function(
+    name="log_softmax",
+    title="Log-softmax",
+    description="The logarithm of softmax: log-probabilities from scores.",
+    definition=log(s[i]),
+    output="ell",
+    where=(("s", exp(z[i]) / total(exp(z[k]), k)),),
+)

@@ -1,0 +1,14 @@
+"""Log-sum-exp: a smooth maximum of the scores."""
+
+from sympy import exp, log
+
+from derive.registry import Function
+from derive.symbols import k, total, z
+
+FUNCTION = Function(
+    name="logsumexp",
+    title="Log-sum-exp",
+    description="A smooth maximum: the log of the sum of exponentials (a scalar).",
+    definition=log(total(exp(z[k]), k)),
+    output="L",
+)

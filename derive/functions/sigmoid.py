@@ -1,0 +1,13 @@
+"""The logistic sigmoid, applied elementwise."""
+
+from sympy import exp
+
+from derive.registry import Function
+from derive.symbols import i, z
+
+FUNCTION = Function(
+    name="sigmoid",
+    title="Sigmoid",
+    description="The logistic function, elementwise: squashes each score into (0, 1).",
+    definition=1 / (1 + exp(-z[i])),
+)

@@ -1,0 +1,18 @@
+"""Cross-entropy of softmax outputs against a target distribution y."""
+
+from sympy import exp, log
+
+from derive.registry import Function
+from derive.symbols import i, k, l, total, vector, y, z
+
+s = vector("s")
+
+FUNCTION = Function(
+    name="softmax_cross_entropy",
+    title="Softmax cross-entropy",
+    description="The cross-entropy loss of softmax probabilities against a target distribution y (a scalar).",
+    definition=-total(y[k] * log(s[k]), k),
+    output="L",
+    where=(("s", exp(z[i]) / total(exp(z[l]), l)),),
+    assumptions=((total(y[k], k), 1),),
+)

@@ -1,0 +1,15 @@
+"""Softmax with a temperature T: sharper below 1, flatter above."""
+
+from sympy import exp
+
+from derive.registry import Function
+from derive.symbols import i, k, parameter, total, z
+
+T = parameter("T")
+
+FUNCTION = Function(
+    name="softmax_t",
+    title="Softmax with temperature",
+    description="Softmax of the scores divided by a temperature T (kept symbolic unless given).",
+    definition=exp(z[i] / T) / total(exp(z[k] / T), k),
+)

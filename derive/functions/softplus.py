@@ -1,0 +1,13 @@
+"""Softplus, a smooth ReLU, applied elementwise."""
+
+from sympy import exp, log
+
+from derive.registry import Function
+from derive.symbols import i, z
+
+FUNCTION = Function(
+    name="softplus",
+    title="Softplus",
+    description="A smooth ReLU, elementwise: the log of one plus the exponential.",
+    definition=log(1 + exp(z[i])),
+)

@@ -1,0 +1,13 @@
+"""The hyperbolic tangent, applied elementwise."""
+
+from sympy import tanh
+
+from derive.registry import Function
+from derive.symbols import i, z
+
+FUNCTION = Function(
+    name="tanh",
+    title="Tanh",
+    description="The hyperbolic tangent, elementwise: squashes each score into (-1, 1).",
+    definition=tanh(z[i]),
+)
