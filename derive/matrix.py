@@ -129,7 +129,7 @@ def as_vector(expr, index):
 def entries(matrix_expr):
     """The (i, j) entry of a matrix expression, in indexed form, as SymPy's own semantics give it."""
     element = matrix_expr[i, j].doit()
-    # Identity's entries come back as δ restricted to 0 ≤ i ≤ n − 1: drop the range, which SymPy counts from 0.
+    # Identity's entries come back as δ restricted to 0 ≤ i ≤ n − 1 (SymPy counts from 0): drop the range.
     element = element.replace(lambda e: isinstance(e, KroneckerDelta), lambda e: KroneckerDelta(*e.args[:2]))
     element = element.replace(
         lambda e: e.func.__name__ == "MatrixElement",
