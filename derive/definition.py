@@ -65,7 +65,7 @@ class Definition:
         return expr
 
     def gradient_function(self, raw) -> Definition:
-        """The gradient ∂L/∂z_i as a vector function (a registered one if it is), whose Jacobian is the Hessian."""
+        """The gradient ∂L/∂z_i as a vector function; its Jacobian is the Hessian."""
         from derive.recognize import recognized
 
         output, body = recognized(raw, self) or (GRADIENT, raw)
