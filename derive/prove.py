@@ -109,10 +109,13 @@ def _compare(table, picks, spelled, size, expand_sums=True, names=None):
             values[key] = concrete(body.xreplace({n: size}))
         else:
             values.update({Symbol(f"{key.name}{a}"): concrete(body.xreplace({i: a, n: size})) for a in used})
+    outputs = {}  # the output at each row, written out once
     for pick in picks:
         *row, b = pick
-        value = spelled.expanded.xreplace({i: row[0]} if row else {})
-        direct = spelled.assume_at(partial(concrete(value.xreplace({n: size})), z[b]), size)
+        if tuple(row) not in outputs:
+            value = spelled.expanded.xreplace({i: row[0]} if row else {})
+            outputs[tuple(row)] = concrete(value.xreplace({n: size}))
+        direct = spelled.assume_at(partial(outputs[tuple(row)], z[b]), size)
         derived = spelled.assume_at(concrete(table.entry(*pick).xreplace(values)), size)
         if not vanishes(derived - direct):
             return pick
