@@ -68,11 +68,14 @@ class Definition:
         """The gradient ∂L/∂z_i as a vector function; its Jacobian is the Hessian."""
         from derive.recognize import recognized
 
-        output, body = recognized(raw, self) or (GRADIENT, raw)
+        fn, output, body = recognized(raw, self) or (self.function, GRADIENT, raw)
         extra = tuple(r for r in self.intermediates if r[0] != output)
-        return Definition(
-            self.function, "vector", output, self.input, body, extra, self.assumptions, self.parameters
-        )
+        return Definition(fn, "vector", output, self.input, body, extra, self.assumptions, self.parameters)
+
+    @property
+    def recognized(self) -> bool:
+        """Whether this gradient is a registered function (then self.function is that function)."""
+        return self.output != GRADIENT
 
 
 @cache

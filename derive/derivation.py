@@ -8,7 +8,7 @@ from functools import cache, cached_property
 from sympy import Symbol
 
 from derive import matrix, prove, registry
-from derive.definition import GRADIENT, Definition, define
+from derive.definition import Definition, define
 from derive.differentiate import partial
 from derive.errors import InvalidInput, ProofFailed
 from derive.registry import Function
@@ -120,7 +120,7 @@ def _scalar(spelled: Definition, raw) -> Derivation:
     as_vector = spelled.gradient_function(raw)
     # A gradient that is a registered function is written as its output (∇ logsumexp = s); any other
     # is written in the intermediates, never as itself.
-    names = spelled.intermediates if as_vector.output == GRADIENT else as_vector.rewrites
+    names = as_vector.rewrites if as_vector.recognized else spelled.intermediates
     gradient = in_terms_of(raw, names, spelled.input)
     form = matrix.as_vector_form(gradient)
     proofs = (

@@ -6,7 +6,7 @@ from derive.symbols import i, vector
 
 
 def recognized(expr, spelled):
-    """(output, definition) of a registered vector function equal to expr, or None."""
+    """(function, output, definition) of a registered vector function equal to expr, or None."""
     from derive.definition import define
     from derive.prove import vanishes
     from derive.registry import functions
@@ -18,7 +18,7 @@ def recognized(expr, spelled):
         if candidate.kind != "vector" or not _comparable(candidate.expanded, expr):
             continue
         if vanishes(candidate.expanded - expr):
-            return vector(fn.output), candidate.expanded
+            return fn, vector(fn.output), candidate.expanded
     return None
 
 

@@ -30,6 +30,7 @@ def show(d) -> str:
         facts.update(
             definition=pretty_equation(L, d.function.definition),
             gradient=pretty_equation(Derivative(L, z[i]), d.general),
+            recognized=_recognized(d.hessian.spelled),
             gradient_form=_maybe(MatrixSymbol("∇L", n, 1), d.matrix_form),
             gradient_explicit=None if d.table is None else pretty_equation(Symbol("∇L"), _column(d.table)),
             hessian=_jacobian_facts(d.hessian, Derivative(L, z[i], z[j]), "H"),
@@ -53,6 +54,13 @@ def _jacobian_facts(d, derivative, name) -> dict:
         "matrix_form": _maybe(symbol, d.matrix_form),
         "explicit": None if d.table is None else pretty_equation(symbol, elided(d.table, ELIDE_ABOVE)),
     }
+
+
+def _recognized(spelled):
+    """(name, its definition) when the gradient is a registered function, else None."""
+    if not spelled.recognized:
+        return None
+    return spelled.function.name, pretty_equation(spelled.output[i], spelled.function.definition)
 
 
 def _maybe(lhs, rhs):
