@@ -38,6 +38,11 @@ class Derivation:
         """The input vector z, indexed."""
         return vector(self.function.input)
 
+    @property
+    def definitions(self) -> dict:
+        """Each output and intermediate base, with its body at index i in the inputs alone."""
+        return _definitions(self.function)
+
     @cached_property
     def table(self) -> matrix.Explicit | None:
         """The explicit Jacobian, entry by entry on demand (None without n)."""
@@ -52,6 +57,17 @@ class Derivation:
     def proven(self) -> bool:
         """Whether every proof holds."""
         return all(p.holds for p in self.proofs)
+
+    def _repr_markdown_(self):
+        # Jupyter shows the Markdown write-up; LaTeX consumers (nbconvert) get the key results.
+        from derive.document import notebook
+
+        return notebook(self, "markdown")
+
+    def _repr_latex_(self):
+        from derive.document import notebook
+
+        return notebook(self, "latex")
 
 
 def derive(function: str | Function, n: int | None = None) -> Derivation:
