@@ -34,11 +34,13 @@ def _rank(factor) -> int:
 
 
 def _natural(factor) -> tuple:
-    """s3 before s12: names compared with their numbers as numbers."""
+    """s3 before s12, s_2 before s_1024: names compared with their numbers as numbers."""
     if factor.func.__name__ == "UnevaluatedExpr":
         name = str(factor.args[0])  # fractions kept apart: e^{z_1}/Σ before e^{z_2}/Σ
     elif factor.is_Symbol:
         name = factor.name
+    elif factor.func.__name__ in ("Indexed", "exp"):
+        name = str(factor)  # s_2 before s_1024, e^{z_2} before e^{z_1024}
     else:
         return ()
     return tuple((0, int(part)) if part.isdigit() else (1, part) for part in re.findall(r"\d+|\D+", name))

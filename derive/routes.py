@@ -23,7 +23,7 @@ from sympy import (
     together,
 )
 
-from derive.errors import NotApplicable
+from derive.errors import InvalidInput, NotApplicable
 from derive.prove import back_to_inputs
 from derive.rewrite import Hidden, normalize_sums
 from derive.rules import depends, explain
@@ -52,7 +52,7 @@ class Route:
 def route(d, method: str = "quotient") -> Route:
     """The steps of d's derivation by method (quotient or log), each checked."""
     if method not in METHODS:
-        raise NotApplicable(f"unknown method '{method}'; known: {', '.join(METHODS)}")
+        raise InvalidInput(f"unknown method '{method}'; known: {', '.join(METHODS)}")
     return _route(d.function, method)
 
 

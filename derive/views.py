@@ -62,15 +62,17 @@ def facts_at(facts: Facts, size) -> Facts:
 
 
 def matrix(d, facts: Facts, size=None) -> tuple:
-    """J = (∂s_a/∂z_b) = (the entries), elided beyond ELIDE_ABOVE; for any n when size is None."""
+    """J = (the entries), elided beyond ELIDE_ABOVE; for any n (size None) by way of (∂s_a/∂z_b)."""
     s, z = d.output, d.input
     indices = shown(n if size is None else size)
     partials = grid(lambda a, b: Derivative(s[a], z[b]), indices, indices)
     values = grid(lambda a, b: entry(d, a, b, n if size is None else size), indices, indices)
     at = facts_at(facts, size) if size is not None else facts
     named = Facts(at.definitions, {**at.named, JACOBIAN: partials})
+    # For any n the matrix of ∂s_a/∂z_b is shown, as the notes do; for a given n only the entries.
+    links = [("jacobian", partials)] if size is None else []
     # For any n the corners 1, 2 and n are distinct entries: checked for n > 2.
-    return chain(named, JACOBIAN, ("jacobian", partials), ("entries", values), condition=_apart(size))
+    return chain(named, JACOBIAN, *links, ("entries", values), condition=_apart(size))
 
 
 def _apart(size):

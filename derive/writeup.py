@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sympy import Derivative, Eq, KroneckerDelta, Ne, Piecewise
 
@@ -42,6 +43,7 @@ class Writeup:
         return tuple(c for c in found if c)
 
 
+@lru_cache(maxsize=32)  # a document in two languages and two formats shares one write-up
 def writeup(d, method: str = "quotient") -> Writeup:
     """The write-up of d by method: every step computed from the definition and checked."""
     kind = getattr(d, "kind", "vector")
