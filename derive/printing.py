@@ -28,6 +28,8 @@ def _rank(factor) -> int:
     base = factor.base if isinstance(factor, Pow) else factor
     if isinstance(base, Add):
         return 4
+    if factor.func.__name__ == "Derivative":
+        return 5  # the factor a rule leaves to work out comes last: e^{z_i} ∂z_i/∂z_j
     if base.is_Atom or base.func.__name__ in ("Indexed", "MatrixSymbol", "MatrixElement"):
         return 2
     return 3
@@ -42,7 +44,7 @@ def _natural(factor) -> tuple:
     elif factor.func.__name__ in ("Indexed", "exp"):
         name = str(factor)  # s_2 before s_1024, e^{z_2} before e^{z_1024}
     else:
-        return ()
+        return ((2,),)  # no name to compare: after the named ones, in SymPy's order
     return tuple((0, int(part)) if part.isdigit() else (1, part) for part in re.findall(r"\d+|\D+", name))
 
 
@@ -112,7 +114,7 @@ class Latex(LatexPrinter):
         if body.is_Symbol or body.func.__name__ == "Indexed":
             return f"\\frac{{{top} {self._print(body)}}}{{{below}}}"
         inner = self._print(body)
-        if body.is_Add or body.is_Mul:
+        if body.is_Add or body.is_Mul or (body.is_Pow and body.exp.is_negative):
             inner = f"\\left({inner}\\right)"
         return f"\\frac{{{top}}}{{{below}}} {inner}"
 
@@ -122,7 +124,10 @@ class Latex(LatexPrinter):
         for e, c in expr.args:
             if c == True and len(before) == 1:  # noqa: E712 — SymPy's true; "otherwise" is one condition's negation
                 c = before[0].negated
-            rows.append(f"{self._print(e)}, & {self._print(c)}")
+            value = self._print(e)
+            # a fraction in a case reads at full size, as in a display
+            style = "\\displaystyle " if "\\frac" in value else ""
+            rows.append(f"{style}{value}, & {self._print(c)}")
             before.append(c)
         return "\\begin{cases} " + " \\\\ ".join(rows) + " \\end{cases}"
 
@@ -135,6 +140,11 @@ class Latex(LatexPrinter):
         rest = Mul(*(f for f in factors if f not in derivatives))
         head = self.parenthesize(rest, PRECEDENCE["Mul"], strict=True) if rest.is_Add else self._print(rest)
         return " ".join([head, *(self._print(f) for f in derivatives)])
+
+    def _print_MatrixBase(self, expr):
+        tex = super()._print_MatrixBase(expr)
+        # rows of fractions need air between them, or their bars and indices touch
+        return tex.replace("\\\\", "\\\\[1ex]") if "\\frac" in tex else tex
 
     def _print_UnevaluatedExpr(self, expr):
         return self._print(expr.args[0])

@@ -116,6 +116,7 @@ def _log(d) -> Route:
         facts,
         Derivative(s[i], z[j]),
         ("log_derivative", isolated.xreplace(to_here).xreplace({u: s[i]})),
+        ("expand_log", s[i] * Derivative(expanded, z[j])),
         ("substitute", s[i] * slope_of_log.result),
         ("tidy", d.general),
     )
@@ -144,8 +145,9 @@ def _cases(d, facts, start, worked: bool):
     ):
         links = [(rule, set_delta)]
         if worked:
-            links += [("factor", _factored(set_delta)), ("split", _split(result, facts, z))]
-            links = [link for link in links if link[0] != "factor" or _pulls_out(link[1])]
+            factored, split = _factored(set_delta), _split(result, facts, z)
+            links += [("factor", factored)] if _pulls_out(factored) else []
+            links += [("split", split)] if split != result else []
         links.append(("outputs", result))
         chains.append(chain(facts, lhs, *links, condition=when))
     return tuple(chains)
