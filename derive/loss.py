@@ -19,7 +19,7 @@ LOSS = Symbol("L")
 
 @dataclass(frozen=True)
 class CrossEntropy:
-    """L = −Σ_k y_k log s_k and its gradient, each step checked, the assumption Σ_k y_k = 1 shown where used."""
+    """L = −Σ_k y_k log s_k and its gradient, every step checked, Σ_k y_k = 1 shown where it is used."""
 
     probability: tuple  # Σ_i s_i = 1
     definition: tuple  # L = −Σ_k y_k log s_k
@@ -61,13 +61,19 @@ def _cross_entropy(fn) -> CrossEntropy | None:
     apart = renamed_apart(loss, s[k])
     raw = apart.diff(s[k])
     by_output = chain(
-        facts, Derivative(LOSS, s[k]), ("definition", Derivative(apart, s[k])), ("log", raw), ("collapse", collapse(raw))
+        facts,
+        Derivative(LOSS, s[k]),
+        ("definition", Derivative(apart, s[k])),
+        ("log", raw),
+        ("collapse", collapse(raw)),
     )
     assumption = Eq(Sum(y[k], (k, 1, n)), 1)
     main = chain(facts, Derivative(LOSS, z[j]), *_links(d, by_output[-1].after, assumption))
     column = MatrixSymbol(z.name, n, 1)
     vector_facts = Facts(facts.definitions, {**facts.named, Derivative(LOSS, column): Derivative(LOSS, z[i])})
-    vector = chain(vector_facts, Derivative(LOSS, column), ("vector", as_vector(main[-1].after, j), assumption))
+    vector = chain(
+        vector_facts, Derivative(LOSS, column), ("vector", as_vector(main[-1].after, j), assumption)
+    )
     return CrossEntropy(probability, definition, assumption, by_output, main, vector)
 
 

@@ -27,7 +27,7 @@ from derive.errors import InvalidInput, NotApplicable
 from derive.prove import back_to_inputs
 from derive.rewrite import Hidden, normalize_sums
 from derive.rules import depends, explain
-from derive.steps import Facts, Step, chain
+from derive.steps import Facts, chain
 from derive.symbols import i, j
 
 METHODS = ("quotient", "log")
@@ -80,7 +80,9 @@ def _quotient(d, numerator, denominator) -> Route:
     u, v = Function("u")(x), Function("v")(x)
     # The rule is SymPy's derivative of u(x)/v(x), read once in f, g and once in what they are here.
     general = together((u / v).diff(x))
-    stated = general.xreplace({Derivative(u, x): Derivative(NUMERATOR, z[j]), Derivative(v, x): Derivative(DENOMINATOR, z[j])})
+    stated = general.xreplace(
+        {Derivative(u, x): Derivative(NUMERATOR, z[j]), Derivative(v, x): Derivative(DENOMINATOR, z[j])}
+    )
     stated = stated.xreplace({u: NUMERATOR, v: DENOMINATOR})
     applied = general.xreplace({Derivative(u, x): f_prime.result, Derivative(v, x): g_prime.result})
     applied = applied.xreplace({u: numerator, v: denominator})
@@ -88,7 +90,10 @@ def _quotient(d, numerator, denominator) -> Route:
     main = chain(
         facts, Derivative(s[i], z[j]), ("definition", Derivative(d.definition, z[j])), ("quotient", applied)
     )
-    parts = (chain(facts, NUMERATOR, ("numerator", numerator)), chain(facts, DENOMINATOR, ("denominator", denominator)))
+    parts = (
+        chain(facts, NUMERATOR, ("numerator", numerator)),
+        chain(facts, DENOMINATOR, ("denominator", denominator)),
+    )
     lemmas = (*f_prime.lemmas, f_prime.steps, *g_prime.lemmas, g_prime.steps)
     same, other = _cases(d, facts, applied, worked=True)
     return Route("quotient", "quotient", facts, parts, rule, lemmas, main, same, other)

@@ -1,4 +1,4 @@
-"""The rules a person names when differentiating: sum, product, chain, exp, log, power, and a Σ collapsing through δ."""
+"""Rules a person names when differentiating: sum, product, chain, exp, log, power, Σ collapsing through δ."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from derive.differentiate import collapse
 from derive.rewrite import in_terms_of
 from derive.steps import Facts, Step, chain
 
-LEMMA_DEPTH = 2  # a derivative inside a derivative gets its own derivation this many levels down; deeper, inline
+LEMMA_DEPTH = (
+    2  # a derivative inside a derivative gets its own derivation this many levels down; deeper, inline
+)
 
 
 @dataclass(frozen=True)

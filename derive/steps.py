@@ -32,7 +32,7 @@ INSTANCES = (2, 3, 4, 5)  # the sizes a step is checked at when its indexed form
 
 @dataclass(frozen=True)
 class Step:
-    """One equality: `rule` turns `before` into `after`, under `condition` (i = j, i ≠ j, or an assumption)."""
+    """One equality: `rule` turns `before` into `after` under `condition` (i = j, i ≠ j, an assumption)."""
 
     rule: str
     before: object
@@ -53,7 +53,7 @@ class Facts:
 
 
 def chain(facts: Facts, start, *links, condition=None) -> tuple[Step, ...]:
-    """start = e₁ = e₂ = …, for links (rule, eᵢ[, condition]); each link checked, a link printing as before dropped."""
+    """start = e₁ = e₂ = … for links (rule, eᵢ[, condition]), each checked; a repeat in print is dropped."""
     steps, before = [], start
     for link in links:
         rule, after, *own = link
@@ -72,7 +72,7 @@ def _fields(step: Step) -> tuple:
 def check(step: Step, facts: Facts) -> str:
     """How the step holds ("symbolic" or "instances"); ProofFailed when it does not."""
     left, right = value(step.before, facts), value(step.after, facts)
-    pairs = list(zip(_cells(left), _cells(right)))
+    pairs = list(zip(_cells(left), _cells(right), strict=True))
     conditions = [step.condition]
     if step.condition is None and any(a.has(Piecewise) or b.has(Piecewise) for a, b in pairs):
         conditions = [Eq(i, j), Ne(i, j)]
@@ -83,7 +83,9 @@ def check(step: Step, facts: Facts) -> str:
             if vanishes(difference) or vanishes(expand_log(difference, force=False)):
                 continue
             if not _at_instances(a - b, condition):
-                raise ProofFailed(f"step '{step.rule}' does not hold: {latex(step.before)} ≠ {latex(step.after)}")
+                raise ProofFailed(
+                    f"step '{step.rule}' does not hold: {latex(step.before)} ≠ {latex(step.after)}"
+                )
             how = "instances"
     return how
 
@@ -109,8 +111,10 @@ def value(expr, facts: Facts):
 
 def _entry_of_column(column):
     """Entry i of a column expression such as s − y, in indexed form."""
-    return column[i, 0].doit().replace(
-        lambda e: e.func.__name__ == "MatrixElement", lambda e: vector(e.parent.name)[e.i]
+    return (
+        column[i, 0]
+        .doit()
+        .replace(lambda e: e.func.__name__ == "MatrixElement", lambda e: vector(e.parent.name)[e.i])
     )
 
 
@@ -127,7 +131,7 @@ def _take(derivative, facts: Facts):
 
 
 def renamed_apart(expr, variable):
-    """Σ_k y_k log s_k to be differentiated by s_k: the summation index renamed (l, m, …) to keep the two apart."""
+    """Σ_k y_k log s_k, to be differentiated by s_k, with its summation index renamed (l, m, …)."""
     clash = variable.free_symbols
     taken = expr.free_symbols | clash | {limit[0] for s in expr.atoms(Sum) for limit in s.limits}
     spare = iter(name for name in INDICES[2:] if name not in taken)
@@ -157,7 +161,7 @@ def _at_instances(difference, condition) -> bool:
     names = sorted(free_indices(difference), key=str)
     for size in INSTANCES:
         for values in product(range(1, size + 1), repeat=len(names)):
-            at = dict(zip(names, values))
+            at = dict(zip(names, values, strict=True))
             if condition is not None and set(condition.args) <= set(at) and not condition.xreplace(at):
                 continue
             if not vanishes(difference.xreplace({**at, n: size}).doit()):

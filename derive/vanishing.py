@@ -67,7 +67,10 @@ def _evaluate(d, size, z_values):
     if not all(_finite(v) for v in s):
         return None, None
     at = {**inputs, **{d.output[a + 1]: v for a, v in enumerate(s)}}
-    cells = [[entry(d, a, b, size).xreplace(at).doit().evalf() for b in range(1, size + 1)] for a in range(1, size + 1)]
+    cells = [
+        [entry(d, a, b, size).xreplace(at).doit().evalf() for b in range(1, size + 1)]
+        for a in range(1, size + 1)
+    ]
     if not all(_finite(v) for row in cells for v in row):
         return None, None
     return s, ImmutableMatrix(cells)

@@ -100,7 +100,7 @@ def row(d, route, size: int) -> Row:
         at = {i: r, j: c, n: size}
         exprs = [e.xreplace(at) for e in general + [step.after for step in case]]
         rules = ["", *(step.rule for step in route.main), *(step.rule for step in case)]
-        elements.append(chain(facts, exprs[0], *zip(rules[1:], exprs[1:])))
+        elements.append(chain(facts, exprs[0], *zip(rules[1:], exprs[1:], strict=True)))
     label = Derivative(s[r], MatrixSymbol(z.name, size, 1))
     partials = grid(lambda a, b: Derivative(s[a], z[b]), [r], columns)
     values = grid(lambda a, b: entry(d, a, b, size), [r], columns)

@@ -39,7 +39,13 @@ class Writeup:
         if self.row is not None:
             found += [*self.row.elements, self.row.whole]
         if self.loss is not None:
-            found += [self.loss.probability, self.loss.definition, self.loss.by_output, self.loss.main, self.loss.vector]
+            found += [
+                self.loss.probability,
+                self.loss.definition,
+                self.loss.by_output,
+                self.loss.main,
+                self.loss.vector,
+            ]
         return tuple(c for c in found if c)
 
 

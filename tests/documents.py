@@ -24,7 +24,12 @@ SHAPES = {
 
 
 def shape(name: str) -> Function:
-    return Function(name=name, title=name.removeprefix("test_"), description="Registered by a test.", definition=SHAPES[name])
+    return Function(
+        name=name,
+        title=name.removeprefix("test_"),
+        description="Registered by a test.",
+        definition=SHAPES[name],
+    )
 
 
 def math_blocks(text: str, fmt: str) -> list[dict]:

@@ -50,7 +50,7 @@ def every_document(registered):
 
 def test_every_function_renders_in_every_format_language_and_route(every_document):
     by_name = {}
-    for name, fmt, lang, method, text in every_document:
+    for name, fmt, _, _, text in every_document:
         by_name.setdefault(name, []).append(text is not None)
         if text is None:
             continue
@@ -154,9 +154,15 @@ def test_chinese_prose_has_no_untranslated_words(every_document):
     for name, fmt, lang, _, text in every_document:
         if lang != "zh" or text is None:
             continue
-        prose = re.sub(r"\$\$.*?\$\$|\\\[.*?\\\]|\$[^$]*\$|`[^`]*`|\\[a-zA-Z]+\*?(\{[^}]*\})?", " ", text, flags=re.S)
+        prose = re.sub(
+            r"\$\$.*?\$\$|\\\[.*?\\\]|\$[^$]*\$|`[^`]*`|\\[a-zA-Z]+\*?(\{[^}]*\})?", " ", text, flags=re.S
+        )
         prose = "\n".join(line for line in prose.splitlines() if not line.startswith(("%", "<!--")))
-        words = set(re.findall(r"[A-Za-z][A-Za-z-]+", prose)) - allowed - set(re.findall(r"[A-Za-z]+", shape_title(name)))
+        words = (
+            set(re.findall(r"[A-Za-z][A-Za-z-]+", prose))
+            - allowed
+            - set(re.findall(r"[A-Za-z]+", shape_title(name)))
+        )
         assert not words, (name, fmt, words)
 
 

@@ -54,7 +54,7 @@ def test_standalone_documents_compile(tmp_path):
     # The compiles are the slow part of the suite: run them side by side.
     with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
         results = list(pool.map(lambda job: _compile(*job), jobs))
-    for (name, n, lang, method), (code, log, made) in zip(DOCUMENTS, results):
+    for (name, n, lang, method), (code, log, made) in zip(DOCUMENTS, results, strict=True):
         assert code == 0 and made, f"{name} n={n} {lang} {method} did not compile:\n{log[-3000:]}"
         assert "Overfull \\hbox" not in log, f"{name} n={n} {lang} {method}: a line runs into the margin"
         assert "Missing character" not in log, f"{name} n={n} {lang} {method}: a glyph is missing"

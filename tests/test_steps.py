@@ -1,4 +1,4 @@
-"""The step engine: every step checked, routes that reach the engine's result, and routes that do not apply."""
+"""The step engine: every step checked, routes that reach the engine's result, routes that do not apply."""
 
 import pytest
 from sympy import Derivative, KroneckerDelta, Sum, exp, log, simplify
