@@ -49,12 +49,17 @@ class Writeup:
         return tuple(c for c in found if c)
 
 
-@lru_cache(maxsize=32)  # a document in two languages and two formats shares one write-up
 def writeup(d, method: str = "quotient") -> Writeup:
     """The write-up of d by method: every step computed from the definition and checked."""
+    # A scalar function (a loss, logsumexp) has a gradient and a Hessian, not a Jacobian: its own layout.
     kind = getattr(d, "kind", "vector")
     if kind != "vector":
         raise NotApplicable(f"documents cover vector functions so far; {d.function.name} is {kind}-valued")
+    return _writeup(d, method)
+
+
+@lru_cache(maxsize=32)  # a document in two languages and two formats shares one write-up
+def _writeup(d, method: str) -> Writeup:
     taken = route(d, method)
     facts = taken.facts
     s, z = d.output, d.input

@@ -5,6 +5,7 @@ import re
 import subprocess
 import sys
 import time
+from types import SimpleNamespace
 
 import pytest
 
@@ -168,6 +169,14 @@ def test_chinese_prose_has_no_untranslated_words(every_document):
 
 def shape_title(name):
     return derive(name).function.heading
+
+
+def test_a_scalar_function_is_not_rendered_yet_and_says_so_in_one_line():
+    scalar = SimpleNamespace(kind="scalar", function=derive("softmax").function, n=None)
+    with pytest.raises(
+        NotApplicable, match="^documents cover vector functions so far; softmax is scalar-valued$"
+    ):
+        render(scalar, "markdown")
 
 
 def test_a_notebook_shows_the_write_up_and_latex_consumers_the_results():
