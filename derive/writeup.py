@@ -81,5 +81,5 @@ def _writeup(d, method: str) -> Writeup:
         row=None if d.n is None else views.row(d, taken, d.n),
         explicit=() if d.n is None else views.matrix(d, facts, d.n),
         loss=loss,
-        example=example(d, loss.gradient if loss else None),
+        example=example(d, loss),
     )

@@ -115,3 +115,19 @@ def test_the_one_hot_example_is_computed_and_small():
     assert example.size == 4 and example.s[0] > 0.999
     assert example.largest < 1e-3 < example.uniform
     assert max(abs(v) for v in example.jacobian) == example.largest
+
+
+def test_the_one_hot_example_is_checked_against_central_differences(monkeypatch):
+    from derive import vanishing
+
+    d = derive("softmax", n=3)
+    assert vanishing.example(d) is not None
+    monkeypatch.setattr(vanishing, "entry", lambda d, a, b, size: 2 * views_entry(d, a, b, size))
+    with pytest.raises(ProofFailed, match="central differences"):
+        vanishing.example(d)
+
+
+def views_entry(*args):
+    from derive.views import entry
+
+    return entry(*args)
