@@ -12,7 +12,7 @@ from derive.matrix import as_vector
 from derive.prove import vanishes
 from derive.rewrite import Hidden, normalize_sums, positive_signs
 from derive.steps import Facts, chain, renamed_apart, under
-from derive.symbols import i, j, k, n, y
+from derive.symbols import INDICES, i, j, n, y
 
 LOSS = Symbol("L")
 
@@ -21,6 +21,7 @@ LOSS = Symbol("L")
 class CrossEntropy:
     """L = −Σ_k y_k log s_k and its gradient, every step checked, Σ_k y_k = 1 shown where it is used."""
 
+    index: object  # k, the summation index of L and of the chain rule
     probability: tuple  # Σ_i s_i = 1
     definition: tuple  # L = −Σ_k y_k log s_k
     assumption: object  # Σ_k y_k = 1
@@ -54,6 +55,7 @@ def _cross_entropy(fn) -> CrossEntropy | None:
     if not is_probability(d):
         return None
     s, z = d.output, d.input
+    k = _free_index(d.general)
     loss = -Sum(y[k] * log(s[k]), (k, 1, n))
     facts = Facts(dict(d.definitions), {LOSS: loss})
     probability = chain(facts, Sum(s[i], (i, 1, n)), ("probability", 1))
@@ -68,16 +70,22 @@ def _cross_entropy(fn) -> CrossEntropy | None:
         ("collapse", collapse(raw)),
     )
     assumption = Eq(Sum(y[k], (k, 1, n)), 1)
-    main = chain(facts, Derivative(LOSS, z[j]), *_links(d, by_output[-1].after, assumption))
+    main = chain(facts, Derivative(LOSS, z[j]), *_links(d, k, by_output[-1].after, assumption))
     column = MatrixSymbol(z.name, n, 1)
     vector_facts = Facts(facts.definitions, {**facts.named, Derivative(LOSS, column): Derivative(LOSS, z[i])})
     vector = chain(
         vector_facts, Derivative(LOSS, column), ("vector", as_vector(main[-1].after, j), assumption)
     )
-    return CrossEntropy(probability, definition, assumption, by_output, main, vector)
+    return CrossEntropy(k, probability, definition, assumption, by_output, main, vector)
 
 
-def _links(d, slope, assumption):
+def _free_index(general):
+    """The summation index for the chain rule: k, unless the general form already sums over k."""
+    taken = general.free_symbols | {limit[0] for s in general.atoms(Sum) for limit in s.limits}
+    return next(index for index in INDICES[2:] if index not in taken)
+
+
+def _links(d, k, slope, assumption):
     """The chain rule through s, then cancel, split the sum, collapse δ, and use Σ_k y_k = 1."""
     s, z = d.output, d.input
     jacobian = d.general.xreplace({i: k})  # ∂s_k/∂z_j, the derived general form

@@ -8,7 +8,7 @@ from sympy import Add, Derivative, Dummy, Function, Indexed, Mul, Pow, S, Sum, c
 
 from derive.differentiate import collapse
 from derive.rewrite import in_terms_of
-from derive.steps import Facts, Step, chain
+from derive.steps import Facts, chain
 
 LEMMA_DEPTH = (
     2  # a derivative inside a derivative gets its own derivation this many levels down; deeper, inline
@@ -121,7 +121,9 @@ def explain(facts: Facts, start, expr, wrt, outputs: bool = True, depth: int = 0
     evaluated = top.xreplace(known)
     links = [("definition", Derivative(expr, wrt)), (rule_of(expr, base), top)]
     if known:
-        links.append(("evaluate", evaluated))
+        # ∂z_i/∂z_j = δ_ij alone is the inputs' independence; anything else, the inner derivatives
+        bare = all(isinstance(inner.expr, Indexed) for inner in known)
+        links.append(("index" if bare else "evaluate", evaluated))
     links.append(("collapse", collapse(evaluated)))
     rewritten = in_outputs(facts, links[-1][1], base) if outputs else None
     if rewritten is not None:
@@ -135,4 +137,4 @@ def in_outputs(facts: Facts, expr, base):
     return None if depends(rewritten, base) else rewritten
 
 
-__all__ = ["Explained", "Step", "depends", "explain", "in_outputs", "once", "rule_of", "simple"]
+__all__ = ["Explained", "depends", "explain", "in_outputs", "once", "rule_of", "simple"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import product
 
 from sympy import (
@@ -46,10 +46,7 @@ class Facts:
     """What reading a step needs: each output's definition, and what names such as f, g, L, J stand for."""
 
     definitions: dict  # output base → its body at index i, in the inputs
-    named: dict  # Symbol or MatrixSymbol → the expression it stands for
-
-    def __hash__(self):
-        return hash((tuple(self.definitions.items()), tuple(self.named.items())))
+    named: dict  # f, g, L → an expression; J, ∂s_r/∂z → a matrix, or the (i, j) entry it stands for
 
 
 def chain(facts: Facts, start, *links, condition=None) -> tuple[Step, ...]:
@@ -60,13 +57,9 @@ def chain(facts: Facts, start, *links, condition=None) -> tuple[Step, ...]:
         if latex(after) == latex(before):
             continue
         step = Step(rule, before, after, own[0] if own else condition)
-        steps.append(Step(*_fields(step), checked=check(step, facts)))
+        steps.append(replace(step, checked=check(step, facts)))
         before = after
     return tuple(steps)
-
-
-def _fields(step: Step) -> tuple:
-    return step.rule, step.before, step.after, step.condition
 
 
 def check(step: Step, facts: Facts) -> str:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sympy import Derivative, DiagMatrix, Eq, KroneckerDelta, MatrixSymbol, Ne, Sum, Symbol, Tuple, log
+from sympy import Derivative, DiagMatrix, Eq, KroneckerDelta, MatrixSymbol, Ne, Symbol, Tuple, log
 
 from derive import printing
 from derive.routes import DENOMINATOR, NUMERATOR
-from derive.symbols import i, j, k, n, y
+from derive.symbols import i, j, n, y
 from derive.views import JACOBIAN, shown
 from derive.writeup import Writeup
 
@@ -66,7 +66,6 @@ def facts(d, w: Writeup, escape) -> dict:
         log_s_i=tex(log(s[i])),
         z_vector=tex(Eq(z.label, Tuple(z[1], Symbol(r"\dots"), z[n]))),
         dsdz=tex(Derivative(s[i], z[j])),
-        dskdz=tex(Derivative(s[k], z[j])),
         dzdz=tex(Derivative(z[i], z[j])),
         i_eq_j=tex(Eq(i, j)),
         i_ne_j=tex(Ne(i, j)),
@@ -76,8 +75,9 @@ def facts(d, w: Writeup, escape) -> dict:
         jacobian=tex(JACOBIAN),
         diag=tex(DiagMatrix(MatrixSymbol(s.name, n, 1))),
         n_is=None if d.n is None else tex(Eq(n, d.n)),
-        sum_y=tex(Eq(Sum(y[k], (k, 1, n)), 1)),
         loss_gradient=None if w.loss is None else _equation(w.loss.vector),
+        dskdz=None if w.loss is None else tex(Derivative(s[w.loss.index], z[j])),
+        sum_y=None if w.loss is None else tex(w.loss.assumption),
         dLdz=None if w.loss is None else tex(w.loss.vector[0].before),
     )
     return dict(
