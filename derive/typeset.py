@@ -85,7 +85,8 @@ def facts(d, w: Writeup, escape) -> dict:
         description=escape(d.function.description),
         size=d.n,
         math=math,
-        definition=tex(Eq(s[i], d.definition)),
+        definition=tex(Eq(s[i], d.function.definition)),  # as written; intermediates follow
+        where=[tex(Eq(base[i], body)) for base, body in d.definitions.items() if base != s],
         route=dict(
             method=r.method,
             asked=r.asked,
