@@ -6,10 +6,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from sympy import exp, tanh
+from sympy import exp, log, tanh
 
 from derive.registry import Function
-from derive.symbols import i, k, parameter, total, z
+from derive.symbols import i, k, parameter, total, vector, z
 
 ROOT = Path(__file__).resolve().parent.parent
 KATEX = ROOT / "node_modules" / "katex"
@@ -20,7 +20,9 @@ SHAPES = {
     "test_square_share": z[i] ** 2 / total(z[k] ** 2, k),  # quotient; not positive, so no log route
     "test_sigmoid": 1 / (1 + exp(-z[i])),  # quotient with a constant numerator; elementwise
     "test_tanh": tanh(z[i]),  # no denominator: the quotient rule falls back to the chain rule
+    "test_log_of_p": log(vector("p")[i]),  # written with an intermediate p, the softmax
 }
+WHERE = {"test_log_of_p": (("p", exp(z[i]) / total(exp(z[k]), k)),)}
 
 
 def shape(name: str) -> Function:
@@ -29,6 +31,7 @@ def shape(name: str) -> Function:
         title=name.removeprefix("test_"),
         description="Registered by a test.",
         definition=SHAPES[name],
+        where=WHERE.get(name, ()),
     )
 
 
