@@ -23,6 +23,7 @@ from sympy import (
     together,
 )
 
+from derive.differentiate import collapse
 from derive.errors import InvalidInput, NotApplicable
 from derive.prove import back_to_inputs
 from derive.rewrite import Hidden, normalize_sums
@@ -122,7 +123,8 @@ def _log(d) -> Route:
         Derivative(s[i], z[j]),
         ("log_derivative", isolated.xreplace(to_here).xreplace({u: s[i]})),
         ("expand_log", s[i] * Derivative(expanded, z[j])),
-        ("substitute", s[i] * slope_of_log.result),
+        ("substitute", s[i] * collapse(expanded.diff(z[j]))),  # in the inputs, as note 001 has it
+        ("outputs", s[i] * slope_of_log.result),
         ("tidy", d.general),
     )
     lemmas = (*slope_of_log.lemmas, slope_of_log.steps)
