@@ -198,8 +198,8 @@ def _deliver(d, format, lang, method, standalone, emit, check, output, force):
         result = api.emit(d, emit.value)
     else:
         options = {} if format in (Format.text, Format.json) else dict(lang=lang.value, method=method.value)
-        if format is Format.latex:
-            options["standalone"] = standalone
+        if format in (Format.latex, Format.markdown):
+            options["standalone"] = standalone  # Markdown refuses it in one line rather than ignore it
         result = api.render(d, format.value, **options)
     if check:
         report = api.check(d, (emit or Target.numpy).value)

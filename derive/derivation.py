@@ -53,6 +53,11 @@ class Derivation:
         """The input vector z, indexed."""
         return vector(self.function.input)
 
+    @property
+    def definitions(self) -> dict:
+        """Each output and intermediate, with its body (at index i) in the inputs alone."""
+        return self.spelled.substitutions
+
     @cached_property
     def table(self):
         """The explicit Jacobian (or gradient), entry by entry on demand (None without n)."""
@@ -71,6 +76,17 @@ class Derivation:
     def proven(self) -> bool:
         """Whether every proof holds, the Hessian's included."""
         return all(p.holds for p in self.proofs) and (self.hessian is None or self.hessian.proven)
+
+    def _repr_markdown_(self):
+        # Jupyter shows the Markdown write-up; LaTeX consumers (nbconvert) get the key results.
+        from derive.document import notebook
+
+        return notebook(self, "markdown")
+
+    def _repr_latex_(self):
+        from derive.document import notebook
+
+        return notebook(self, "latex")
 
 
 def derive(function: str | Function, n: int | None = None, params: dict | None = None) -> Derivation:

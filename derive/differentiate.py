@@ -19,10 +19,14 @@ def expand_where(expr, where):
 
 def partial(expr, wrt):
     """∂expr/∂wrt with the sums over δ collapsed and 1 ≤ index ≤ n applied."""
-    raw = expr.diff(wrt)
+    return collapse(expr.diff(wrt))
+
+
+def collapse(expr):
+    """Every sum over δ collapsed to its one surviving term, 1 ≤ index ≤ n applied."""
     # SymPy differentiates Σ_k f(z_k) into Σ_k δ_jk f'(z_k); doit collapses it to a Piecewise on j ≤ n.
-    raw = raw.replace(lambda e: isinstance(e, Sum) and e.has(KroneckerDelta), lambda e: e.doit())
-    return in_range(raw)
+    expr = expr.replace(lambda e: isinstance(e, Sum) and e.has(KroneckerDelta), lambda e: e.doit())
+    return in_range(expr)
 
 
 def in_range(expr):

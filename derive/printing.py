@@ -6,7 +6,7 @@ import re
 import threading
 from contextlib import contextmanager
 
-from sympy import Add, Mul, Pow, Symbol
+from sympy import Add, Mul, Pow, Symbol, UnevaluatedExpr, fraction
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.pretty.pretty import PrettyPrinter
@@ -22,21 +22,30 @@ def _rank(factor) -> int:
         return 0
     if factor.func.__name__ == "KroneckerDelta":
         return 1
+    if factor.func.__name__ == "UnevaluatedExpr":
+        # a fraction kept apart ranks by its numerator: e^{z_i}/Σ before (Σ − e^{z_i})/Σ
+        return _rank(fraction(factor.args[0])[0])
     base = factor.base if isinstance(factor, Pow) else factor
     if isinstance(base, Add):
         return 4
+    if factor.func.__name__ == "Derivative":
+        return 5  # the factor a rule leaves to work out comes last: e^{z_i} ∂z_i/∂z_j
     if base.is_Atom or base.func.__name__ in ("Indexed", "MatrixSymbol", "MatrixElement"):
         return 2
     return 3
 
 
 def _natural(factor) -> tuple:
-    """s3 before s12: names compared with their numbers as numbers."""
-    if not factor.is_Symbol:
-        return ()
-    return tuple(
-        (0, int(part)) if part.isdigit() else (1, part) for part in re.findall(r"\d+|\D+", factor.name)
-    )
+    """s3 before s12, s_2 before s_1024: names compared with their numbers as numbers."""
+    if factor.func.__name__ == "UnevaluatedExpr":
+        name = str(factor.args[0])  # fractions kept apart: e^{z_1}/Σ before e^{z_2}/Σ
+    elif factor.is_Symbol:
+        name = factor.name
+    elif factor.func.__name__ in ("Indexed", "exp"):
+        name = str(factor)  # s_2 before s_1024, e^{z_2} before e^{z_1024}
+    else:
+        return ((2,),)  # no name to compare: after the named ones, in SymPy's order
+    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in re.findall(r"\d+|\D+", name))
 
 
 @contextmanager
@@ -54,6 +63,11 @@ def _person_order():
             yield
         finally:
             Mul.as_ordered_factors = original
+
+
+def _is_quotient(expr) -> bool:
+    """Whether expr prints as one positive fraction."""
+    return fraction(expr)[1] != 1 and not expr.could_extract_minus_sign()
 
 
 def _positive_first(terms):
@@ -86,8 +100,61 @@ class Latex(LatexPrinter):
         return "I"
 
     def _as_ordered_terms(self, expr, order=None):
-        terms = super()._as_ordered_terms(expr, order)
-        return _positive_first(terms) if expr.is_Matrix else terms
+        # Σ − e^{z_i}, not −e^{z_i} + Σ: a sum starts with a positive term when it has one.
+        return _positive_first(super()._as_ordered_terms(expr, order))
+
+    def _print_Derivative(self, expr):
+        # Every variable is an entry of a vector, so ∂, and ∂s_i/∂z_j rather than ∂/∂z_j s_i.
+        below = " ".join(
+            f"\\partial {self._print(v)}" + (f"^{{{count}}}" if count > 1 else "")
+            for v, count in expr.variable_count
+        )
+        order = sum(count for _, count in expr.variable_count)
+        top = "\\partial" if order == 1 else f"\\partial^{{{order}}}"
+        body = expr.expr
+        if body.is_Symbol or body.func.__name__ == "Indexed":
+            return f"\\frac{{{top} {self._print(body)}}}{{{below}}}"
+        inner = self._print(body)
+        if body.is_Add or body.is_Mul or (body.is_Pow and body.exp.is_negative):
+            inner = f"\\left({inner}\\right)"
+        return f"\\frac{{{top}}}{{{below}}} {inner}"
+
+    def _print_Piecewise(self, expr):
+        # The notes' cases: "s_i(1 − s_i), i = j", with the condition in math, not "for" in English.
+        rows, before = [], []
+        for e, c in expr.args:
+            if c == True and len(before) == 1:  # noqa: E712 — SymPy's true; "otherwise" is one condition's negation
+                c = before[0].negated
+            value = self._print(e)
+            # a fraction in a case reads at full size, as in a display
+            style = "\\displaystyle " if "\\frac" in value else ""
+            rows.append(f"{style}{value}, & {self._print(c)}")
+            before.append(c)
+        return "\\begin{cases} " + " \\\\ ".join(rows) + " \\end{cases}"
+
+    def _print_Mul(self, expr):
+        # (1/g) ∂g/∂z_j, not a derivative stacked inside a numerator.
+        factors = Mul.make_args(expr)
+        derivatives = [f for f in factors if f.func.__name__ == "Derivative"]
+        if not derivatives or fraction(expr)[1] == 1:
+            return super()._print_Mul(expr)
+        rest = Mul(*(f for f in factors if f not in derivatives))
+        head = self.parenthesize(rest, PRECEDENCE["Mul"], strict=True) if rest.is_Add else self._print(rest)
+        return " ".join([head, *(self._print(f) for f in derivatives)])
+
+    def _print_MatrixBase(self, expr):
+        tex = super()._print_MatrixBase(expr)
+        # rows of fractions need air between them, or their bars and indices touch
+        return tex.replace("\\\\", "\\\\[1ex]") if "\\frac" in tex else tex
+
+    def _print_UnevaluatedExpr(self, expr):
+        return self._print(expr.args[0])
+
+    def _needs_mul_brackets(self, expr, first=False, last=False) -> bool:
+        # A kept-apart positive fraction, e^{z_i}/Σ · (Σ − e^{z_i})/Σ, is delimited by its bar.
+        if isinstance(expr, UnevaluatedExpr) and _is_quotient(expr.args[0]):
+            return False
+        return super()._needs_mul_brackets(expr, first=first, last=last)
 
 
 class Pretty(PrettyPrinter):

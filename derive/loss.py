@@ -1,0 +1,109 @@
+"""The cross-entropy loss on a function whose outputs are probabilities, differentiated by the chain rule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from sympy import Derivative, Eq, MatrixSymbol, Sum, Symbol, UnevaluatedExpr, cancel, expand, log
+
+from derive.differentiate import collapse
+from derive.matrix import as_vector
+from derive.prove import vanishes
+from derive.rewrite import Hidden, normalize_sums, positive_signs
+from derive.steps import Facts, chain, renamed_apart, under
+from derive.symbols import INDICES, i, j, n, y
+
+LOSS = Symbol("L")
+
+
+@dataclass(frozen=True)
+class CrossEntropy:
+    """L = −Σ_k y_k log s_k and its gradient, every step checked, Σ_k y_k = 1 shown where it is used."""
+
+    index: object  # k, the summation index of L and of the chain rule
+    probability: tuple  # Σ_i s_i = 1
+    definition: tuple  # L = −Σ_k y_k log s_k
+    assumption: object  # Σ_k y_k = 1
+    by_output: tuple  # ∂L/∂s_k = −y_k/s_k
+    main: tuple  # ∂L/∂z_j = Σ_k ∂L/∂s_k ∂s_k/∂z_j = … = s_j − y_j
+    vector: tuple  # ∂L/∂z = s − y
+
+    @property
+    def gradient(self):
+        """∂L/∂z_j in the outputs and the target."""
+        return self.main[-1].after
+
+
+def is_probability(d) -> bool:
+    """Whether the outputs are positive and sum to one, so that they read as a probability vector."""
+    return bool(Hidden().hide(normalize_sums(d.definition)).is_positive) and vanishes(
+        normalize_sums(Sum(d.definition, (i, 1, n))) - 1
+    )
+
+
+def cross_entropy(d) -> CrossEntropy | None:
+    """The cross-entropy section for d, or None when d's outputs are not a probability vector."""
+    return _cross_entropy(d.function)
+
+
+@cache
+def _cross_entropy(fn) -> CrossEntropy | None:
+    from derive.derivation import derive
+
+    d = derive(fn)
+    if not is_probability(d):
+        return None
+    s, z = d.output, d.input
+    k = _free_index(d.general)
+    loss = -Sum(y[k] * log(s[k]), (k, 1, n))
+    facts = Facts(dict(d.definitions), {LOSS: loss})
+    probability = chain(facts, Sum(s[i], (i, 1, n)), ("probability", 1))
+    definition = chain(facts, LOSS, ("loss", loss))
+    apart = renamed_apart(loss, s[k])
+    raw = apart.diff(s[k])
+    by_output = chain(
+        facts,
+        Derivative(LOSS, s[k]),
+        ("definition", Derivative(apart, s[k])),
+        ("log", raw),
+        ("collapse", collapse(raw)),
+    )
+    assumption = Eq(Sum(y[k], (k, 1, n)), 1)
+    main = chain(facts, Derivative(LOSS, z[j]), *_links(d, k, by_output[-1].after, assumption))
+    column = MatrixSymbol(z.name, n, 1)
+    vector_facts = Facts(facts.definitions, {**facts.named, Derivative(LOSS, column): Derivative(LOSS, z[i])})
+    vector = chain(
+        vector_facts, Derivative(LOSS, column), ("vector", as_vector(main[-1].after, j), assumption)
+    )
+    return CrossEntropy(k, probability, definition, assumption, by_output, main, vector)
+
+
+def _free_index(general):
+    """The summation index for the chain rule: k, unless the general form already sums over k."""
+    taken = general.free_symbols | {limit[0] for s in general.atoms(Sum) for limit in s.limits}
+    return next(index for index in INDICES[2:] if index not in taken)
+
+
+def _links(d, k, slope, assumption):
+    """The chain rule through s, then cancel, split the sum, collapse δ, and use Σ_k y_k = 1."""
+    s, z = d.output, d.input
+    jacobian = d.general.xreplace({i: k})  # ∂s_k/∂z_j, the derived general form
+    through = Sum(Derivative(LOSS, s[k]) * Derivative(s[k], z[j]), (k, 1, n))
+    sign, magnitude = slope.as_coeff_Mul()
+    substituted = sign * Sum(UnevaluatedExpr(magnitude) * UnevaluatedExpr(jacobian), (k, 1, n))
+    cancelled = sign * Sum(magnitude * jacobian, (k, 1, n))  # SymPy cancels s_k as it multiplies
+    split = normalize_sums(expand(cancelled))
+    collapsed = collapse(split)
+    links = [
+        ("chain_rule", through),
+        ("substitute", substituted),
+        ("cancel", cancelled),
+        ("split_sum", split),
+        ("collapse", collapsed),
+    ]
+    used = under(assumption, collapsed)
+    if used != collapsed:
+        links.append(("assumption", used, assumption))
+    links.append(("tidy", positive_signs(cancel(used))))
+    return links

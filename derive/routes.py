@@ -1,0 +1,193 @@
+"""Routes to ∂s_i/∂z_j as a person takes them: the quotient rule, the log-derivative, or the chain rule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from sympy import (
+    Derivative,
+    Dummy,
+    Eq,
+    Function,
+    KroneckerDelta,
+    Mul,
+    Sum,
+    Symbol,
+    UnevaluatedExpr,
+    expand_log,
+    factor,
+    fraction,
+    log,
+    solve,
+    together,
+)
+
+from derive.differentiate import collapse
+from derive.errors import InvalidInput, NotApplicable
+from derive.prove import back_to_inputs
+from derive.rewrite import Hidden, normalize_sums
+from derive.rules import depends, explain
+from derive.steps import Facts, chain
+from derive.symbols import i, j
+
+METHODS = ("quotient", "log")
+NUMERATOR, DENOMINATOR = Symbol("f"), Symbol("g")
+
+
+@dataclass(frozen=True)
+class Route:
+    """A derivation of ∂s_i/∂z_j by one method, every step checked, ready to be written out."""
+
+    method: str  # the route taken: quotient, log or chain
+    asked: str  # the route asked for; the quotient rule falls back to the chain rule without a quotient
+    facts: Facts
+    parts: tuple  # chains naming the pieces: f and g, or log s_i
+    rule: tuple  # the rule the route rests on, stated in the pieces
+    lemmas: tuple  # chains deriving what the main chain substitutes, innermost first
+    main: tuple  # ∂s_i/∂z_j = …
+    same: tuple  # the case i = j
+    other: tuple  # the case i ≠ j
+
+
+def route(d, method: str = "quotient") -> Route:
+    """The steps of d's derivation by method (quotient or log), each checked."""
+    if method not in METHODS:
+        raise InvalidInput(f"unknown method '{method}'; known: {', '.join(METHODS)}")
+    return _route(d.function, method)
+
+
+@cache
+def _route(fn, method: str) -> Route:
+    # A route depends on the function alone, not on n: derive(fn) is the engine's cached general derivation.
+    from derive.derivation import derive
+
+    d = derive(fn)
+    if method == "log":
+        return _log(d)
+    numerator, denominator = fraction(d.definition)
+    if not depends(denominator, d.input):
+        return _chain(d, asked=method)
+    return _quotient(d, numerator, denominator)
+
+
+def _quotient(d, numerator, denominator) -> Route:
+    s, z = d.output, d.input
+    facts = Facts(dict(d.definitions), {NUMERATOR: numerator, DENOMINATOR: denominator})
+    # f′ and g′ stay in the inputs, as the quotient rule takes them.
+    f_prime = explain(facts, Derivative(NUMERATOR, z[j]), numerator, z[j], outputs=False)
+    g_prime = explain(facts, Derivative(DENOMINATOR, z[j]), denominator, z[j], outputs=False)
+    x = Dummy("x")
+    u, v = Function("u")(x), Function("v")(x)
+    # The rule is SymPy's derivative of u(x)/v(x), read once in f, g and once in what they are here.
+    general = together((u / v).diff(x))
+    stated = general.xreplace(
+        {Derivative(u, x): Derivative(NUMERATOR, z[j]), Derivative(v, x): Derivative(DENOMINATOR, z[j])}
+    )
+    stated = stated.xreplace({u: NUMERATOR, v: DENOMINATOR})
+    applied = general.xreplace({Derivative(u, x): f_prime.result, Derivative(v, x): g_prime.result})
+    applied = applied.xreplace({u: numerator, v: denominator})
+    rule = chain(facts, Derivative(NUMERATOR / DENOMINATOR, z[j]), ("quotient", stated))
+    main = chain(
+        facts, Derivative(s[i], z[j]), ("definition", Derivative(d.definition, z[j])), ("quotient", applied)
+    )
+    parts = (
+        chain(facts, NUMERATOR, ("numerator", numerator)),
+        chain(facts, DENOMINATOR, ("denominator", denominator)),
+    )
+    lemmas = (*f_prime.lemmas, f_prime.steps, *g_prime.lemmas, g_prime.steps)
+    same, other = _cases(d, facts, applied, worked=True)
+    return Route("quotient", "quotient", facts, parts, rule, lemmas, main, same, other)
+
+
+def _log(d) -> Route:
+    s, z = d.output, d.input
+    if not Hidden().hide(normalize_sums(d.definition)).is_positive:
+        raise NotApplicable(
+            f"the log route needs positive outputs, so that log {s.name}_i exists; "
+            f"{d.function.name} can give zero or negative ones: use --method quotient"
+        )
+    facts = Facts(dict(d.definitions), {})
+    x, slope = Dummy("x"), Dummy("slope")
+    u = Function("u")(x)
+    # d/dx log u = u'/u, solved for u' = u · d/dx log u: both read in s_i and z_j.
+    by_log = log(u).diff(x)
+    isolated = solve(Eq(slope, by_log), Derivative(u, x))[0].xreplace({slope: Derivative(log(u), x)})
+    to_here = {Derivative(log(u), x): Derivative(log(s[i]), z[j]), Derivative(u, x): Derivative(s[i], z[j])}
+    rule = chain(facts, Derivative(log(s[i]), z[j]), ("log", by_log.xreplace(to_here).xreplace({u: s[i]})))
+    expanded = expand_log(log(d.definition), force=True)
+    parts = (chain(facts, log(s[i]), ("definition", log(d.definition)), ("expand_log", expanded)),)
+    slope_of_log = explain(facts, Derivative(log(s[i]), z[j]), expanded, z[j])
+    main = chain(
+        facts,
+        Derivative(s[i], z[j]),
+        ("log_derivative", isolated.xreplace(to_here).xreplace({u: s[i]})),
+        ("expand_log", s[i] * Derivative(expanded, z[j])),
+        ("substitute", s[i] * collapse(expanded.diff(z[j]))),  # in the inputs, as note 001 has it
+        ("outputs", s[i] * slope_of_log.result),
+        ("tidy", d.general),
+    )
+    lemmas = (*slope_of_log.lemmas, slope_of_log.steps)
+    same, other = _cases(d, facts, d.general, worked=False)
+    return Route("log", "log", facts, parts, rule, lemmas, main, same, other)
+
+
+def _chain(d, asked) -> Route:
+    s, z = d.output, d.input
+    facts = Facts(dict(d.definitions), {})
+    direct = explain(facts, Derivative(s[i], z[j]), d.definition, z[j])
+    main = direct.steps + chain(facts, direct.result, ("tidy", d.general))
+    same, other = _cases(d, facts, d.general, worked=False)
+    return Route("chain", asked, facts, (), (), direct.lemmas, main, same, other)
+
+
+def _cases(d, facts, start, worked: bool):
+    """The chains for i = j and i ≠ j from start; worked adds the factored and split forms on the way."""
+    s, z = d.output, d.input
+    (same_when, same), (other_when, other) = d.cases
+    chains = []
+    for when, result, set_delta, rule, lhs in (
+        (same_when, same, start.xreplace({j: i}), "delta_one", Derivative(s[i], z[i])),
+        (other_when, other, _without_delta(start), "delta_zero", Derivative(s[i], z[j])),
+    ):
+        links = [(rule, set_delta)]
+        if worked:
+            factored, split = _factored(set_delta), _split(result, facts, z)
+            links += [("factor", factored)] if _pulls_out(factored) else []
+            links += [("split", split)] if split != result else []
+        links.append(("outputs", result))
+        chains.append(chain(facts, lhs, *links, condition=when))
+    return tuple(chains)
+
+
+def _without_delta(expr):
+    return expr.replace(lambda e: isinstance(e, KroneckerDelta), lambda e: 0)
+
+
+def _factored(expr):
+    """expr factored, each sum held as one quantity: e^{z_i}(Σ − e^{z_i})/Σ²."""
+    hidden = Hidden()
+    return hidden.reveal(factor(hidden.hide(normalize_sums(expr))))
+
+
+def _pulls_out(factored) -> bool:
+    """Whether factoring pulled a common factor out of a sum: e^{z_i}(Σ − e^{z_i}), not a mere rewrite."""
+    top = fraction(factored)[0]
+    return any(f.is_Add for f in Mul.make_args(top)) and len(Mul.make_args(top)) > 1
+
+
+def _split(result, facts, z):
+    """The result's factors each written back in the inputs and kept apart: (e^{z_i}/Σ)·((Σ − e^{z_i})/Σ)."""
+    if depends(result, z) or result.has(Sum):
+        return result  # only a result wholly in the outputs reads as a product of them
+    coeff, factors = result.as_coeff_mul()
+    kept = []
+    for f in factors:
+        back = together(back_to_inputs(f, facts.definitions))
+        kept.append(UnevaluatedExpr(back) if fraction(back)[1] != 1 else back)
+    if sum(isinstance(f, UnevaluatedExpr) for f in kept) < 2:
+        return result  # nothing to split: the chain goes straight to the result
+    return coeff * Mul(*kept, evaluate=False) if coeff != 1 else Mul(*kept, evaluate=False)
+
+
+__all__ = ["METHODS", "Route", "route"]

@@ -1,0 +1,193 @@
+"""Documents: every function in every format, language and route; golden files; KaTeX; the command line."""
+
+import os
+import re
+import subprocess
+import sys
+import time
+from functools import cache
+from itertools import product
+from types import SimpleNamespace
+
+import pytest
+
+from derive import derive, render
+from derive.errors import InvalidInput, NotApplicable
+from derive.registry import functions, register, unregister
+
+from .documents import ROOT, SHAPES, katex_available, katex_failures, math_blocks, shape
+from .regen_golden import CASES, GOLDEN, render_case
+
+FORMATS, LANGS, METHODS = ("latex", "markdown"), ("en", "zh"), ("quotient", "log")
+
+
+# The registry at collection time (more functions come in other modules), and the shapes a test registers.
+NAMES = sorted(set(functions()) | set(SHAPES))
+
+
+@pytest.fixture(scope="module")
+def registered():
+    """The test shapes, registered for this module only."""
+    for name in SHAPES:
+        register(shape(name))
+    yield NAMES
+    for name in SHAPES:
+        unregister(name)
+
+
+@cache
+def documents(name, n=4) -> tuple:
+    """(fmt, lang, method, text) in every combination; text None where the route does not apply."""
+    d = derive(name, n=n)
+    found = []
+    for fmt, lang, method in product(FORMATS, LANGS, METHODS):
+        try:
+            found.append((fmt, lang, method, render(d, fmt, lang=lang, method=method)))
+        except NotApplicable as error:
+            # Only the log route may not apply to a vector function; a scalar one is not rendered yet.
+            assert method == "log" or getattr(d, "kind", "vector") != "vector"
+            assert "\n" not in str(error)
+            found.append((fmt, lang, method, None))
+    return tuple(found)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_function_renders_in_every_format_language_and_route(registered, name):
+    rendered = documents(name)
+    assert any(text is not None for *_, text in rendered)
+    for fmt, _, _, text in rendered:
+        if text is None:
+            continue
+        assert text.endswith("\n") and "Traceback" not in text
+        assert "<<" not in text and "<%" not in text  # no template syntax left behind
+        if fmt == "markdown":
+            assert not re.search(r"\\begin\{align\*?\}", text) and text.count("$$") % 2 == 0
+
+
+@pytest.mark.skipif(not katex_available(), reason="KaTeX is not installed: npm ci")
+def test_every_math_block_parses_in_katex(registered):
+    # One node process for every block of every document: starting KaTeX once per block would take minutes.
+    blocks = [
+        block
+        for name in registered
+        for fmt, _, _, text in documents(name)
+        if text is not None
+        for block in math_blocks(text, fmt)
+    ]
+    assert len(blocks) > 1000
+    assert katex_failures(blocks) == []
+
+
+def test_a_function_registered_in_a_test_gets_its_own_steps(registered):
+    tanh = render(derive("test_tanh", n=3), "markdown")
+    assert "## 1. The chain rule" in tanh and "no denominator" not in tanh
+    assert "has none, so the chain rule differentiates it directly" in tanh
+    square = render(derive("test_square_share", n=3), "latex", lang="zh")
+    assert "用商法则求导" in square and "交叉熵" not in square
+
+
+@pytest.mark.parametrize("name, options", CASES, ids=[name for name, _ in CASES])
+def test_golden_documents(name, options):
+    # On purpose: regenerate with `python -m tests.regen_golden` and review the diff.
+    assert render_case(options) == (GOLDEN / name).read_text(encoding="utf-8")
+
+
+def test_rendering_is_deterministic():
+    d = derive("softmax", n=5)
+    assert render(d, "latex", lang="zh") == render(derive("softmax", n=5), "latex", lang="zh")
+
+
+def test_the_command_line_gives_the_golden_bytes_in_a_fresh_process(tmp_path):
+    target = tmp_path / "softmax.tex"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONHASHSEED": "12345"}
+    args = ["softmax", "--n", "4", "--format", "latex", "--standalone", "--lang", "zh", "-o", str(target)]
+    done = subprocess.run([sys.executable, "-m", "derive", *args], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert target.read_text(encoding="utf-8") == (GOLDEN / "softmax-n4-zh-quotient.standalone.tex").read_text(
+        encoding="utf-8"
+    )
+
+
+def test_an_existing_file_is_refused_without_force(run, tmp_path):
+    target = tmp_path / "softmax.md"
+    assert run("softmax", "--n", "4", "--format", "markdown", "-o", str(target)).exit_code == 0
+    saved = target.read_text()
+    again = run("softmax", "--n", "4", "--format", "markdown", "--lang", "zh", "-o", str(target))
+    assert again.exit_code == 1 and "--force" in again.stderr and target.read_text() == saved
+    forced = run("softmax", "--n", "4", "--format", "markdown", "--lang", "zh", "-o", str(target), "--force")
+    assert forced.exit_code == 0 and "函数求导" in target.read_text()
+    assert [p.name for p in tmp_path.iterdir()] == ["softmax.md"]
+
+
+@pytest.mark.parametrize(
+    "args, code, message",
+    [
+        (["test_tanh", "--format", "latex", "--method", "log"], 1, "the log route needs positive outputs"),
+        (["softmax", "--format", "markdown", "--method", "taylor"], 2, "--method"),
+        (["softmax", "--format", "latex", "--lang", "fr"], 2, "--lang"),
+        (["softmax", "--format", "markdown", "--standalone"], 2, "--standalone makes a complete LaTeX document"),
+    ],
+)
+def test_bad_document_options_give_one_line(run, registered, args, code, message):
+    result = run(*args)
+    assert result.exit_code == code and result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0]
+
+
+def test_the_python_api_refuses_bad_options_in_one_line():
+    d = derive("softmax")
+    with pytest.raises(InvalidInput, match="--standalone makes a complete LaTeX document"):
+        render(d, "markdown", standalone=True)
+    with pytest.raises(InvalidInput, match="unknown language 'fr'"):
+        render(d, "latex", lang="fr")
+
+
+def test_a_large_n_is_elided_and_fast():
+    d = derive("softmax", n=1024)
+    render(d, "markdown")  # the n-independent route, computed once
+    start = time.perf_counter()
+    text = render(derive("softmax", n=1024), "latex", lang="zh")
+    assert time.perf_counter() - start < 1.0
+    assert r"\cdots" in text and r"\vdots" in text and r"\ddots" in text
+    assert "s_{1024} \\left(1 - s_{1024}\\right)" in text and "s_{500}" not in text
+    matrices = re.findall(r"\\begin\{pmatrix\}(.*?)\\end\{pmatrix\}", text, re.S)
+    widest = max(row.count("&") + 1 for body in matrices for row in body.split("\\\\"))
+    assert widest <= 10  # LaTeX's default pmatrix takes ten columns
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_chinese_prose_has_no_untranslated_words(registered, name):
+    allowed = {"one-hot", "derive", "SymPy", "latexmk", "xelatex", "amsmath", "ctex", "input", "n", "format"}
+    for fmt, lang, _, text in documents(name):
+        if lang != "zh" or text is None:
+            continue
+        prose = re.sub(
+            r"\$\$.*?\$\$|\\\[.*?\\\]|\$[^$]*\$|`[^`]*`|\\[a-zA-Z]+\*?(\{[^}]*\})?", " ", text, flags=re.S
+        )
+        prose = "\n".join(line for line in prose.splitlines() if not line.startswith(("%", "<!--")))
+        words = (
+            set(re.findall(r"[A-Za-z][A-Za-z-]+", prose))
+            - allowed
+            - set(re.findall(r"[A-Za-z]+", shape_title(name)))
+        )
+        assert not words, (name, fmt, words)
+
+
+def shape_title(name):
+    return derive(name).function.heading
+
+
+def test_a_scalar_function_is_not_rendered_yet_and_says_so_in_one_line():
+    scalar = SimpleNamespace(kind="scalar", function=derive("softmax").function, n=None)
+    with pytest.raises(
+        NotApplicable, match="^documents cover vector functions so far; softmax is scalar-valued$"
+    ):
+        render(scalar, "markdown")
+
+
+def test_a_notebook_shows_the_write_up_and_latex_consumers_the_results():
+    d = derive("softmax", n=4)
+    assert d._repr_markdown_() == render(d, "markdown")
+    latex = d._repr_latex_()
+    assert latex.startswith("$$") and "\\operatorname{diag}" in latex
