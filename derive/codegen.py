@@ -1,0 +1,177 @@
+"""Code from a derivation: the function, its Jacobian, VJP and JVP as a standalone NumPy module."""
+
+from __future__ import annotations
+
+import keyword
+from dataclasses import dataclass
+
+from sympy import Indexed, S, Sum, Symbol
+from sympy.codegen.rewriting import expm1_opt, log1p_opt, optimize
+
+import derive
+from derive import entries, products, stable
+from derive.arrays import Col, Diagonal, Empty, Largest, Outer, Row, Zeros, array, lower
+from derive.docprint import formula
+from derive.errors import NotApplicable
+from derive.npcode import Statement, block, code
+from derive.symbols import INDICES, i, j, n, vector
+from derive.templating import render_template
+
+TARGETS = ("numpy",)
+KINDS = ("forward", "jacobian", "vjp", "jvp")
+
+# The largest n at which writing every entry out (SymPy's cse over the explicit matrix) ran faster than
+# broadcasting the general form, per generated function; above it, and without n, derive broadcasts.
+# Measured once with `python benchmarks/codegen_routes.py` (softmax, float64, batch 1 and 4096, median of
+# repeated runs; the explicit route had to win at both batch sizes): broadcasting won everywhere at n ≥ 2.
+EXPLICIT_UP_TO = {"forward": 1, "jacobian": 1, "vjp": 1, "jvp": 1}
+
+
+@dataclass(frozen=True)
+class Routine:
+    """One generated function, as facts for the template."""
+
+    kind: str  # forward | jacobian | vjp | jvp
+    name: str
+    route: str  # broadcast | explicit
+    formula: str  # what it returns, printed on one line
+    uses_output: bool  # computes s = F(z) first
+    uses_input: bool  # reads z itself (then the stable shift applies here too)
+    uses_size: bool  # needs n = z.shape[-1]
+    lines: tuple
+
+
+def generate(d, target: str = "numpy", route: str | None = None) -> str:
+    """Source of a standalone module computing F, its Jacobian, VJP and JVP; route forces one path."""
+    if target not in TARGETS:
+        raise NotApplicable(f"unknown target '{target}'; known: {', '.join(TARGETS)}")
+    if getattr(d, "kind", "vector") == "scalar":
+        raise NotApplicable(f"{d.function.name} is a scalar function; derive emits code for vector functions only")
+    names = _names(d)
+    shift = stable.needs_shift(d.definition, d.input)
+    routines = [_routine(d, kind, names, shift, route) for kind in KINDS]
+    return render_template(
+        "numpy_module.py.j2",
+        version=derive.__version__,
+        command=f"derive {d.function.name}" + (f" --n {d.n}" if d.n else "") + " --emit numpy",
+        function=d.function,
+        n=d.n,
+        explicit_up_to=EXPLICIT_UP_TO,
+        definition=formula(d.function.definition),
+        where=[(name, formula(body)) for name, body in d.function.where],
+        coupled=d.definition.has(Sum) or shift,
+        shift=code(array(names["input"]) - Largest(array(names["input"]))) if shift else None,
+        names=names,
+        routines=routines,
+    )
+
+
+def _names(d) -> dict:
+    """The names the generated code uses, checked to be Python identifiers that do not collide."""
+    fn = d.function
+    labels = {a.base.label for a in d.definition.atoms(Indexed)}
+    free = {s for s in d.definition.free_symbols if isinstance(s, Symbol) and s not in labels}
+    params = sorted({s.name for s in free - {n, *INDICES}} | {p.name for p in fn.parameters})
+    names = {"function": fn.name, "input": fn.input, "output": fn.output, "params": params}
+    used = [fn.name, fn.input, fn.output, *params, *(name for name, _ in fn.where)]
+    for name in used:
+        if not name.isidentifier() or keyword.iskeyword(name):
+            raise NotApplicable(f"'{name}' is not a Python name; cannot emit code for {fn.name}")
+    if len(set(used)) != len(used) or set(used) & {"g", "v", "J", "gJ", "Jv", "np", "n"}:
+        raise NotApplicable(f"the names in {fn.name} ({', '.join(used)}) collide with the generated code's")
+    known = {fn.input, fn.output, *(name for name, _ in fn.where)}
+    others = sorted({a.base.label.name for a in d.definition.atoms(Indexed)} - known)
+    if others:
+        raise NotApplicable(f"{fn.name} takes inputs besides {fn.input} ({', '.join(others)}); cannot emit it yet")
+    return names
+
+
+def _routine(d, kind, names, shift, route) -> Routine:
+    explicit = route == "explicit" or (route is None and d.n is not None and d.n <= EXPLICIT_UP_TO[kind])
+    if explicit and d.n is not None and not d.function.where:
+        statements, chosen = entries.statements(d, kind, names), "explicit"
+    else:
+        statements, chosen = _broadcast(d, kind, names), "broadcast"
+    statements = [_final(s, d.n, shift) for s in statements]
+    taken = {names["function"], names["input"], names["output"], *names["params"], *_suffixed(names)}
+    lines = block(statements, taken)
+    values = [s.value for s in statements] + [s.target for s in statements if s.target is not None]
+    # Zeros(z, …) borrows only z's shape and dtype: it is not a use of z's values.
+    values = [v.replace(lambda e: isinstance(e, (Zeros, Empty)), lambda e: S.Zero) for v in values]
+    uses = set().union(*(v.free_symbols for v in values))
+    return Routine(
+        kind=kind,
+        name=_suffixed(names)[KINDS.index(kind)],
+        route=chosen,
+        formula=formula(_computed(d, kind)),
+        uses_output=kind != "forward" and array(names["output"]) in uses,
+        uses_input=array(names["input"]) in uses,
+        uses_size=n in uses,
+        lines=tuple(str(line) for line in lines),
+    )
+
+
+def _suffixed(names):
+    base = names["function"]
+    return [base, f"{base}_jacobian", f"{base}_vjp", f"{base}_jvp"]
+
+
+def _final(statement, size, shift):
+    """The value with n fixed when known, expm1 and log1p where they keep digits, and log-sum-exp."""
+    value = statement.value if size is None else statement.value.xreplace({n: size})
+    value = optimize(value, [expm1_opt, log1p_opt])
+    if not shift:  # after the shift every exponent is ≤ 0 already
+        value = stable.logsumexp(value)
+    return Statement(statement.target, statement.op, value)
+
+
+def _computed(d, kind):
+    """What the function returns, as an indexed formula: s_i, ∂s_i/∂z_j, (gᵀJ)_i or (J v)_i."""
+    if kind == "forward":
+        return d.function.definition
+    if kind == "jacobian":
+        return d.general
+    diagonal, rest = products.split(d.general)
+    if kind == "vjp":
+        return products.vjp(diagonal, rest, vector("g"))
+    return products.jvp(diagonal, rest, vector("v"))
+
+
+def _broadcast(d, kind, names) -> list:
+    """The statements of one function, broadcasting the general form over the batch and over i, j."""
+    if kind == "jacobian":
+        return _intermediates([d.general], d.function) + _jacobian(*products.split(d.general), names)
+    value = _computed(d, kind)
+    return _intermediates([value], d.function) + [Statement(None, "return", lower(value, {i: None}))]
+
+
+def _jacobian(diagonal, rest, names):
+    """J as outer products u vᵀ, then the δ_ij part added to its diagonal: no n×n identity is formed."""
+    J = Symbol("J", real=True)
+    terms = products.terms(rest)  # full outer products first
+    statements = []
+    if not terms or not terms[0].outer:
+        # J needs its full shape (..., n, n) before a column, a row or a constant is added to it.
+        statements.append(Statement(J, "=", Zeros(array(names["input"]), 1)))
+    for term in terms:
+        if term.outer:
+            value = Outer(lower(term.u, {i: None}), lower(term.v, {i: None}))
+        else:
+            mixed = term.mixed if term.mixed is not None else term.u * term.v.xreplace({i: j})
+            value = lower(mixed, {i: Row, j: Col})
+        statements.append(Statement(J, "+=" if statements else "=", value))
+    if diagonal != 0:
+        statements.append(Statement(Diagonal(J), "+=", lower(diagonal, {i: None})))
+    return statements + [Statement(None, "return", J)]
+
+
+def _intermediates(exprs, fn) -> list:
+    """Statements computing the named intermediates (fn.where) that exprs use, in definition order."""
+    wanted = {a.base.label.name for e in exprs for a in e.atoms(Indexed)}
+    steps = []
+    for name, body in reversed(fn.where):
+        if name in wanted:
+            wanted |= {a.base.label.name for a in body.atoms(Indexed)}
+            steps.insert(0, Statement(array(name), "=", lower(body, {i: None})))
+    return steps
+
