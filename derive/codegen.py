@@ -46,7 +46,7 @@ def generate(d, target: str = "numpy", route: str | None = None) -> str:
     if target not in TARGETS:
         raise NotApplicable(f"unknown target '{target}'; known: {', '.join(TARGETS)}")
     if getattr(d, "kind", "vector") == "scalar":
-        raise NotApplicable(f"{d.function.name} is a scalar function; derive emits code for vector functions only")
+        raise NotApplicable(f"{d.function.name} is scalar; derive emits code for vector functions only")
     names = _names(d)
     shift = stable.needs_shift(d.definition, d.input)
     routines = [_routine(d, kind, names, shift, route) for kind in KINDS]
@@ -82,7 +82,8 @@ def _names(d) -> dict:
     known = {fn.input, fn.output, *(name for name, _ in fn.where)}
     others = sorted({a.base.label.name for a in d.definition.atoms(Indexed)} - known)
     if others:
-        raise NotApplicable(f"{fn.name} takes inputs besides {fn.input} ({', '.join(others)}); cannot emit it yet")
+        extra = ", ".join(others)
+        raise NotApplicable(f"{fn.name} also takes {extra}; derive emits functions of {fn.input} only")
     return names
 
 
@@ -174,4 +175,3 @@ def _intermediates(exprs, fn) -> list:
             wanted |= {a.base.label.name for a in body.atoms(Indexed)}
             steps.insert(0, Statement(array(name), "=", lower(body, {i: None})))
     return steps
-

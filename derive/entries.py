@@ -25,9 +25,8 @@ def statements(d, kind, names) -> list:
         J = [[_scalar(d.table.entry(a, b).doit()) for b in range(1, size + 1)] for a in range(1, size + 1)]
         if kind == "jacobian":
             result, shape = Symbol("J", real=True), 1
-            steps = [
-                Statement(Entry(result, a, b), "=", J[a][b]) for a in range(size) for b in range(size) if J[a][b] != 0
-            ]
+            pairs = [(a, b) for a in range(size) for b in range(size) if J[a][b] != 0]
+            steps = [Statement(Entry(result, a, b), "=", J[a][b]) for a, b in pairs]
         else:
             vec = "g" if kind == "vjp" else "v"
             x = [Symbol(f"{vec}{a}", real=True) for a in range(1, size + 1)]

@@ -10,7 +10,7 @@ from sympy import Function, Mul, Pow, Rational, Symbol, cse, numbered_symbols, p
 from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.precedence import PRECEDENCE
 
-from derive.arrays import Col, Diagonal, Empty, Entry, Largest, Outer, Row, Take, Total, Zeros
+from derive.arrays import Col, Largest, Row, Total
 from derive.errors import NotApplicable
 from derive.pystyle import formatted
 
@@ -132,7 +132,7 @@ def block(statements, taken) -> list[Line]:
         rename[temporary] = _named(expr.xreplace(rename), names)
         shared.append(Statement(rename[temporary], "=", expr.xreplace(rename)))
     steps, placed = [], set()
-    for statement, value in zip(statements, reduced):
+    for statement, value in zip(statements, reduced, strict=True):
         value = value.xreplace(rename)
         # Each shared piece goes just before its first use: it may need a quantity computed on the line above.
         needed = _needed(value, shared, placed)

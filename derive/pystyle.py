@@ -52,8 +52,6 @@ def _strength(node) -> int:
         return _AND if isinstance(node.op, ast.And) else _OR
     if isinstance(node, ast.Compare):
         return _COMPARE
-    if isinstance(node, ast.IfExp):
-        return -1
     return _ATOM
 
 
@@ -136,13 +134,10 @@ def _code(node) -> str:
         return f"[{', '.join(_code(e) for e in node.elts)}]"
     if isinstance(node, ast.Compare):
         parts = [_wrapped(node.left, _strength(node.left) <= _COMPARE)]
-        for op, right in zip(node.ops, node.comparators):
+        for op, right in zip(node.ops, node.comparators, strict=True):
             parts += [_COMPARISON[type(op)], _wrapped(right, _strength(right) <= _COMPARE)]
         return " ".join(parts)
     if isinstance(node, ast.BoolOp):
         word = " and " if isinstance(node.op, ast.And) else " or "
         return word.join(_wrapped(v, _strength(v) <= _strength(node)) for v in node.values)
-    if isinstance(node, ast.IfExp):
-        body, test, orelse = (_wrapped(x, _strength(x) <= _strength(node)) for x in (node.body, node.test, node.orelse))
-        return f"{body} if {test} else {orelse}"
     raise ValueError(f"cannot format {ast.dump(node)}")
