@@ -96,6 +96,12 @@ EMIT = Annotated[Optional[Target], typer.Option("--emit", help="Emit a standalon
 CHECK = Annotated[
     bool, typer.Option("--check", help="Check the generated code numerically; exit 1 on failure.")
 ]
+MODULE = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--module", exists=True, dir_okay=False, help="With --check: check this module file, not fresh code."
+    ),
+]
 OUTPUT = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to FILE instead of stdout.")]
 FORCE = Annotated[bool, typer.Option("--force", help="Overwrite FILE if it exists.")]
 
@@ -121,17 +127,20 @@ def function(
     standalone: STANDALONE = False,
     emit: EMIT = None,
     check: CHECK = False,
+    module: MODULE = None,
     output: OUTPUT = None,
     force: FORCE = False,
 ):
     """Derive NAME's Jacobian and print it."""
     from derive import api
 
+    if module is not None and not check:
+        raise typer.BadParameter("--module names a file for --check to check; add --check")
     d = api.derive(name, n=n)
-    _deliver(d, format, lang, method, standalone, emit, check, output, force)
+    _deliver(d, format, lang, method, standalone, emit, check, output, force, module)
 
 
-def _deliver(d, format, lang, method, standalone, emit, check, output, force):
+def _deliver(d, format, lang, method, standalone, emit, check, output, force, module=None):
     """Render or emit d, write it to output or stdout, then run the numeric check if asked."""
     from derive import api
     from derive.output import write_text
@@ -144,7 +153,7 @@ def _deliver(d, format, lang, method, standalone, emit, check, output, force):
             options["standalone"] = standalone
         result = api.render(d, format.value, **options)
     if check:
-        report = api.check(d, (emit or Target.numpy).value)
+        report = api.check(d, (emit or Target.numpy).value, module_path=module)
     if output is not None:
         write_text(output, result, force=force)
         typer.echo(f"wrote {output}", err=True)

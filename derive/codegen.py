@@ -5,7 +5,24 @@ from __future__ import annotations
 import keyword
 from dataclasses import dataclass
 
-from sympy import Indexed, S, Sum, Symbol
+from sympy import (
+    Abs,
+    Heaviside,
+    Indexed,
+    Max,
+    Min,
+    Piecewise,
+    S,
+    Sum,
+    Symbol,
+    arg,
+    ceiling,
+    conjugate,
+    floor,
+    im,
+    re,
+    sign,
+)
 from sympy.codegen.rewriting import expm1_opt, log1p_opt, optimize
 
 import derive
@@ -18,6 +35,7 @@ from derive.symbols import INDICES, i, j, n, vector
 from derive.templating import render_template
 
 TARGETS = ("numpy",)
+_NOT_ANALYTIC = (Abs, Max, Min, Piecewise, Heaviside, sign, re, im, floor, ceiling, conjugate, arg)
 KINDS = ("forward", "jacobian", "vjp", "jvp")
 
 # The largest n at which writing every entry out (SymPy's cse over the explicit matrix) ran faster than
@@ -53,7 +71,7 @@ def generate(d, target: str = "numpy", route: str | None = None) -> str:
     return render_template(
         "numpy_module.py.j2",
         version=derive.__version__,
-        command=f"derive {d.function.name}" + (f" --n {d.n}" if d.n else "") + " --emit numpy",
+        command=command(d),
         function=d.function,
         n=d.n,
         explicit_up_to=EXPLICIT_UP_TO,
@@ -64,6 +82,24 @@ def generate(d, target: str = "numpy", route: str | None = None) -> str:
         names=names,
         routines=routines,
     )
+
+
+def command(d) -> str:
+    """The command line that emits d's module."""
+    return f"derive {d.function.name}" + (f" --n {d.n}" if d.n else "") + " --emit numpy"
+
+
+def parameters(d) -> list[str]:
+    """The symbolic parameters of d, by name, as the generated functions take them: keywords."""
+    return _names(d)["params"]
+
+
+def holomorphic(d) -> bool:
+    """Whether the generated F is analytic in z, so that the complex step gives its derivative."""
+    names = _names(d)
+    shift = stable.needs_shift(d.definition, d.input)
+    values = [_final(s, d.n, shift).value for s in _broadcast(d, "forward", names)]
+    return not any(v.has(*_NOT_ANALYTIC) for v in values)
 
 
 def _names(d) -> dict:

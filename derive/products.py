@@ -68,17 +68,18 @@ def _separate(term):
 
 def vjp(diagonal, rest, g):
     """(gᵀJ)_i = Σ_k g_k ∂s_k/∂z_i, with the sums pulled apart so that no n×n array is needed."""
-    k = _fresh(rest)
+    k = fresh(rest)
     return _contracted(diagonal * g[i] + Sum(g[k] * rest.xreplace({i: k, j: i}), (k, 1, n)), "gᵀJ")
 
 
 def jvp(diagonal, rest, v):
     """(J v)_i = Σ_k ∂s_i/∂z_k v_k, likewise."""
-    k = _fresh(rest)
+    k = fresh(rest)
     return _contracted(diagonal * v[i] + Sum(rest.xreplace({j: k}) * v[k], (k, 1, n)), "J v")
 
 
-def _fresh(expr):
+def fresh(expr):
+    """A summation index that expr does not use, free or bound."""
     used = expr.free_symbols | {lim[0] for s in expr.atoms(Sum) for lim in s.limits}
     return next(x for x in INDICES[2:] if x not in used)
 
