@@ -56,7 +56,8 @@ def run(module, d, sizes, holomorphic: bool, facts) -> list[Check]:
             with np.errstate(all="ignore"):  # overflow to inf inside exp may be harmless; results decide
                 _at_point(worst, (F, jacobian, vjp, jvp), z, g, v, rng, holomorphic, facts)
     if worst.overflowed:
-        note = f"complex arithmetic overflowed in {worst.overflowed} of {worst.stepped} vectors: left to differences"
+        skipped = f"{worst.overflowed} of {worst.stepped}"
+        note = f"complex arithmetic overflowed in {skipped} vectors: left to the differences"
         worst.notes.setdefault("complex", note)
     return [
         Check(label, worst.errors.get(key, np.nan), tolerance, worst.notes.get(key, _unrun(key, worst)))
