@@ -38,11 +38,13 @@ TARGETS = ("numpy",)
 _NOT_ANALYTIC = (Abs, Max, Min, Piecewise, Heaviside, sign, re, im, floor, ceiling, conjugate, arg)
 KINDS = ("forward", "jacobian", "vjp", "jvp")
 
-# The largest n at which writing every entry out (SymPy's cse over the explicit matrix) ran faster than
-# broadcasting the general form, per generated function; above it, and without n, derive broadcasts.
-# Measured once with `python benchmarks/codegen_routes.py` (softmax, float64, batch 1 and 4096, median of
-# repeated runs; the explicit route had to win at both batch sizes): broadcasting won everywhere at n ≥ 2.
-EXPLICIT_UP_TO = {"forward": 1, "jacobian": 1, "vjp": 1, "jvp": 1}
+# The largest n up to which writing every entry out (SymPy's cse over the explicit matrix) ran faster
+# than broadcasting the general form, per generated function; above it, and without n, derive broadcasts.
+# Measured once with `PYTHONPATH=. python benchmarks/codegen_routes.py`: softmax, float64, batch 4096
+# (where runtime matters; at batch 1 both take microseconds and broadcasting wins from n = 3), the
+# fastest of 41 alternating runs, n = 1..8, on a 2-core x86-64 with NumPy 2.4. Short rows are where
+# entries win: NumPy reduces a last axis of length 4 slowly, and einsum pays per tiny matrix.
+EXPLICIT_UP_TO = {"forward": 8, "jacobian": 5, "vjp": 7, "jvp": 7}
 
 
 @dataclass(frozen=True)

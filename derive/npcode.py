@@ -13,6 +13,7 @@ from sympy.printing.precedence import PRECEDENCE
 from derive.arrays import Col, Largest, Row, Total
 from derive.errors import NotApplicable
 from derive.pystyle import formatted
+from derive.rewrite import positive_signs
 
 WIDTH = 88  # ruff format's default line length: generated modules are formatted for anyone's checkout
 INDENT = 4
@@ -133,7 +134,7 @@ def block(statements, taken) -> list[Line]:
         shared.append(Statement(rename[temporary], "=", expr.xreplace(rename)))
     steps, placed = [], set()
     for statement, value in zip(statements, reduced, strict=True):
-        value = value.xreplace(rename)
+        value = positive_signs(value.xreplace(rename))  # s1*(g1 - x0), not -s1*(-g1 + x0)
         # Each shared piece goes just before its first use: it may need a quantity computed on the line above.
         needed = _needed(value, shared, placed)
         steps += [s for s in shared if s.target in needed]
