@@ -167,21 +167,25 @@ def _fitted(step: Statement, names: set) -> list[Line]:
         line = Line("" if step.op == "return" else code(step.target), step.op, code(value))
         if INDENT + len(str(line)) <= WIDTH:
             return before + [line]
-        piece = _largest_piece(value)
+        piece, replacement = _largest_piece(value)
         if piece is None:
             return before + [line]  # one call too long to split: left for the formatter test to flag
         name = _named(piece, names)
         before += _fitted(Statement(name, "=", piece), names)
-        value = value.xreplace({piece: name})
+        value = value.xreplace(replacement(name))
 
 
 def _largest_piece(expr):
-    pieces = [
-        e
-        for e in preorder_traversal(expr)
-        if e is not expr and e.args and not isinstance(e, (Row, Col)) and not e.is_Number
-    ]
-    return max(pieces, key=lambda e: (len(code(e)), str(e)), default=None)
+    """The longest part of expr worth a name of its own, and how to put the name in its place."""
+    pieces = []
+    for e in preorder_traversal(expr):
+        if (e.is_Add or e.is_Mul) and len(e.args) > 2:
+            # Half of a long sum or product: a + b + c + d becomes x0 + c + d.
+            half, rest = e.args[: len(e.args) // 2], e.args[len(e.args) // 2 :]
+            pieces.append((e.func(*half), lambda name, e=e, rest=rest: {e: e.func(name, *rest)}))
+        if e is not expr and e.args and not isinstance(e, (Row, Col)) and not e.is_Number:
+            pieces.append((e, lambda name, e=e: {e: name}))
+    return max(pieces, key=lambda p: (len(code(p[0])), str(p[0])), default=(None, None))
 
 
 _RESERVED = set(keyword.kwlist) | set(dir(builtins)) | {"np", "z", "s", "g", "v", "J", "gJ", "Jv", "n", "N"}
