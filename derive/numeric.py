@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,7 +96,9 @@ def verify(d, target: str = "numpy", module_path=None) -> Report:
         except Exception as error:  # the module itself is under test: any failure is a finding
             return Report(d.function.name, shown, sizes, (Check("import", np.nan, 0, said(error)),))
 
-        checks = run(module, d, sizes, holomorphic(d), implied(d))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the code under test may warn (overflow, casts); results decide
+            checks = run(module, d, sizes, holomorphic(d), implied(d))
     return Report(d.function.name, shown, sizes, tuple(checks))
 
 
