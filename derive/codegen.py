@@ -56,7 +56,9 @@ class Routine:
     route: str  # broadcast | explicit
     formula: str  # what it returns, printed on one line
     uses_output: bool  # computes s = F(z) first
-    uses_input: bool  # reads z itself (then the stable shift applies here too)
+    uses_input: bool  # reads z itself
+    shifted: bool  # computes with z − max(z); as a first line `z = …` when prologue_shift
+    prologue_shift: bool
     uses_size: bool  # needs n = z.shape[-1]
     lines: tuple
 
@@ -100,7 +102,7 @@ def holomorphic(d) -> bool:
     """Whether the generated F is analytic in z, so that the complex step gives its derivative."""
     names = _names(d)
     shift = stable.needs_shift(d.definition, d.input)
-    values = [_final(s, d.n, shift).value for s in _broadcast(d, "forward", names)]
+    values = [_final(s, d.n, shift, names).value for s in _broadcast(d, "forward", names)]
     return not any(v.has(*_NOT_ANALYTIC) for v in values)
 
 
@@ -131,7 +133,9 @@ def _routine(d, kind, names, shift, route) -> Routine:
         statements, chosen = entries.statements(d, kind, names), "explicit"
     else:
         statements, chosen = _broadcast(d, kind, names), "broadcast"
-    statements = [_final(s, d.n, shift) for s in statements]
+    # Broadcasting takes z − max(z) inside its expressions: a shifted copy of z kept alive beside the
+    # results costs NumPy a fresh allocation (page faults) per call; entries unpack it once, as z.
+    statements = [_final(s, d.n, shift, names if chosen == "broadcast" else None) for s in statements]
     taken = {names["function"], names["input"], names["output"], *names["params"], *_suffixed(names)}
     lines = block(statements, taken)
     values = [s.value for s in statements] + [s.target for s in statements if s.target is not None]
@@ -145,6 +149,8 @@ def _routine(d, kind, names, shift, route) -> Routine:
         formula=formula(_computed(d, kind)),
         uses_output=kind != "forward" and array(names["output"]) in uses,
         uses_input=array(names["input"]) in uses,
+        shifted=shift and array(names["input"]) in uses,
+        prologue_shift=shift and chosen == "explicit" and array(names["input"]) in uses,
         uses_size=n in uses,
         lines=tuple(str(line) for line in lines),
     )
@@ -155,13 +161,25 @@ def _suffixed(names):
     return [base, f"{base}_jacobian", f"{base}_vjp", f"{base}_jvp"]
 
 
-def _final(statement, size, shift):
-    """The value with n fixed when known, expm1 and log1p where they keep digits, and log-sum-exp."""
+def _final(statement, size, shift, inline=None):
+    """The value with n fixed, expm1 and log1p, then z − max(z) for z when inline, or log-sum-exp."""
     value = statement.value if size is None else statement.value.xreplace({n: size})
+    # First, and only once: these rewrites factor inside exp and would split exp(z − m) again.
     value = optimize(value, [expm1_opt, log1p_opt])
-    if not shift:  # after the shift every exponent is ≤ 0 already
+    if not shift:
         value = stable.logsumexp(value)
+    elif inline:  # after the shift every exponent is ≤ 0 already
+        value = _shifted(value, array(inline["input"]))
     return Statement(statement.target, statement.op, value)
+
+
+def _shifted(expr, z):
+    """expr with z − max(z) for z, except where z only lends its shape (Zeros, Empty)."""
+    if expr == z:
+        return z - Largest(z)
+    if not expr.args or isinstance(expr, (Zeros, Empty)):
+        return expr
+    return expr.func(*(_shifted(a, z) for a in expr.args))
 
 
 def _computed(d, kind):

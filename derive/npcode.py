@@ -32,6 +32,11 @@ class ArrayPrinter(NumPyPrinter):
             raise NotApplicable(f"NumPy has no vectorised {fqn.rpartition('.')[2]}; cannot emit NumPy code")
         return f"np.{name}"
 
+    def _as_ordered_terms(self, expr, order=None):
+        # z - max_z - np.log(…), not -max_z + z - np.log(…): what is added first, then what is taken away.
+        terms = super()._as_ordered_terms(expr, order)
+        return sorted(terms, key=lambda t: t.could_extract_minus_sign())
+
     def _print_Pow(self, expr, rational=False):
         # NumPyPrinter writes x**(-1.0); for float arrays 1/x is the same value, faster and plainer.
         if expr.exp.is_Integer and expr.exp.is_negative:
@@ -203,6 +208,10 @@ def _named(expr, names: set) -> Symbol:
 def _nickname(expr) -> str | None:
     if isinstance(expr, Symbol):
         return expr.name
+    if expr.is_Add and len(expr.args) == 2:  # z − max(z)
+        for x, peak in (expr.args, reversed(expr.args)):
+            if isinstance(x, Symbol) and -peak == Largest(x):
+                return f"shifted_{x.name}"
     inner = [_nickname(a) for a in expr.args]
     if None in inner:
         return None
