@@ -26,12 +26,13 @@ from sympy import (
 from sympy.codegen.rewriting import expm1_opt, log1p_opt, optimize
 
 import derive
-from derive import entries, products, stable
-from derive.arrays import Col, Diagonal, Empty, Largest, Outer, Row, Zeros, array, lower
+from derive import broadcast, entries, stable
+from derive.arrays import Empty, Largest, Zeros, array
 from derive.docprint import formula
 from derive.errors import NotApplicable
-from derive.npcode import Statement, block, code
-from derive.symbols import INDICES, i, j, n, vector
+from derive.npcode import code
+from derive.statements import Statement, block
+from derive.symbols import INDICES, n
 from derive.templating import render_template
 
 TARGETS = ("numpy",)
@@ -102,7 +103,7 @@ def holomorphic(d) -> bool:
     """Whether the generated F is analytic in z, so that the complex step gives its derivative."""
     names = _names(d)
     shift = stable.needs_shift(d.definition, d.input)
-    values = [_final(s, d.n, shift, names).value for s in _broadcast(d, "forward", names)]
+    values = [_final(s, d.n, shift, names).value for s in broadcast.statements(d, "forward", names)]
     return not any(v.has(*_NOT_ANALYTIC) for v in values)
 
 
@@ -132,7 +133,7 @@ def _routine(d, kind, names, shift, route) -> Routine:
     if explicit and d.n is not None and not d.function.where:
         statements, chosen = entries.statements(d, kind, names), "explicit"
     else:
-        statements, chosen = _broadcast(d, kind, names), "broadcast"
+        statements, chosen = broadcast.statements(d, kind, names), "broadcast"
     # Broadcasting takes z − max(z) inside its expressions: a shifted copy of z kept alive beside the
     # results costs NumPy a fresh allocation (page faults) per call; entries unpack it once, as z.
     statements = [_final(s, d.n, shift, names if chosen == "broadcast" else None) for s in statements]
@@ -146,7 +147,7 @@ def _routine(d, kind, names, shift, route) -> Routine:
         kind=kind,
         name=_suffixed(names)[KINDS.index(kind)],
         route=chosen,
-        formula=formula(_computed(d, kind)),
+        formula=formula(broadcast.computed(d, kind)),
         uses_output=kind != "forward" and array(names["output"]) in uses,
         uses_input=array(names["input"]) in uses,
         shifted=shift and array(names["input"]) in uses,
@@ -180,54 +181,3 @@ def _shifted(expr, z):
     if not expr.args or isinstance(expr, (Zeros, Empty)):
         return expr
     return expr.func(*(_shifted(a, z) for a in expr.args))
-
-
-def _computed(d, kind):
-    """What the function returns, as an indexed formula: s_i, ∂s_i/∂z_j, (gᵀJ)_i or (J v)_i."""
-    if kind == "forward":
-        return d.function.definition
-    if kind == "jacobian":
-        return d.general
-    diagonal, rest = products.split(d.general)
-    if kind == "vjp":
-        return products.vjp(diagonal, rest, vector("g"))
-    return products.jvp(diagonal, rest, vector("v"))
-
-
-def _broadcast(d, kind, names) -> list:
-    """The statements of one function, broadcasting the general form over the batch and over i, j."""
-    if kind == "jacobian":
-        return _intermediates([d.general], d.function) + _jacobian(*products.split(d.general), names)
-    value = _computed(d, kind)
-    return _intermediates([value], d.function) + [Statement(None, "return", lower(value, {i: None}))]
-
-
-def _jacobian(diagonal, rest, names):
-    """J as outer products u vᵀ, then the δ_ij part added to its diagonal: no n×n identity is formed."""
-    J = Symbol("J", real=True)
-    terms = products.terms(rest)  # full outer products first
-    statements = []
-    if not terms or not terms[0].outer:
-        # J needs its full shape (..., n, n) before a column, a row or a constant is added to it.
-        statements.append(Statement(J, "=", Zeros(array(names["input"]), 1)))
-    for term in terms:
-        if term.outer:
-            value = Outer(lower(term.u, {i: None}), lower(term.v, {i: None}))
-        else:
-            mixed = term.mixed if term.mixed is not None else term.u * term.v.xreplace({i: j})
-            value = lower(mixed, {i: Row, j: Col})
-        statements.append(Statement(J, "+=" if statements else "=", value))
-    if diagonal != 0:
-        statements.append(Statement(Diagonal(J), "+=", lower(diagonal, {i: None})))
-    return statements + [Statement(None, "return", J)]
-
-
-def _intermediates(exprs, fn) -> list:
-    """Statements computing the named intermediates (fn.where) that exprs use, in definition order."""
-    wanted = {a.base.label.name for e in exprs for a in e.atoms(Indexed)}
-    steps = []
-    for name, body in reversed(fn.where):
-        if name in wanted:
-            wanted |= {a.base.label.name for a in body.atoms(Indexed)}
-            steps.insert(0, Statement(array(name), "=", lower(body, {i: None})))
-    return steps

@@ -7,7 +7,7 @@ import re
 from sympy import Add, Indexed, Integer, Symbol
 
 from derive.arrays import Empty, Entry, Take, Zeros, array
-from derive.npcode import Statement
+from derive.statements import Statement
 from derive.symbols import i, n
 
 _NUMBERED = re.compile(r"([A-Za-z_]\w*?)(\d+)$")

@@ -149,7 +149,7 @@ def _checked(z: ArrayLike) -> np.ndarray:
     z = np.asarray(z)
     if z.ndim == 0 or z.shape[-1] != 4:
         raise ValueError(f"z must have shape (..., 4), got {z.shape}")
-    if not np.issubdtype(z.dtype, np.inexact):
+    if z.dtype.kind not in "fc":  # not floating or complex: integers, booleans
         z = z.astype(np.float64)
     return z
 
@@ -159,6 +159,6 @@ def _matching(a: ArrayLike, z: np.ndarray, name: str) -> np.ndarray:
     a = np.asarray(a)
     if a.shape != z.shape:
         raise ValueError(f"{name} must have the shape of z, {z.shape}, got {a.shape}")
-    if not np.issubdtype(a.dtype, np.inexact):
+    if a.dtype.kind not in "fc":
         a = a.astype(z.dtype)
     return a
