@@ -32,11 +32,11 @@ def emit(d: Derivation, target: str = "numpy") -> str:
     return generate(d, target)
 
 
-def check(d: Derivation, target: str = "numpy"):
-    """Load the generated code and check it numerically; returns a report."""
+def check(d: Derivation, target: str = "numpy", module_path=None):
+    """Load the generated code (or the module at module_path) and check it numerically; returns a report."""
     from derive.numeric import verify
 
-    return verify(d, target)
+    return verify(d, target, module_path=module_path)
 
 
 __all__ = ["Derivation", "derive", "render", "emit", "check"]

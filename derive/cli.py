@@ -113,6 +113,12 @@ EMIT = Annotated[Optional[Target], typer.Option("--emit", help="Emit a standalon
 CHECK = Annotated[
     bool, typer.Option("--check", help="Check the generated code numerically; exit 1 on failure.")
 ]
+MODULE = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--module", exists=True, dir_okay=False, help="With --check: check this module file, not fresh code."
+    ),
+]
 OUTPUT = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to FILE instead of stdout.")]
 FORCE = Annotated[bool, typer.Option("--force", help="Overwrite FILE if it exists.")]
 PARAM = Annotated[
@@ -142,6 +148,7 @@ def function(
     standalone: STANDALONE = False,
     emit: EMIT = None,
     check: CHECK = False,
+    module: MODULE = None,
     output: OUTPUT = None,
     force: FORCE = False,
     param: PARAM = None,
@@ -150,7 +157,7 @@ def function(
     from derive import api
 
     d = api.derive(name, n=n, params=_params(param))
-    _deliver(d, format, lang, method, standalone, emit, check, output, force)
+    _deliver(d, format, lang, method, standalone, emit, check, output, force, module)
 
 
 @app.command("expr", help=_EXPR_HELP)
@@ -164,6 +171,7 @@ def expression(
     standalone: STANDALONE = False,
     emit: EMIT = None,
     check: CHECK = False,
+    module: MODULE = None,
     output: OUTPUT = None,
     force: FORCE = False,
     param: PARAM = None,
@@ -173,7 +181,7 @@ def expression(
     from derive.userdefined import user_function
 
     d = api.derive(user_function(text, name), n=n, params=_params(param))
-    _deliver(d, format, lang, method, standalone, emit, check, output, force)
+    _deliver(d, format, lang, method, standalone, emit, check, output, force, module)
 
 
 def _params(pairs) -> dict:
@@ -189,11 +197,13 @@ def _params(pairs) -> dict:
     return values
 
 
-def _deliver(d, format, lang, method, standalone, emit, check, output, force):
+def _deliver(d, format, lang, method, standalone, emit, check, output, force, module=None):
     """Render or emit d, write it to output or stdout, then run the numeric check if asked."""
     from derive import api
     from derive.output import write_text
 
+    if module is not None and not check:
+        raise typer.BadParameter("--module names a file for --check to check; add --check")
     if emit is not None:
         result = api.emit(d, emit.value)
     else:
@@ -202,7 +212,7 @@ def _deliver(d, format, lang, method, standalone, emit, check, output, force):
             options["standalone"] = standalone  # Markdown refuses it in one line rather than ignore it
         result = api.render(d, format.value, **options)
     if check:
-        report = api.check(d, (emit or Target.numpy).value)
+        report = api.check(d, (emit or Target.numpy).value, module_path=module)
     if output is not None:
         write_text(output, result, force=force)
         typer.echo(f"wrote {output}", err=True)

@@ -1,0 +1,183 @@
+"""Code from a derivation: the function, its Jacobian, VJP and JVP as a standalone NumPy module."""
+
+from __future__ import annotations
+
+import keyword
+from dataclasses import dataclass
+
+from sympy import (
+    Abs,
+    Heaviside,
+    Indexed,
+    Max,
+    Min,
+    Piecewise,
+    S,
+    Sum,
+    Symbol,
+    arg,
+    ceiling,
+    conjugate,
+    floor,
+    im,
+    re,
+    sign,
+)
+from sympy.codegen.rewriting import expm1_opt, log1p_opt, optimize
+
+import derive
+from derive import broadcast, entries, stable
+from derive.arrays import Empty, Largest, Zeros, array
+from derive.docprint import formula
+from derive.errors import NotApplicable
+from derive.npcode import code
+from derive.statements import Statement, block
+from derive.symbols import INDICES, n
+from derive.templating import render_template
+
+TARGETS = ("numpy",)
+_NOT_ANALYTIC = (Abs, Max, Min, Piecewise, Heaviside, sign, re, im, floor, ceiling, conjugate, arg)
+KINDS = ("forward", "jacobian", "vjp", "jvp")
+
+# The largest n up to which writing every entry out (SymPy's cse over the explicit matrix) ran faster
+# than broadcasting the general form, per generated function; above it, and without n, derive broadcasts.
+# Measured once with `PYTHONPATH=. python benchmarks/codegen_routes.py`: softmax, float64, batch 4096
+# (where runtime matters; at batch 1 both take microseconds and broadcasting wins from n = 3), the
+# fastest of 41 alternating runs, n = 1..8, on a 2-core x86-64 with NumPy 2.4. Short rows are where
+# entries win: NumPy reduces a last axis of length 4 slowly, and einsum pays per tiny matrix.
+EXPLICIT_UP_TO = {"forward": 8, "jacobian": 5, "vjp": 7, "jvp": 7}
+
+
+@dataclass(frozen=True)
+class Routine:
+    """One generated function, as facts for the template."""
+
+    kind: str  # forward | jacobian | vjp | jvp
+    name: str
+    route: str  # broadcast | explicit
+    formula: str  # what it returns, printed on one line
+    uses_output: bool  # computes s = F(z) first
+    uses_input: bool  # reads z itself
+    shifted: bool  # computes with z − max(z); as a first line `z = …` when prologue_shift
+    prologue_shift: bool
+    uses_size: bool  # needs n = z.shape[-1]
+    lines: tuple
+
+
+def generate(d, target: str = "numpy", route: str | None = None) -> str:
+    """Source of a standalone module computing F, its Jacobian, VJP and JVP; route forces one path."""
+    if target not in TARGETS:
+        raise NotApplicable(f"unknown target '{target}'; known: {', '.join(TARGETS)}")
+    if getattr(d, "kind", "vector") == "scalar":
+        raise NotApplicable(f"{d.function.name} is scalar; derive emits code for vector functions only")
+    names = _names(d)
+    shift = stable.needs_shift(d.definition, d.input)
+    routines = [_routine(d, kind, names, shift, route) for kind in KINDS]
+    return render_template(
+        "numpy_module.py.j2",
+        version=derive.__version__,
+        command=command(d),
+        function=d.function,
+        n=d.n,
+        explicit_up_to=EXPLICIT_UP_TO,
+        definition=formula(d.function.definition),
+        where=[(name, formula(body)) for name, body in d.function.where],
+        coupled=d.definition.has(Sum) or shift,
+        shift=code(array(names["input"]) - Largest(array(names["input"]))) if shift else None,
+        names=names,
+        routines=routines,
+    )
+
+
+def command(d) -> str:
+    """The command line that emits d's module."""
+    return f"derive {d.function.name}" + (f" --n {d.n}" if d.n else "") + " --emit numpy"
+
+
+def parameters(d) -> list[str]:
+    """The symbolic parameters of d, by name, as the generated functions take them: keywords."""
+    return _names(d)["params"]
+
+
+def holomorphic(d) -> bool:
+    """Whether the generated F is analytic in z, so that the complex step gives its derivative."""
+    names = _names(d)
+    shift = stable.needs_shift(d.definition, d.input)
+    values = [_final(s, d.n, shift, names).value for s in broadcast.statements(d, "forward", names)]
+    return not any(v.has(*_NOT_ANALYTIC) for v in values)
+
+
+def _names(d) -> dict:
+    """The names the generated code uses, checked to be Python identifiers that do not collide."""
+    fn = d.function
+    labels = {a.base.label for a in d.definition.atoms(Indexed)}
+    free = {s for s in d.definition.free_symbols if isinstance(s, Symbol) and s not in labels}
+    params = sorted({s.name for s in free - {n, *INDICES}} | {p.name for p in fn.parameters})
+    names = {"function": fn.name, "input": fn.input, "output": fn.output, "params": params}
+    used = [fn.name, fn.input, fn.output, *params, *(name for name, _ in fn.where)]
+    for name in used:
+        if not name.isidentifier() or keyword.iskeyword(name):
+            raise NotApplicable(f"'{name}' is not a Python name; cannot emit code for {fn.name}")
+    if len(set(used)) != len(used) or set(used) & {"g", "v", "J", "gJ", "Jv", "np", "n"}:
+        raise NotApplicable(f"the names in {fn.name} ({', '.join(used)}) collide with the generated code's")
+    known = {fn.input, fn.output, *(name for name, _ in fn.where)}
+    others = sorted({a.base.label.name for a in d.definition.atoms(Indexed)} - known)
+    if others:
+        extra = ", ".join(others)
+        raise NotApplicable(f"{fn.name} also takes {extra}; derive emits functions of {fn.input} only")
+    return names
+
+
+def _routine(d, kind, names, shift, route) -> Routine:
+    explicit = route == "explicit" or (route is None and d.n is not None and d.n <= EXPLICIT_UP_TO[kind])
+    if explicit and d.n is not None and not d.function.where:
+        statements, chosen = entries.statements(d, kind, names), "explicit"
+    else:
+        statements, chosen = broadcast.statements(d, kind, names), "broadcast"
+    # Broadcasting takes z − max(z) inside its expressions: a shifted copy of z kept alive beside the
+    # results costs NumPy a fresh allocation (page faults) per call; entries unpack it once, as z.
+    statements = [_final(s, d.n, shift, names if chosen == "broadcast" else None) for s in statements]
+    taken = {names["function"], names["input"], names["output"], *names["params"], *_suffixed(names)}
+    lines = block(statements, taken)
+    values = [s.value for s in statements] + [s.target for s in statements if s.target is not None]
+    # Zeros(z, …) borrows only z's shape and dtype: it is not a use of z's values.
+    values = [v.replace(lambda e: isinstance(e, (Zeros, Empty)), lambda e: S.Zero) for v in values]
+    uses = set().union(*(v.free_symbols for v in values))
+    return Routine(
+        kind=kind,
+        name=_suffixed(names)[KINDS.index(kind)],
+        route=chosen,
+        formula=formula(broadcast.computed(d, kind)),
+        uses_output=kind != "forward" and array(names["output"]) in uses,
+        uses_input=array(names["input"]) in uses,
+        shifted=shift and array(names["input"]) in uses,
+        prologue_shift=shift and chosen == "explicit" and array(names["input"]) in uses,
+        uses_size=n in uses,
+        lines=tuple(str(line) for line in lines),
+    )
+
+
+def _suffixed(names):
+    base = names["function"]
+    return [base, f"{base}_jacobian", f"{base}_vjp", f"{base}_jvp"]
+
+
+def _final(statement, size, shift, inline=None):
+    """The value with n fixed, expm1 and log1p, then z − max(z) for z when inline, or log-sum-exp."""
+    value = statement.value if size is None else statement.value.xreplace({n: size})
+    # First, and only once: these rewrites factor inside exp and would split exp(z − m) again.
+    value = optimize(value, [expm1_opt, log1p_opt])
+    if not shift:
+        value = stable.logsumexp(value)
+    elif inline:  # after the shift every exponent is ≤ 0 already
+        value = _shifted(value, array(inline["input"]))
+    return Statement(statement.target, statement.op, value)
+
+
+def _shifted(expr, z):
+    """expr with z − max(z) for z, except where z only lends its shape (Zeros, Empty)."""
+    if expr == z:
+        return z - Largest(z)
+    if not expr.args or isinstance(expr, (Zeros, Empty)):
+        return expr
+    return expr.func(*(_shifted(a, z) for a in expr.args))

@@ -1,0 +1,99 @@
+"""SymPy's NumPy printer taught derive's array nodes: np.exp(z), sums over the last axis, x[..., :, None]."""
+
+from __future__ import annotations
+
+from sympy import Pow
+from sympy.printing.numpy import NumPyPrinter
+from sympy.printing.precedence import PRECEDENCE
+
+from derive.errors import NotApplicable
+from derive.pystyle import formatted
+
+
+class ArrayPrinter(NumPyPrinter):
+    """NumPy code as a person writes it: np.exp, sums over the last axis, x[..., :, None]."""
+
+    def __init__(self):
+        super().__init__({"strict": True, "fully_qualified_modules": True})
+
+    def _module_format(self, fqn, register=True):
+        module, _, name = fqn.partition(".")
+        if module != "numpy":
+            # e.g. erf prints as math.erf, which works on one float, not on arrays.
+            raise NotApplicable(f"NumPy has no vectorised {fqn.rpartition('.')[2]}; cannot emit NumPy code")
+        return f"np.{name}"
+
+    def _as_ordered_terms(self, expr, order=None):
+        # z - max_z - np.log(…), not -max_z + z - np.log(…): what is added first, then what is taken away.
+        terms = super()._as_ordered_terms(expr, order)
+        return sorted(terms, key=lambda t: t.could_extract_minus_sign())
+
+    def _print_Pow(self, expr, rational=False):
+        # NumPyPrinter writes x**(-1.0); for float arrays 1/x is the same value, faster and plainer.
+        if expr.exp.is_Integer and expr.exp.is_negative:
+            return f"1/{self.parenthesize(Pow(expr.base, -expr.exp), PRECEDENCE['Mul'])}"
+        return super()._print_Pow(expr, rational=rational)
+
+    def _print_Mul(self, expr):
+        # SymPy's code printers write (1/2)*z; a person writes z/2.
+        coeff, rest = expr.as_coeff_Mul()
+        if coeff.is_Rational and not coeff.is_Integer:
+            return f"{self.parenthesize(coeff.p * rest, PRECEDENCE['Mul'])}/{coeff.q}"
+        return super()._print_Mul(expr)
+
+    def _print_Abs(self, expr):
+        return f"np.abs({self._print(expr.args[0])})"
+
+    def _print_Max(self, expr):
+        return self._pairwise("np.maximum", expr.args)
+
+    def _print_Min(self, expr):
+        return self._pairwise("np.minimum", expr.args)
+
+    def _pairwise(self, ufunc, args):
+        code = self._print(args[0])
+        for arg in args[1:]:
+            code = f"{ufunc}({code}, {self._print(arg)})"
+        return code
+
+    def _print_Total(self, expr):
+        return f"np.sum({self._print(expr.args[0])}, axis=-1, keepdims=True)"
+
+    def _print_Largest(self, expr):
+        return f"np.max({self._print(expr.args[0])}, axis=-1, keepdims=True)"
+
+    def _print_Row(self, expr):
+        return f"{self.parenthesize(expr.args[0], PRECEDENCE['Atom'])}[..., :, None]"
+
+    def _print_Col(self, expr):
+        return f"{self.parenthesize(expr.args[0], PRECEDENCE['Atom'])}[..., None, :]"
+
+    def _print_Outer(self, expr):
+        u, v = (self._print(a) for a in expr.args)
+        return f'np.einsum("...i,...j->...ij", {u}, {v})'
+
+    def _print_Diagonal(self, expr):
+        return f'np.einsum("...ii->...i", {self._print(expr.args[0])})[...]'
+
+    def _print_Zeros(self, expr):
+        return f"np.zeros({self._shape(*expr.args)})"
+
+    def _print_Empty(self, expr):
+        return f"np.empty({self._shape(*expr.args)})"
+
+    def _shape(self, like, extra):
+        like = self._print(like)
+        shape = f"{like}.shape" + (f" + {like}.shape[-1:]" * int(extra))
+        return f"{shape}, dtype={like}.dtype"
+
+    def _print_Take(self, expr):
+        return f"{self._print(expr.args[0])}[..., {self._print(expr.args[1])}]"
+
+    def _print_Entry(self, expr):
+        array, a, b = (self._print(x) for x in expr.args)
+        return f"{array}[..., {a}, {b}]"
+
+
+def code(expr) -> str:
+    """expr as one NumPy expression, spaced as ruff formats it."""
+    return formatted(ArrayPrinter().doprint(expr))

@@ -1,0 +1,59 @@
+"""Numerical stability derived from the definition: the max shift where it is exact, log-sum-exp where not."""
+
+from __future__ import annotations
+
+from sympy import Abs, Add, Indexed, Max, S, Symbol, exp, expand, log
+from sympy.codegen.cfunctions import log1p
+
+from derive.arrays import Largest, Total
+from derive.prove import vanishes
+from derive.rewrite import normalize_sums
+
+
+def shift_invariant(definition, z) -> bool:
+    """Whether the definition is unchanged by z → z − m for every real m (checked symbolically)."""
+    m = Symbol("m", real=True)
+    shifted = definition.replace(lambda e: isinstance(e, Indexed) and e.base == z, lambda e: e - m)
+    # exp(z_k − m) = exp(z_k) exp(−m): opened, the sums give up their common factor and cancel.
+    opened = expand(shifted, power_exp=True, multinomial=False, log=False, power_base=False)
+    return vanishes(normalize_sums(opened) - normalize_sums(definition))
+
+
+def needs_shift(definition, z) -> bool:
+    """Whether to subtract max(z) first: only an exp can overflow, and only an exact shift is allowed."""
+    grows = any(e.has(z) for e in definition.atoms(exp))
+    return grows and shift_invariant(definition, z)
+
+
+def logsumexp(expr):
+    """Every log of a sum of exponentials, in a lowered expression, as max + log Σ exp(· − max)."""
+    return expr.replace(lambda e: isinstance(e, (log, log1p)), _stable_log)
+
+
+def _stable_log(term):
+    (inner,) = term.args
+    if isinstance(term, log) and isinstance(inner, Total) and isinstance(inner.args[0], exp):
+        # log Σ_k exp(u_k) = m + log Σ_k exp(u_k − m), m = max_k u_k: every exponent ≤ 0, the sum ≥ 1.
+        u = inner.args[0].args[0]
+        peak = Largest(u)
+        return peak + log(Total(exp(u - peak)))
+    terms = Add.make_args(inner) if isinstance(term, log) else (S.One, *Add.make_args(inner))
+    exponents = [_exponent(t) for t in terms]
+    if len(terms) < 2 or None in exponents or not any(u.free_symbols for u in exponents):
+        return term
+    # The same entry by entry. Two terms, as in softplus log(1 + exp(z)), have the closed form
+    # log(e^a + e^b) = max(a, b) + log1p(exp(−|a − b|)); more take m = max and the sum shifted by it.
+    if len(exponents) == 2:
+        a, b = exponents
+        return Max(a, b) + log1p(exp(-Abs(a - b)))
+    peak = Max(*exponents)
+    return peak + log(Add(*(exp(u - peak) for u in exponents)))
+
+
+def _exponent(term):
+    """u with term = exp(u), for an elementwise exponential or a positive number; else None."""
+    if isinstance(term, exp) and not term.has(Total):
+        return term.args[0]
+    if term.is_Number and term.is_positive:
+        return log(term)
+    return None

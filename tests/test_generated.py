@@ -1,0 +1,217 @@
+"""The generated functions as a user meets them: shapes, dtypes, bad input, NaN, autodiff, isolation."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from derive import derive, emit
+from derive.codegen import parameters
+from derive.registry import functions
+from derive.symbols import i, n
+from tests.examples import EXAMPLES
+from tests.generated import load
+
+ALL = sorted(functions()) + sorted(EXAMPLES)
+PARAMETER = 1.5
+
+
+def _function(name):
+    return EXAMPLES.get(name) or functions()[name]
+
+
+@pytest.fixture(scope="module")
+def softmax(tmp_path_factory):
+    """The generated softmax modules: for any n, and for n = 4."""
+    folder = tmp_path_factory.mktemp("softmax")
+    return {
+        None: load(emit(derive("softmax")), folder, "softmax_any"),
+        4: load(emit(derive("softmax", n=4)), folder, "softmax4"),
+    }
+
+
+@pytest.fixture(scope="module")
+def sigmoid(tmp_path_factory):
+    return load(emit(derive(EXAMPLES["ex_sigmoid"])), tmp_path_factory.mktemp("sigmoid"), "ex_sigmoid")
+
+
+def _all_four(module, name, z, g):
+    return (
+        getattr(module, name)(z),
+        getattr(module, f"{name}_jacobian")(z),
+        getattr(module, f"{name}_vjp")(z, g),
+        getattr(module, f"{name}_jvp")(z, g),
+    )
+
+
+@pytest.mark.parametrize("shape", [(2, 5), (3,), (4, 1)])
+def test_another_last_dimension_raises_a_clear_value_error(softmax, shape):
+    module = softmax[4]
+    for call in (module.softmax, module.softmax_jacobian):
+        with pytest.raises(ValueError, match=rf"z must have shape \(\.\.\., 4\), got \({shape[0]},"):
+            call(np.zeros(shape))
+    with pytest.raises(ValueError, match=r"z must have shape \(\.\.\., 4\), got \(\)"):
+        module.softmax_vjp(1.0, 1.0)
+
+
+def test_a_scalar_or_an_empty_vector_raises_for_any_n(softmax):
+    for z in (np.float64(1.0), np.zeros((3, 0))):
+        with pytest.raises(ValueError, match=r"z must have shape \(\.\.\., n\) with n >= 1"):
+            softmax[None].softmax_jacobian(z)
+
+
+@pytest.mark.parametrize("n", [None, 4])
+def test_g_and_v_must_have_the_shape_of_z(softmax, n):
+    module = softmax[n]
+    with pytest.raises(ValueError, match=r"g must have the shape of z, \(2, 4\), got \(4,\)"):
+        module.softmax_vjp(np.zeros((2, 4)), np.zeros(4))
+    with pytest.raises(ValueError, match=r"v must have the shape of z, \(4,\), got \(2, 4\)"):
+        module.softmax_jvp(np.zeros(4), np.zeros((2, 4)))
+
+
+@pytest.mark.parametrize("n", [None, 4])
+def test_integers_and_booleans_are_converted_to_float64(softmax, n):
+    module = softmax[n]
+    as_int = _all_four(module, "softmax", np.arange(4), np.ones(4, dtype=int))
+    as_float = _all_four(module, "softmax", np.arange(4.0), np.ones(4))
+    for a, b in zip(as_int, as_float, strict=True):
+        assert a.dtype == np.float64 and np.array_equal(a, b)
+    assert module.softmax(np.array([True, False, True, True])).dtype == np.float64
+    # An integer g takes z's dtype: float32 stays float32.
+    assert module.softmax_vjp(np.zeros(4, np.float32), np.ones(4, dtype=int)).dtype == np.float32
+
+
+@pytest.mark.parametrize("n", [None, 4])
+def test_nan_makes_its_row_nan_and_leaves_other_rows_alone(softmax, n):
+    z = np.array([[1.0, np.nan, 2.0, 0.0], [0.0, 1.0, 2.0, 3.0]])
+    for result in _all_four(softmax[n], "softmax", z, np.ones_like(z)):
+        assert np.isnan(result[0]).all() and np.isfinite(result[1]).all()
+
+
+def test_nan_in_an_elementwise_function_stays_in_its_entry(sigmoid):
+    z = np.array([0.5, np.nan, -1.0])
+    s, J, gJ, Jv = _all_four(sigmoid, "ex_sigmoid", z, np.ones(3))
+    for vector in (s, gJ, Jv):
+        assert np.isnan(vector).tolist() == [False, True, False]
+    assert np.isnan(J).sum() == 1 and np.isnan(J[1, 1])
+
+
+@pytest.mark.parametrize("n", [None, 4])
+@pytest.mark.parametrize("batch", [(0,), (2, 0), (0, 3)])
+def test_an_empty_batch_gives_empty_results(softmax, n, batch):
+    z = np.zeros(batch + (4,), dtype=np.float32)
+    s, J, gJ, Jv = _all_four(softmax[n], "softmax", z, z)
+    assert s.shape == gJ.shape == Jv.shape == z.shape and J.shape == z.shape + (4,)
+    assert {a.dtype for a in (s, J, gJ, Jv)} == {np.dtype(np.float32)}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    batch=st.lists(st.integers(0, 3), max_size=3).map(tuple),
+    size=st.integers(1, 6),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    scale=st.sampled_from([1.0, 10.0, 1e3, 1e4]),
+    offset=st.sampled_from([0.0, 1e4, -1e4]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_shapes_dtypes_and_values_hold_for_any_batch_dtype_and_scale(
+    softmax, batch, size, dtype, scale, offset, seed
+):
+    rng = np.random.default_rng(seed)
+    z = (offset + scale * rng.standard_normal(batch + (size,))).astype(dtype)
+    g = rng.standard_normal(z.shape).astype(dtype)
+    module = softmax[None] if size != 4 else softmax[4]
+    s, J, gJ, Jv = _all_four(module, "softmax", z, g)
+    assert s.shape == gJ.shape == Jv.shape == z.shape and J.shape == z.shape + (size,)
+    assert {a.dtype for a in (s, J, gJ, Jv)} == {np.dtype(dtype)}
+    assert all(np.isfinite(a).all() for a in (s, J, gJ, Jv))
+    assert np.allclose(s.sum(axis=-1), 1, atol=1e-5) and (s >= 0).all()
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    assert np.allclose(gJ, np.einsum("...i,...ij->...j", g, J), atol=tol)
+    assert np.allclose(Jv, np.einsum("...ij,...j->...i", J, g), atol=tol)
+    reference = _all_four(module, "softmax", z.astype(np.float64), g.astype(np.float64))
+    for low, high in zip((s, J, gJ, Jv), reference, strict=True):
+        assert np.allclose(low, high, atol=1e-5 if dtype == np.float32 else 0)
+    if z.size:  # batching: the first vector alone gives the first result
+        first = (0,) * len(batch)
+        assert np.array_equal(module.softmax_jacobian(z[first]), J[first])
+
+
+@pytest.mark.parametrize("n", [None, 4])
+def test_the_module_imports_and_runs_where_sympy_and_derive_cannot_be_imported(n, tmp_path):
+    (tmp_path / "softmax_gen.py").write_text(emit(derive("softmax", n=n)), encoding="utf-8")
+    (tmp_path / "sympy.py").write_text("raise ImportError('sympy must not be imported')\n", encoding="utf-8")
+    script = (
+        "import sys\n"
+        "sys.modules['derive'] = None\n"
+        "import numpy as np\n"
+        "import softmax_gen as m\n"
+        "z = np.array([[1.0, 2.0, 3.0, 4.0]])\n"
+        "J = m.softmax_jacobian(z)\n"
+        "assert 'sympy' not in sys.modules or sys.modules['sympy'] is None\n"
+        "print(round(float(J[0, 0, 0]), 12), m.softmax_vjp(z, z).shape, m.softmax_jvp(z, z).shape)\n"
+    )
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    s1 = np.exp(1) / np.exp([1, 2, 3, 4]).sum()
+    assert result.stdout.split()[0] == str(round(s1 * (1 - s1), 12))
+
+
+def _torch():
+    return pytest.importorskip("torch", reason="torch is not installed (pip install torch==2.13.0)")
+
+
+def _definition_in_torch(fn, size):
+    """F from the definition alone, through SymPy's torch printer: an oracle independent of the emitter."""
+    d = derive(fn)
+    xs = sympy.symbols(f"x1:{size + 1}", real=True)
+    values = {sympy.Symbol(p, positive=True): PARAMETER for p in parameters(d)}
+    rows = [
+        d.definition.xreplace({i: a, n: size}).doit().xreplace({d.input[b + 1]: xs[b] for b in range(size)})
+        for a in range(1, size + 1)
+    ]
+    function = sympy.lambdify(xs, [row.xreplace(values) for row in rows], modules="torch")
+    return lambda z: _torch().stack(list(function(*z)))
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated")  # raised inside torch.func
+@pytest.mark.parametrize("name", ALL)
+def test_agrees_with_torch_autodiff_to_1e_12(name, tmp_path):
+    torch = _torch()
+    size = 5
+    fn = _function(name)
+    module = load(emit(derive(fn)), tmp_path, name)
+    keywords = {p: PARAMETER for p in parameters(derive(fn))}
+    reference = _definition_in_torch(fn, size)
+    rng = np.random.default_rng(7)
+    for _ in range(3):
+        z, g, v = rng.standard_normal((3, size))
+        J = torch.func.jacrev(reference)(torch.tensor(z, dtype=torch.float64)).numpy()
+        _, pullback = torch.func.vjp(reference, torch.tensor(z))
+        _, pushed = torch.func.jvp(reference, (torch.tensor(z),), (torch.tensor(v),))
+        assert np.abs(getattr(module, f"{name}_jacobian")(z, **keywords) - J).max() < 1e-12
+        assert (
+            np.abs(
+                getattr(module, f"{name}_vjp")(z, g, **keywords) - pullback(torch.tensor(g))[0].numpy()
+            ).max()
+            < 1e-12
+        )
+        assert np.abs(getattr(module, f"{name}_jvp")(z, v, **keywords) - pushed.numpy()).max() < 1e-12
+
+
+def test_softmax_agrees_with_torch_softmax_and_jacrev(softmax):
+    torch = _torch()
+    rng = np.random.default_rng(11)
+    z = rng.standard_normal((6, 4)) * 3
+    for module in softmax.values():
+        J = torch.func.vmap(torch.func.jacrev(lambda t: torch.softmax(t, dim=-1)))(torch.tensor(z)).numpy()
+        assert np.abs(module.softmax_jacobian(z) - J).max() < 1e-12
+        assert np.abs(module.softmax(z) - torch.softmax(torch.tensor(z), dim=-1).numpy()).max() < 1e-15
