@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sympy import Indexed, Symbol, cancel, expand, simplify
+from sympy.concrete.expr_with_intlimits import ExprWithIntLimits
 
 from derive.differentiate import partial
 from derive.matrix import entries
@@ -95,13 +96,40 @@ def explicit(table, definitions, z) -> Proof:
 def _compare(table, picks, definitions, z, size, expand_sums=True):
     """The first (a, b) where the table differs from ∂s_a/∂z_b at this size, or None."""
     used = sorted({a for pick in picks for a in pick})
-    concrete = (lambda e: e.doit()) if expand_sums else (lambda e: e)
-    values = {Symbol(f"{z.name}{a}"): z[a] for a in used}
+    if expand_sums:
+        # Written out, z_1…z_n are just n variables: renamed to plain symbols (with z's assumptions),
+        # SymPy builds, differentiates and compares them several times faster than z[k].
+        inputs = {a: Symbol(f"{z.name}{a}", **z[a].assumptions0) for a in range(1, size + 1)}
+        renamed = {z[a]: symbol for a, symbol in inputs.items()}
+        written = {}  # every s_a shares the same sums: write each out once
+
+        def concrete(e):
+            return _written_out(e, written).xreplace(renamed)
+    else:
+        inputs = {a: z[a] for a in used}
+
+        def concrete(e):
+            return e
+
+    values = {Symbol(f"{z.name}{a}"): inputs[a] for a in used}
     for base, body in definitions.items():
         values.update({Symbol(f"{base.name}{a}"): concrete(body.xreplace({i: a, n: size})) for a in used})
     output = next(iter(definitions))
     for a, b in picks:
-        direct = partial(values[Symbol(f"{output.name}{a}")], z[b])
+        direct = partial(values[Symbol(f"{output.name}{a}")], inputs[b])
         if not vanishes(concrete(table.entry(a, b).xreplace(values)) - direct):
             return (a, b)
     return None
+
+
+def _written_out(expr, written: dict):
+    """expr with every sum and product over a concrete range written out term by term."""
+    if not expr.has(ExprWithIntLimits):
+        return expr
+
+    def write(e):
+        if e not in written:
+            written[e] = e.doit()
+        return written[e]
+
+    return expr.replace(lambda e: isinstance(e, ExprWithIntLimits), write)
