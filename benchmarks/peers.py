@@ -15,7 +15,6 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
-
 from timing import Unavailable
 
 OPS = ("vjp", "jvp", "jacobian")
@@ -147,7 +146,8 @@ def generated_module(target: str):
     try:
         source = derive.emit(derive.derive("softmax"), target)
     except (ImportError, NotImplementedError, DeriveError) as error:
-        raise Unavailable(f"derive --emit {target}: not available in this build ({type(error).__name__})")
+        why = f"derive --emit {target}: not available in this build ({type(error).__name__})"
+        raise Unavailable(why) from None
     path = Path(tempfile.mkdtemp(prefix="derive-bench-")) / f"softmax_{target}.py"
     path.write_text(source, encoding="utf-8")
     spec = importlib.util.spec_from_file_location(path.stem, path)

@@ -25,7 +25,7 @@ def plain_route(n: int) -> dict[str, float]:
     steps["jacobian"] = time.perf_counter() - start
 
     mark = time.perf_counter()
-    J = J.subs(Add(*(exp(x) for x in z)), S).subs({exp(x): si * S for x, si in zip(z, s)})
+    J = J.subs(Add(*(exp(x) for x in z)), S).subs({exp(x): si * S for x, si in zip(z, s, strict=True)})
     steps["substitute"] = time.perf_counter() - mark
 
     mark = time.perf_counter()

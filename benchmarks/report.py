@@ -29,7 +29,7 @@ def table(headers, rows, markdown: bool) -> str:
         lines.insert(1, "|" + "|".join("---" for _ in headers) + "|")
         return "\n".join(lines)
     widths = [max(len(row[c]) for row in cells) for c in range(len(headers))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in cells]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
@@ -109,7 +109,8 @@ def sections(r) -> list[tuple[str, str, list, list]]:
         )
         out.append(("Symbolic: derive against the plain SymPy route", note, headers, rows))
         headers, rows = _large(r)
-        out.append(("Symbolic: derive alone at large n (cold)", "text, latex: elided matrices.", headers, rows))
+        title = "Symbolic: derive alone at large n (cold)"
+        out.append((title, "text, latex: elided matrices.", headers, rows))
         rows = [[k, "—" if e is None else f"{e:.2f}", span] for k, (e, span) in r["exponents"].items()]
         out.append(("Growth exponents (slope of log time on log n)", "", ["what", "exponent", "over"], rows))
         rows = _commands(r["cli"])
@@ -120,11 +121,19 @@ def sections(r) -> list[tuple[str, str, list, list]]:
         out.append(("Import time", "", ["command", "wall", "CPU", "wall above bare python"], rows))
     if "profile" in r:
         p = r["profile"]
-        rows = [[k, "—" if v is None else f"{v:.3f}", "—" if v is None else f"{v / p['total']:.0%}"]
-                for k, v in p["stages"]]
+        rows = [
+            [k, "—" if v is None else f"{v:.3f}", "—" if v is None else f"{v / p['total']:.0%}"]
+            for k, v in p["stages"]
+        ]
         note = "CPU seconds under cProfile (about twice the plain run); stages nest in `derive()`."
-        out.append(("Where the time goes: cold `derive softmax --n 64`, JSON", note,
-                    ["stage", "s (profiled)", "share"], rows))
+        out.append(
+            (
+                "Where the time goes: cold `derive softmax --n 64`, JSON",
+                note,
+                ["stage", "s (profiled)", "share"],
+                rows,
+            )
+        )
         rows = [[f"`{name}`", f"{tt:.3f}", calls] for name, tt, calls in p["hottest"]]
         out.append(("Hottest functions (own time)", "", ["function", "s", "calls"], rows))
     if "runtime" in r:
@@ -133,13 +142,21 @@ def sections(r) -> list[tuple[str, str, list, list]]:
                 headers, rows = _runtime(r, op, dtype)
                 if rows:
                     note = RUNTIME_NOTE if (op, dtype) == ("vjp", "float64") else ""
-                    out.append((f"Runtime: softmax {op.upper() if op != 'jacobian' else 'Jacobian'}, "
-                                f"{dtype}", note, headers, rows))
+                    out.append(
+                        (
+                            f"Runtime: softmax {op.upper() if op != 'jacobian' else 'Jacobian'}, {dtype}",
+                            note,
+                            headers,
+                            rows,
+                        )
+                    )
         rows = [[k, f"{v:.1f}"] for k, v in r["bandwidth"].items()]
         out.append(("Memory bandwidth", "the floor uses the best.", ["test", "GB/s"], rows))
     if "memory" in r:
-        rows = [[m["contender"], *([m["skipped"], ""] if "skipped" in m else
-                                   [f"{m[100]:.1f}", f"{m[1000]:.1f}"])] for m in r["memory"]]
+        rows = [
+            [m["contender"], *([m["skipped"], ""] if "skipped" in m else [f"{m[100]:.1f}", f"{m[1000]:.1f}"])]
+            for m in r["memory"]
+        ]
         note = "peak bytes allocated per input element (tracemalloc), same elements at both n."
         out.append(("Peak memory of the VJP", note, ["contender", "n = 100", "n = 1000"], rows))
     rows = targets(r)

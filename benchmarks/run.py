@@ -34,8 +34,13 @@ def arguments(argv=None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="a smoke run: fewer repeats, smaller sizes")
     parser.add_argument("--only", action="append", choices=PARTS, help="run only this part (repeatable)")
     parser.add_argument("--cap", type=float, help="seconds allowed to the plain SymPy route (60; quick 10)")
-    parser.add_argument("--markdown", nargs="?", const="BENCHMARKS.md", metavar="FILE",
-                        help="also write the tables as Markdown (default file: BENCHMARKS.md)")
+    parser.add_argument(
+        "--markdown",
+        nargs="?",
+        const="BENCHMARKS.md",
+        metavar="FILE",
+        help="also write the tables as Markdown (default file: BENCHMARKS.md)",
+    )
     parser.add_argument("--json", metavar="FILE", help="also write the raw results as JSON")
     args = parser.parse_args(argv)
     args.cap = args.cap or (10.0 if args.quick else 60.0)
@@ -90,14 +95,15 @@ def _version(name: str) -> str:
 def _machine() -> str:
     try:
         lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-        model = next(line.split(":", 1)[1].strip() for line in lscpu.splitlines() if line.startswith("Model name"))
+        model = next(line.split(":", 1)[1].strip() for line in lscpu.splitlines() if "Model name" in line)
     except (OSError, StopIteration):
         model = platform.processor() or platform.machine()
     return f"{model}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
 
 
 def _commit() -> str:
-    found = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True, text=True, cwd=ROOT)
+    git = ["git", "describe", "--always", "--dirty"]
+    found = subprocess.run(git, capture_output=True, text=True, cwd=ROOT)
     return found.stdout.strip() or "unknown"
 
 

@@ -92,8 +92,8 @@ def case(op: str, n: int, dtype: str, quick: bool, repeats: int) -> dict:
     del reference
     gc.collect()
     times = interleave(calls, repeats, target=0.01 if quick else 0.02)
-    bytes_ = moved(op, n, rows, z.itemsize)
-    return {"op": op, "n": n, "rows": rows, "dtype": dtype, "bytes": bytes_, "times": times, "skipped": skipped}
+    found = {"op": op, "n": n, "rows": rows, "dtype": dtype, "bytes": moved(op, n, rows, z.itemsize)}
+    return {**found, "times": times, "skipped": skipped}
 
 
 def cases(quick: bool, repeats: int, dtypes=DTYPES, sizes=SIZES, ops=OPS) -> list[dict]:

@@ -24,8 +24,11 @@ def _pipeline(r):
     measured = f"{shown}: derive {_s(total)} cold, plain route {plain}"
     if missing:
         measured += f" ({' and '.join(missing)} not in this build)"
-    return ["derive + render + emit at n = 64 ≥ 100× faster than plain SymPy", measured,
-            "yes" if speedup >= 100 else "no"]
+    return [
+        "derive + render + emit at n = 64 ≥ 100× faster than plain SymPy",
+        measured,
+        "yes" if speedup >= 100 else "no",
+    ]
 
 
 def _cli(r, name, limit, label):
@@ -33,8 +36,11 @@ def _cli(r, name, limit, label):
     if found is None:
         return None
     if isinstance(found, str):
-        others = [f"{k.split('--format ')[-1]} {_s(v[0])}" for k, v in r["cli"].items()
-                  if "--n 64 --format" in k and not isinstance(v, str)]
+        others = [
+            f"{k.split('--format ')[-1]} {_s(v[0])}"
+            for k, v in r["cli"].items()
+            if "--n 64 --format" in k and not isinstance(v, str)
+        ]
         return [label, "not in this build; " + ", ".join(others), "—"]
     wall, cpu = found
     return [label, f"{_s(wall)} wall, {_s(cpu)} CPU", "yes" if wall < limit else "no"]
@@ -45,8 +51,11 @@ def _growth(r):
     if not found or found[0][1] is None:
         return None
     e = found[0][1]
-    return ["cost grows no faster than the output (n²)", f"all entries ∝ n^{e:.2f}",
-            "yes" if e <= 2.15 else "no"]
+    return [
+        "cost grows no faster than the output (n²)",
+        f"all entries ∝ n^{e:.2f}",
+        "yes" if e <= 2.15 else "no",
+    ]
 
 
 def _generated(r, name, label, judge):
@@ -61,8 +70,9 @@ def _generated(r, name, label, judge):
 
 
 def _numpy_judge(r, cases, name):
-    worst = max(c["times"][name] / min(t for k, t in c["times"].items() if k.startswith("numpy "))
-                for c in cases)
+    worst = max(
+        c["times"][name] / min(t for k, t in c["times"].items() if k.startswith("numpy ")) for c in cases
+    )
     return f"worst case {worst:.2f}× NumPy best", worst <= 1.1
 
 

@@ -212,9 +212,9 @@ def _templates(general):
     # Instantiating n² entries is mostly xreplace: plain symbols hash and compare far faster than s[i].
     bases = sorted({a.base for a in general.atoms(Indexed) if a.indices[0] in (i, j)}, key=str)
     slots = {index: [(Dummy(f"{b.name}_{index}"), b.name) for b in bases] for index in (i, j)}
-    to_slots = {b[index]: slot for index in (i, j) for b, (slot, _) in zip(bases, slots[index])}
+    to_slots = {b[index]: slot for index in (i, j) for b, (slot, _) in zip(bases, slots[index], strict=True)}
     diagonal = positive_signs(general.xreplace({j: i})).xreplace(to_slots)
     off = positive_signs(_without_delta(general)).xreplace(to_slots)
-    pairs = [(i, j)] + [(x, y) for (x, _), (y, _) in zip(slots[i], slots[j])]
+    pairs = [(i, j)] + [(x, y) for (x, _), (y, _) in zip(slots[i], slots[j], strict=True)]
     swap = {**dict(pairs), **{y: x for x, y in pairs}}
     return diagonal, off, slots, off.xreplace(swap) == off

@@ -38,12 +38,22 @@ def test_interleave_gives_a_median_for_every_contender(run):
 
 def test_report_shows_the_tables_and_judges_the_targets(run):
     report = sys.modules["report"]
-    case = {"op": "vjp", "n": 100, "rows": 10, "dtype": "float64", "bytes": 24_000,
-            "times": {"numpy broadcast": 2e-3, "numpy einsum": 1e-3, "derive numpy": 1.05e-3},
-            "skipped": {"torch": "torch is not installed"}}
-    results = {"cap": 10.0, "contenders": ["numpy broadcast", "numpy einsum", "derive numpy", "torch"],
-               "runtime": [case], "bandwidth": {"numpy copy": 20.0},
-               "memory": [{"contender": "numpy einsum", 100: 16.0, 1000: 16.0}]}
+    case = {
+        "op": "vjp",
+        "n": 100,
+        "rows": 10,
+        "dtype": "float64",
+        "bytes": 24_000,
+        "times": {"numpy broadcast": 2e-3, "numpy einsum": 1e-3, "derive numpy": 1.05e-3},
+        "skipped": {"torch": "torch is not installed"},
+    }
+    results = {
+        "cap": 10.0,
+        "contenders": ["numpy broadcast", "numpy einsum", "derive numpy", "torch"],
+        "runtime": [case],
+        "bandwidth": {"numpy copy": 20.0},
+        "memory": [{"contender": "numpy einsum", 100: 16.0, 1000: 16.0}],
+    }
     text = report.render(results, markdown=True)
     assert "### Runtime: softmax VJP, float64" in text
     assert "| 100 | 10 | 1 ms (einsum) | 1.05 ms (1.05×) | n/a |" in text
