@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from symbolic import PIPELINE, pipeline_total
+from symbolic import PIPELINE, STATES, pipeline_total
 from targets import targets
 
 
@@ -37,22 +37,21 @@ def table(headers, rows, markdown: bool) -> str:
 def _symbolic(r):
     rows = []
     for row in r["against plain"]:
-        cold, warm, plain = row["cold"], row["warm"], row["plain"]
-        steps = [seconds(cold.get(k)) for k in PIPELINE]
-        total_cold, total_warm = pipeline_total(cold), pipeline_total(warm)
-        plain_total = plain["total"] if plain else None
+        plain = row["plain"]["total"] if row["plain"] else None
+        totals = [pipeline_total(row[state]) for state in STATES]
         rows.append(
-            [row["n"], seconds(plain_total) if plain else f"> {r['cap']:.0f} s (cap)", *steps]
-            + [seconds(total_cold), seconds(total_warm)]
-            + ([ratio(plain_total, total_cold), ratio(plain_total, total_warm)] if plain else ["—", "—"])
+            [row["n"], seconds(plain) if plain else f"> {r['cap']:.0f} s (cap)"]
+            + [seconds(row["fresh"].get(k)) for k in PIPELINE]
+            + [seconds(t) for t in totals]
+            + [ratio(plain, t) if plain else "—" for t in totals]
         )
-    headers = ["n", "plain SymPy", *(f"{k}" for k in PIPELINE), "derive cold", "derive warm"]
-    return headers + ["plain / cold", "plain / warm"], rows
+    headers = ["n", "plain SymPy", *PIPELINE, *(f"derive {s}" for s in STATES)]
+    return headers + [f"plain / {s}" for s in STATES], rows
 
 
 def _large(r):
     keys = ("derive", "text", "latex", "jacobian", "json")
-    rows = [[row["n"], *(seconds(row["cold"].get(k)) for k in keys)] for row in r["large"]]
+    rows = [[row["n"], *(seconds(row["fresh"].get(k)) for k in keys)] for row in r["large"]]
     return ["n", *keys], rows
 
 
@@ -103,13 +102,15 @@ def sections(r) -> list[tuple[str, str, list, list]]:
     if "against plain" in r:
         headers, rows = _symbolic(r)
         note = (
-            "Seconds, in process, median of the runs; the plain route runs in a fresh process under a "
-            f"{r['cap']:.0f} s cap and is timed from after SymPy's import. derive cold = its caches and "
-            "SymPy's cleared first. n/a = that stage is not in this build yet."
+            "CPU seconds, median of the runs (CPU, not wall: the machine is shared). The plain route runs "
+            f"in a fresh process under a {r['cap']:.0f} s cap, timed from after SymPy's import. derive runs "
+            "in process: fresh = derive's caches and SymPy's cleared first, as in a new process; cold = "
+            "derive's caches only; warm = the general form cached. The steps are fresh; a total is the "
+            "sum of the steps that ran. n/a = that stage is not in this build yet."
         )
         out.append(("Symbolic: derive against the plain SymPy route", note, headers, rows))
         headers, rows = _large(r)
-        title = "Symbolic: derive alone at large n (cold)"
+        title = "Symbolic: derive alone at large n (fresh, CPU seconds)"
         out.append((title, "text, latex: elided matrices.", headers, rows))
         rows = [[k, "—" if e is None else f"{e:.2f}", span] for k, (e, span) in r["exponents"].items()]
         out.append(("Growth exponents (slope of log time on log n)", "", ["what", "exponent", "over"], rows))

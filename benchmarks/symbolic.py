@@ -10,16 +10,23 @@ from timing import Unavailable, growth, median, run_timed
 MISSING = (ImportError, NotImplementedError)  # a stage another branch has not landed in this build yet
 
 
-def forget():
-    """Forget every derivation: derive's own caches and SymPy's, as in a fresh process."""
+# How much is forgotten before a run: "fresh" clears SymPy's cache as well as derive's, as in a new
+# process; "cold" clears derive's own caches only (SymPy keeps the objects it has built); "warm" nothing.
+STATES = ("fresh", "cold", "warm")
+
+
+def forget(state: str):
+    """Forget what state says: derive's caches (the general form, the entry templates), and SymPy's."""
     from sympy.core.cache import clear_cache
 
     from derive import derivation, matrix
 
-    derivation._general.cache_clear()
-    if hasattr(matrix, "_templates"):
-        matrix._templates.cache_clear()
-    clear_cache()
+    if state in ("fresh", "cold"):
+        derivation._general.cache_clear()
+        if hasattr(matrix, "_templates"):
+            matrix._templates.cache_clear()
+    if state == "fresh":
+        clear_cache()
 
 
 def _render(fmt):
@@ -48,25 +55,24 @@ STEPS = {
 PIPELINE = ("derive", "jacobian", "json", "latex", "emit numpy")  # what the plain route also does
 
 
-def derive_steps(n: int, cold: bool, steps=PIPELINE) -> dict[str, float | str]:
-    """Seconds per step of derive's pipeline at n; a step missing from this build gets its reason."""
+def derive_steps(n: int, state: str, steps=PIPELINE) -> dict[str, float | str]:
+    """CPU seconds per step of derive's pipeline at n; a step missing from this build gets its reason."""
     import derive
 
-    if cold:
-        forget()
-    start = time.perf_counter()
+    forget(state)
+    start = time.process_time()
     d = derive.derive("softmax", n=n)
-    times: dict[str, float | str] = {"derive": time.perf_counter() - start}
+    times: dict[str, float | str] = {"derive": time.process_time() - start}
     for name in steps:
         if name == "derive":
             continue
-        start = time.perf_counter()
+        start = time.process_time()
         try:
             STEPS[name](d)
         except MISSING as error:
             times[name] = f"not available in this build ({type(error).__name__})"
             continue
-        times[name] = time.perf_counter() - start
+        times[name] = time.process_time() - start
     times["total"] = sum(t for t in times.values() if isinstance(t, float))
     return times
 
@@ -86,11 +92,10 @@ def plain(n: int, cap: float) -> dict | None:
 
 
 def against_plain(sizes, repeats: int, cap: float) -> list[dict]:
-    """derive (cold and warm) against the plain route at each n, interleaved round by round."""
+    """derive (fresh, cold, warm) against the plain route at each n, interleaved round by round."""
     plain_runs = {n: [] for n in sizes}
     capped = set()
-    cold = {n: [] for n in sizes}
-    warm = {n: [] for n in sizes}
+    runs = {(n, state): [] for n in sizes for state in STATES}
     for round_ in range(repeats):
         for n in sizes:
             # The plain route is repeated while it is cheap; one run past a tenth of the cap is enough.
@@ -101,11 +106,11 @@ def against_plain(sizes, repeats: int, cap: float) -> list[dict]:
                     capped.add(n)
                 else:
                     plain_runs[n].append(result)
-            cold[n].append(derive_steps(n, cold=True))
-            warm[n].append(derive_steps(n, cold=False))
+            for state in STATES:
+                runs[n, state].append(derive_steps(n, state))
     rows = []
     for n in sizes:
-        row = {"n": n, "cold": _medians(cold[n]), "warm": _medians(warm[n])}
+        row = {"n": n, **{state: _medians(runs[n, state]) for state in STATES}}
         row["plain"] = None if n in capped else _medians(plain_runs[n])
         row["plain runs"] = len(plain_runs[n])
         rows.append(row)
@@ -113,12 +118,12 @@ def against_plain(sizes, repeats: int, cap: float) -> list[dict]:
 
 
 def large(sizes, repeats: int, whole_up_to: int = 256) -> list[dict]:
-    """derive alone at large n, cold: elided renderings always, all n² entries up to whole_up_to."""
+    """derive alone at large n, fresh: elided renderings always, all n² entries up to whole_up_to."""
     rows = []
     for n in sizes:
         steps = ("derive", "text", "latex") + (("jacobian", "json") if n <= whole_up_to else ())
-        samples = [derive_steps(n, cold=True, steps=steps) for _ in range(repeats)]
-        rows.append({"n": n, "cold": _medians(samples)})
+        samples = [derive_steps(n, "fresh", steps=steps) for _ in range(repeats)]
+        rows.append({"n": n, "fresh": _medians(samples)})
     return rows
 
 
@@ -130,7 +135,7 @@ def pipeline_total(times: dict) -> float:
 def exponents(rows_plain, rows_large) -> dict[str, tuple[float | None, str]]:
     """Growth exponents (slope of log t on log n) of the plain route and of derive's parts."""
     plain_points = [(r["n"], r["plain"]["total"]) for r in rows_plain if r["plain"]]
-    everything = [(r["n"], r["cold"]) for r in rows_plain + rows_large]
+    everything = [(r["n"], r["fresh"]) for r in rows_plain + rows_large]
     whole = [(n, c) for n, c in everything if isinstance(c.get("json"), float)]
     pipeline = [(n, pipeline_total(c)) for n, c in whole]
     entries = [(n, c["jacobian"] + c["json"]) for n, c in whole if n >= 32]
@@ -142,9 +147,9 @@ def exponents(rows_plain, rows_large) -> dict[str, tuple[float | None, str]]:
 
     return {
         "plain SymPy route, total": fit(plain_points),
-        "derive, whole pipeline (cold)": fit(pipeline),
+        "derive, whole pipeline (fresh)": fit(pipeline),
         "derive, all n² entries (jacobian + json), n ≥ 32": fit(entries),
-        "derive, derive() alone (cold)": fit(derive_only),
+        "derive, derive() alone (fresh)": fit(derive_only),
     }
 
 

@@ -13,22 +13,19 @@ def _pipeline(r):
     row = next((x for x in r.get("against plain", []) if x["n"] == 64), None)
     if row is None:
         return None
-    total = pipeline_total(row["cold"])
-    missing = [k for k in ("latex", "emit numpy") if isinstance(row["cold"].get(k), str)]
-    if row["plain"]:
-        speedup, plain = row["plain"]["total"] / total, _s(row["plain"]["total"])
-        shown = f"{speedup:,.0f}×"
-    else:
-        speedup, plain = r["cap"] / total, f"> {r['cap']:.0f} s (cap)"
-        shown = f"> {speedup:,.0f}×"
-    measured = f"{shown}: derive {_s(total)} cold, plain route {plain}"
+    plain = row["plain"]["total"] if row["plain"] else r["cap"]
+    bound = "" if row["plain"] else "> "
+    speedups = {state: plain / pipeline_total(row[state]) for state in ("fresh", "cold")}
+    measured = (
+        f"{bound}{speedups['cold']:,.0f}× cold, {bound}{speedups['fresh']:,.0f}× fresh "
+        f"(derive {_s(pipeline_total(row['cold']))} cold, {_s(pipeline_total(row['fresh']))} fresh; "
+        f"plain {bound}{_s(plain)})"
+    )
+    missing = [k for k in ("latex", "emit numpy") if isinstance(row["fresh"].get(k), str)]
     if missing:
-        measured += f" ({' and '.join(missing)} not in this build)"
-    return [
-        "derive + render + emit at n = 64 ≥ 100× faster than plain SymPy",
-        measured,
-        "yes" if speedup >= 100 else "no",
-    ]
+        measured += f"; {' and '.join(missing)} not in this build"
+    met = "yes" if speedups["fresh"] >= 100 else "cold only" if speedups["cold"] >= 100 else "no"
+    return ["derive + render + emit at n = 64 ≥ 100× faster than plain SymPy", measured, met]
 
 
 def _cli(r, name, limit, label):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import sys
 import threading
+import types
 from contextlib import contextmanager
 
 from sympy import Add, Mul, Pow, Symbol
@@ -54,6 +56,24 @@ def _person_order():
             yield
         finally:
             Mul.as_ordered_factors = original
+
+
+@contextmanager
+def _no_units():
+    # SymPy's pretty printer imports sympy.physics.units on every product, only to print physical
+    # quantities last; the first import costs a tenth of a second and derive prints none. While it
+    # prints, a stand-in whose Quantity nothing is an instance of answers the import instead.
+    if "sympy.physics.units" in sys.modules:
+        yield
+        return
+    stand_in = types.ModuleType("sympy.physics.units")
+    stand_in.Quantity = type("Quantity", (), {})
+    sys.modules["sympy.physics.units"] = stand_in
+    try:
+        yield
+    finally:
+        if sys.modules.get("sympy.physics.units") is stand_in:
+            del sys.modules["sympy.physics.units"]
 
 
 def _positive_first(terms):
@@ -127,7 +147,7 @@ def latex(expr, **settings) -> str:
 
 def pretty(expr, **settings) -> str:
     """Unicode art for expr."""
-    with _person_order():
+    with _person_order(), _no_units():
         return Pretty({"use_unicode": True, "wrap_line": False, **settings}).doprint(expr)
 
 
@@ -139,7 +159,7 @@ def text(expr) -> str:
 
 def pretty_equation(lhs, rhs, **settings) -> str:
     """Unicode art for lhs = rhs, either side any expression or matrix, baselines aligned."""
-    with _person_order():
+    with _person_order(), _no_units():
         printer = Pretty({"use_unicode": True, "wrap_line": False, **settings})
         left, right = printer._print(lhs), printer._print(rhs)
         return prettyForm(*stringPict.next(left, " = ", right)).render(wrap_line=False)

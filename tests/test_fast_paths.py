@@ -1,0 +1,55 @@
+"""The fast paths of the engine give exactly what the plain way gives, and leave nothing behind."""
+
+import sys
+
+import pytest
+from sympy import Indexed, Symbol, exp, sqrt
+
+from derive import derive, render
+from derive.registry import Function, functions, register, unregister
+from derive.symbols import i, j, k, n, parameter, total, z
+
+NAMES = sorted(functions())
+
+
+def _plainly(expr, a, b, size):
+    """expr at i = a, j = b, n = size in one simultaneous substitution: the reference for entries."""
+    subs = {i: a, j: b, n: size}
+    for x in expr.atoms(Indexed):
+        if x.indices[0] in (i, j):
+            subs[x] = Symbol(f"{x.base.name}{a if x.indices[0] == i else b}")
+    return expr.xreplace(subs)
+
+
+@pytest.mark.parametrize(
+    "definition",
+    [
+        *(functions()[name].definition for name in NAMES),
+        exp(z[i] / parameter("T")) / total(exp(z[k] / parameter("T")), k),
+        z[i] ** 2 / total(z[k] ** 2, k),
+        z[i] / sqrt(total(z[k] ** 2, k)),
+        z[i] ** 2 / total(exp(z[k]), k),  # not symmetric: no mirrored entries
+    ],
+)
+def test_explicit_entries_are_exactly_the_cases_substituted(definition):
+    register(Function(name="test_fn", description="registered by a test", definition=definition))
+    try:
+        d = derive("test_fn", n=5)
+        (_, same), (_, other) = d.cases
+        J = d.jacobian
+        for a in range(1, 6):
+            for b in range(1, 6):
+                expected = _plainly(same if a == b else other, a, b, 5)
+                assert J[a - 1, b - 1] == expected
+                assert d.table.entry(a, b) == expected
+    finally:
+        unregister("test_fn")
+
+
+def test_printing_for_the_terminal_leaves_sympy_physics_units_importable():
+    before = "sympy.physics.units" in sys.modules
+    render(derive("softmax", n=3), "text")
+    assert ("sympy.physics.units" in sys.modules) == before
+    import sympy.physics.units as units
+
+    assert str(units.meter) == "meter"
