@@ -59,13 +59,13 @@ def measure(args) -> dict:
     if "symbolic" in args.only:
         sizes = (4, 8, 16, 32, 64)
         _say(f"symbolic: derive against the plain SymPy route at n = {sizes} (cap {args.cap:.0f} s)")
-        r["against plain"] = symbolic.against_plain(sizes, repeats=2 if quick else 3, cap=args.cap)
+        r["against plain"] = symbolic.against_plain(sizes, repeats=1 if quick else 3, cap=args.cap)
         _say("symbolic: derive alone at n = 128, 256, 1024")
         r["large"] = symbolic.large((128, 256, 1024), repeats=1 if quick else 3)
         r["exponents"] = symbolic.exponents(r["against plain"], r["large"])
         _say("symbolic: the command line and import time, fresh processes")
-        r["cli"] = symbolic.commands(symbolic.CLI, repeats=3 if quick else 7)
-        r["imports"] = symbolic.commands(symbolic.IMPORTS, repeats=3 if quick else 7)
+        r["cli"] = symbolic.commands(symbolic.CLI, repeats=2 if quick else 7)
+        r["imports"] = symbolic.commands(symbolic.IMPORTS, repeats=2 if quick else 7)
     if "profile" in args.only:
         _say("symbolic: where the time goes (cProfile, fresh process)")
         r["profile"] = symbolic.where_the_time_goes()

@@ -15,11 +15,11 @@ DTYPES = ("float64", "float32")
 
 
 def batch(op: str, n: int, quick: bool) -> int:
-    """Rows per call: 4 M input elements (1 M quick), and at most 64 M (16 M) Jacobian entries."""
-    elements = 2**20 if quick else 4_096_000
+    """Rows per call: 4 M input elements (256 k quick), and at most 64 M (4 M) Jacobian entries."""
+    elements = 2**18 if quick else 4_096_000
     rows = elements // n
     if op == "jacobian":
-        rows = min(rows, (2**24 if quick else 2**26) // (n * n))
+        rows = min(rows, (2**22 if quick else 2**26) // (n * n))
     return rows
 
 
@@ -104,7 +104,7 @@ def cases(quick: bool, repeats: int, dtypes=DTYPES, sizes=SIZES, ops=OPS) -> lis
 def peak_memory(quick: bool) -> list[dict]:
     """Peak bytes allocated by each NumPy-based VJP, per input element, at n = 100 and 1000 (same
     number of elements): a VJP that built the n×n Jacobian would grow tenfold from one to the other."""
-    elements = 2**20 if quick else 4_096_000
+    elements = 2**18 if quick else 4_096_000
     found = []
     for name, make in CONTENDERS.items():
         if name in ("torch", "jax jit"):
