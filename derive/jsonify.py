@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from derive.printing import text
+from derive.printing import text, texts
 
 
 def to_json(d) -> str:
@@ -32,6 +32,7 @@ def to_json(d) -> str:
 
 
 def _rows(jacobian) -> list[list[str]]:
-    # Equal entries print alike: print each once (half of them, when the matrix is symmetric).
-    printed = {}
-    return [[printed.get(e) or printed.setdefault(e, text(e)) for e in row] for row in jacobian.tolist()]
+    # Equal entries print alike: print each distinct entry once (half of them for a symmetric matrix).
+    distinct = list(dict.fromkeys(jacobian))
+    printed = dict(zip(distinct, texts(distinct), strict=True))
+    return [[printed[e] for e in row] for row in jacobian.tolist()]

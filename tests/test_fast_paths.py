@@ -3,9 +3,10 @@
 import sys
 
 import pytest
-from sympy import Indexed, Symbol, exp, sqrt
+from sympy import Dummy, Indexed, Mul, Symbol, exp, sqrt, symbols
+from sympy.printing.str import StrPrinter
 
-from derive import derive, render
+from derive import derive, printing, render
 from derive.registry import Function, functions, register, unregister
 from derive.symbols import i, j, k, n, parameter, total, z
 
@@ -53,3 +54,37 @@ def test_printing_for_the_terminal_leaves_sympy_physics_units_importable():
     import sympy.physics.units as units
 
     assert str(units.meter) == "meter"
+
+
+def _products():
+    s1, s2, s10, x = symbols("s1 s2 s10 x")
+    T = parameter("T")
+    d = Dummy("d")
+    return [
+        -s1 * s2,
+        s1 * s2,
+        -s10 * s2,
+        -s1,
+        -2 * s1 * s2,
+        s1 * (1 - s1),
+        -s1 * s2 / T,
+        x * d,
+        -x * d,
+        -s1 * s2 * x,
+        Mul(1, s1, s2, evaluate=False),
+        Mul(-1, s1, s2, evaluate=False),
+        Mul(s2, s1, evaluate=False),
+        s1 * z[1],
+    ]
+
+
+@pytest.mark.parametrize("expr", _products())
+def test_products_print_as_sympys_string_printer_prints_them(expr):
+    with printing._person_order():
+        expected = StrPrinter({"order": None}).doprint(expr)
+    assert printing.text(expr) == expected
+
+
+def test_every_entry_prints_as_one_at_a_time():
+    entries = list(derive("softmax", n=12).jacobian)
+    assert printing.texts(entries) == [printing.text(e) for e in entries]
