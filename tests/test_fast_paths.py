@@ -1,6 +1,10 @@
 """The fast paths of the engine give exactly what the plain way gives, and leave nothing behind."""
 
+import json
+import os
+import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from sympy import Dummy, Indexed, Mul, Symbol, exp, sqrt, symbols
@@ -88,3 +92,20 @@ def test_products_print_as_sympys_string_printer_prints_them(expr):
 def test_every_entry_prints_as_one_at_a_time():
     entries = list(derive("softmax", n=12).jacobian)
     assert printing.texts(entries) == [printing.text(e) for e in entries]
+
+
+@pytest.mark.parametrize(
+    "args, code, stream",
+    [(["softmax", "--n", "3", "--format", "json"], 0, "stdout"), (["sofmax"], 2, "stderr")],
+)
+def test_the_command_leaves_at_once_with_its_output_and_exit_code(args, code, stream):
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run(
+        [sys.executable, "-m", "derive", *args], capture_output=True, text=True, env=env, cwd=root
+    )
+    assert done.returncode == code
+    if stream == "stdout":
+        assert json.loads(done.stdout)["n"] == 3 and done.stderr == ""
+    else:
+        assert done.stderr.startswith("derive: error: unknown function 'sofmax'") and done.stdout == ""
