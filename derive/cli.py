@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from enum import Enum
 from pathlib import Path
@@ -226,7 +227,18 @@ def _deliver(d, format, lang, method, standalone, emit, check, output, force, mo
 
 def main():
     """Console entry point."""
-    typer.main.get_command(app)(prog_name="derive")
+    try:
+        typer.main.get_command(app)(prog_name="derive")
+        code = 0
+    except SystemExit as done:
+        if done.code is not None and not isinstance(done.code, int):
+            raise
+        code = done.code or 0
+    # Python's orderly exit frees SymPy's objects one by one, a fifth of a second that returns nothing
+    # the operating system would not: write out what is buffered and leave at once.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,6 @@ from __future__ import annotations
 from sympy import Sum
 
 from derive import products
-from derive.derivation import _definitions
 from derive.prove import back_to_inputs, vanishes
 from derive.symbols import i, j, n
 
@@ -21,7 +20,7 @@ MEANING = {
 def implied(d) -> tuple[str, ...]:
     """The facts among MEANING that hold for every n, in that order."""
     diagonal, rest = products.split(d.general)
-    definitions = _definitions(d.function)
+    definitions = d.definitions
     k = products.fresh(rest)
     # The δ_ij part d_i δ_ij is diagonal, so it never spoils symmetry; only the rest has to be symmetric.
     found = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from derive.printing import text
+from derive.printing import text, texts
 
 
 def to_json(d) -> str:
@@ -21,7 +21,7 @@ def to_json(d) -> str:
         "general": text(d.general),
         "cases": {"i == j": text(same), "i != j": text(other)},
         "matrix_form": None if d.matrix_form is None else text(d.matrix_form),
-        "jacobian": None if d.table is None else _rows(d.table),
+        "jacobian": None if d.jacobian is None else _rows(d.jacobian),
         "proofs": [
             {"claim": p.claim, "holds": p.holds, "method": p.method, "cases": p.cases, "detail": p.detail}
             for p in d.proofs
@@ -31,6 +31,8 @@ def to_json(d) -> str:
     return json.dumps(record, ensure_ascii=False, indent=2) + "\n"
 
 
-def _rows(table) -> list[list[str]]:
-    size = table.size
-    return [[text(table.entry(a, b)) for b in range(1, size + 1)] for a in range(1, size + 1)]
+def _rows(jacobian) -> list[list[str]]:
+    # Equal entries print alike: print each distinct entry once (half of them for a symmetric matrix).
+    distinct = list(dict.fromkeys(jacobian))
+    printed = dict(zip(distinct, texts(distinct), strict=True))
+    return [[printed[e] for e in row] for row in jacobian.tolist()]

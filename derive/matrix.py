@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from sympy import (
     Add,
+    Dummy,
     Eq,
     HadamardPower,
     HadamardProduct,
@@ -23,6 +26,7 @@ from sympy import (
     expand,
     factor_terms,
 )
+from sympy.core.mul import _unevaluated_Mul
 from sympy.matrices.expressions import DiagMatrix
 
 from derive.rewrite import positive_signs, tidy
@@ -149,23 +153,47 @@ class Explicit:
 
     def __init__(self, general, size: int):
         self.size = size
-        self.diagonal = positive_signs(general.xreplace({j: i}))
-        self.off = positive_signs(_without_delta(general))
-        self.bases = sorted({a.base for a in general.atoms(Indexed) if a.indices[0] in (i, j)}, key=str)
+        self._diagonal, self._off, self._slots, self._symmetric = _templates(general)
+        self._sized = any(t.has(Sum) or t.has(n) for t in (self._diagonal, self._off))
+        self._rows = {}
+
+    @property
+    def bases(self) -> list:
+        """The indexed vectors the entries are written in (s, and data such as y)."""
+        from derive.symbols import vector
+
+        return [vector(name) for _, name in self._slots[i]]
 
     def _at(self, index, value):
-        subs = {b[index]: Symbol(f"{b.name}{value}") for b in self.bases}
+        subs = {slot: Symbol(f"{name}{value}") for slot, name in self._slots[index]}
         subs[index] = value
         return subs
+
+    def _row(self, a):
+        # The off-diagonal entry with i = a, shared by the n − 1 entries of row a; and, when it is a
+        # product with each s_j a factor of its own, its free symbols (see entry).
+        if a not in self._rows:
+            row = self._off.xreplace(self._at(i, a))
+            plain = not self._sized and _plain_product(row, [slot for slot, _ in self._slots[j]])
+            self._rows[a] = (row, row.free_symbols if plain else None)
+        return self._rows[a]
 
     def entry(self, a: int, b: int):
         """J[a, b] with 1-based a, b."""
         if a == b:
-            return self._concrete(self.diagonal.xreplace(self._at(i, a)))
-        return self._concrete(self.off.xreplace({**self._at(i, a), **self._at(j, b)}))
+            return self._concrete(self._diagonal.xreplace(self._at(i, a)))
+        row, free = self._row(a)
+        if free is not None:
+            # −s_a·s_j with s_b for s_j: new symbols combine with no factor, so SymPy's product would
+            # only sort the factors; sorting them directly gives the same object ten times faster.
+            values = {slot: Symbol(f"{name}{b}") for slot, name in self._slots[j]}
+            new = set(values.values())
+            if len(new) == len(values) and not new & free:
+                return _unevaluated_Mul(*(values.get(f, f) for f in row.args))
+        return self._concrete(row.xreplace(self._at(j, b)))
 
     def _concrete(self, expr):
-        return expr.xreplace({n: self.size}) if expr.has(Sum) or expr.has(n) else expr
+        return expr.xreplace({n: self.size}) if self._sized else expr
 
     def positions(self):
         """Every (a, b), row by row."""
@@ -179,10 +207,13 @@ class Explicit:
 
     def matrix(self) -> ImmutableMatrix:
         """The whole matrix."""
-        size = self.size
-        return ImmutableMatrix(
-            size, size, [self.entry(a, b) for a in range(1, size + 1) for b in range(1, size + 1)]
-        )
+        size, rows = self.size, []
+        for a in range(1, size + 1):
+            # Below the diagonal of a symmetric matrix, J[a, b] is J[b, a], already built.
+            mirrored = [rows[b - 1][a - 1] for b in range(1, a)] if self._symmetric else []
+            rows.append(mirrored + [self.entry(a, b) for b in range(len(mirrored) + 1, size + 1)])
+        return ImmutableMatrix(rows)
+
 
 
 class ExplicitVector:
@@ -219,3 +250,25 @@ def as_vector_form(gradient):
     if vec == "scalar":
         return gradient * OneMatrix(n, 1)
     return vec
+
+
+def _plain_product(expr, slots) -> bool:
+    """Whether expr is a product in which each slot, if present, is a factor of its own."""
+    if not (isinstance(expr, Mul) and expr.is_commutative) or expr.has(j):
+        return False
+    return not any(f.has(*slots) for f in expr.args if f not in slots)
+
+
+@cache
+def _templates(general):
+    """The diagonal and off-diagonal entries with s_i, s_j as plain slots, the slots, and whether the
+    off-diagonal entry is symmetric in i and j."""
+    # Instantiating n² entries is mostly xreplace: plain symbols hash and compare far faster than s[i].
+    bases = sorted({a.base for a in general.atoms(Indexed) if a.indices[0] in (i, j)}, key=str)
+    slots = {index: [(Dummy(f"{b.name}_{index}"), b.name) for b in bases] for index in (i, j)}
+    to_slots = {b[index]: slot for index in (i, j) for b, (slot, _) in zip(bases, slots[index], strict=True)}
+    diagonal = positive_signs(general.xreplace({j: i})).xreplace(to_slots)
+    off = positive_signs(_without_delta(general)).xreplace(to_slots)
+    pairs = [(i, j)] + [(x, y) for (x, _), (y, _) in zip(slots[i], slots[j], strict=True)]
+    swap = {**dict(pairs), **{y: x for x, y in pairs}}
+    return diagonal, off, slots, off.xreplace(swap) == off

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sympy import Indexed, Symbol, cancel, expand, simplify
+from sympy.concrete.expr_with_intlimits import ExprWithIntLimits
 
 from derive.differentiate import partial
 from derive.matrix import entries
@@ -99,11 +100,27 @@ def _compare(table, picks, spelled, size, expand_sums=True, names=None):
 
     names is the Definition whose outputs and intermediates the table is written in (spelled by default).
     """
-    concrete = (lambda e: e.doit()) if expand_sums else (lambda e: e)
     z = spelled.input
     used = sorted({a for pick in picks for a in pick})
-    # Inputs and data vectors (z, y) become their entries; outputs and intermediates their definitions.
-    values = {Symbol(f"{b.name}{a}"): b[a] for b in {z, *table.bases} for a in used}
+    if expand_sums:
+        # Written out, z_1…z_n are just n variables: renamed to plain symbols (with z's assumptions),
+        # SymPy builds, differentiates and compares them several times faster than z[k].
+        inputs = {a: Symbol(f"{z.name}{a}", **z[a].assumptions0) for a in range(1, size + 1)}
+        renamed = {z[a]: symbol for a, symbol in inputs.items()}
+        written = {}  # every s_a shares the same sums: write each out once
+
+        def concrete(e):
+            return _written_out(e, written).xreplace(renamed)
+    else:
+        inputs = {a: z[a] for a in used}
+
+        def concrete(e):
+            return e
+
+    # Data vectors (y) become their entries, inputs the symbols above, outputs and intermediates
+    # their definitions.
+    values = {Symbol(f"{b.name}{a}"): b[a] for b in table.bases for a in used}
+    values.update({Symbol(f"{z.name}{a}"): inputs[a] for a in used})
     for key, body in (names or spelled).rewrites:
         if isinstance(key, Symbol):
             values[key] = concrete(body.xreplace({n: size}))
@@ -115,8 +132,21 @@ def _compare(table, picks, spelled, size, expand_sums=True, names=None):
         if tuple(row) not in outputs:
             value = spelled.expanded.xreplace({i: row[0]} if row else {})
             outputs[tuple(row)] = concrete(value.xreplace({n: size}))
-        direct = spelled.assume_at(partial(outputs[tuple(row)], z[b]), size)
+        direct = spelled.assume_at(partial(outputs[tuple(row)], inputs[b]), size)
         derived = spelled.assume_at(concrete(table.entry(*pick).xreplace(values)), size)
         if not vanishes(derived - direct):
             return pick
     return None
+
+
+def _written_out(expr, written: dict):
+    """expr with every sum and product over a concrete range written out term by term."""
+    if not expr.has(ExprWithIntLimits):
+        return expr
+
+    def write(e):
+        if e not in written:
+            written[e] = e.doit()
+        return written[e]
+
+    return expr.replace(lambda e: isinstance(e, ExprWithIntLimits), write)

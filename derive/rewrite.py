@@ -109,6 +109,12 @@ def _substitutions(expr, definition, output, variable):
     plain = definition.xreplace({variable: x})
     if not plain.has(x) or not found[0].has(variable):
         return found  # the literal match already removed the input: no need to solve
+    # s = c·g(z) with c free of z gives g(z) = s/c exactly, with no branches: e^{z_j} = s_j Σ_k e^{z_k}.
+    scale, part = definition.as_independent(variable, as_Add=False)
+    if scale != 1 and scale != 0:
+        found.append(cancel(expr.subs(part, output / scale)))
+        if not found[-1].has(variable):
+            return found  # no need to solve either
     try:
         solutions = solve(value - plain, x)
     except (NotImplementedError, ValueError):
