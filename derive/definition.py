@@ -61,6 +61,8 @@ class Definition:
     def assume_at(self, expr, size: int):
         """expr at a concrete n with each assumption solved for its last variable (y_n = 1 − Σ_{k<n} y_k)."""
         for lhs, rhs in self.assumptions:
+            # The sum itself where it is still written as one, else its last variable.
+            expr = normalize_sums(expr).xreplace({lhs.xreplace({n: size}): rhs})
             expr = expr.xreplace(_solved(lhs, rhs, size))
         return expr
 

@@ -25,8 +25,17 @@ def partial(expr, wrt):
 def collapse(expr):
     """Every sum over δ collapsed to its one surviving term, 1 ≤ index ≤ n applied."""
     # SymPy differentiates Σ_k f(z_k) into Σ_k δ_jk f'(z_k); doit collapses it to a Piecewise on j ≤ n.
-    expr = expr.replace(lambda e: isinstance(e, Sum) and e.has(KroneckerDelta), lambda e: e.doit())
+    expr = expr.replace(lambda e: isinstance(e, Sum) and e.has(KroneckerDelta), _collapse_sum)
     return in_range(expr)
+
+
+def _collapse_sum(s):
+    """Σ_k (δ_jk a_k + b_k) → a_j + Σ_k b_k: only the δ terms are collapsed, the rest stays a sum
+    (at a concrete n, doit on the whole sum would write b_1 + … + b_n out)."""
+    from derive.rewrite import normalize_sums
+
+    split = normalize_sums(s)
+    return split.replace(lambda e: isinstance(e, Sum) and e.has(KroneckerDelta), lambda e: e.doit())
 
 
 def in_range(expr):

@@ -116,3 +116,22 @@ def test_unwritable_output_path_is_one_line(run, tmp_path):
     result = run("softmax", "--format", "json", "-o", str(tmp_path / "missing" / "x.json"))
     assert result.exit_code == 1
     assert result.stderr.count("\n") == 1 and "does not exist" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["softmax_cross_entropy", "logsumexp", "layer_norm", "log_softmax"])
+def test_json_for_every_kind_of_function(run, name):
+    result = run(name, "--n", "3", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert record["proven"] is True
+    if record["kind"] == "scalar":
+        assert len(record["gradient"]["explicit"]) == 3 and len(record["hessian"]["jacobian"]) == 3
+    else:
+        assert len(record["jacobian"]) == 3
+
+
+def test_cross_entropy_states_its_assumption(run):
+    record = json.loads(run("softmax_cross_entropy", "--format", "json").stdout)
+    assert record["gradient"]["general"] == "s[i] - y[i]"
+    assert record["assumed"] == ["Sum(y[k], (k, 1, n)) = 1"]
+    assert record["hessian"]["matrix_form"] == "DiagMatrix(s) - s*s.T"

@@ -125,7 +125,11 @@ def test_an_existing_file_is_refused_without_force(run, tmp_path):
         (["test_tanh", "--format", "latex", "--method", "log"], 1, "the log route needs positive outputs"),
         (["softmax", "--format", "markdown", "--method", "taylor"], 2, "--method"),
         (["softmax", "--format", "latex", "--lang", "fr"], 2, "--lang"),
-        (["softmax", "--format", "markdown", "--standalone"], 2, "--standalone makes a complete LaTeX document"),
+        (
+            ["softmax", "--format", "markdown", "--standalone"],
+            2,
+            "--standalone makes a complete LaTeX document",
+        ),
     ],
 )
 def test_bad_document_options_give_one_line(run, registered, args, code, message):
