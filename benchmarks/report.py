@@ -88,6 +88,7 @@ def _runtime(r, op, dtype):
     return ["n", "batch", "NumPy best (form)", *names, "bandwidth floor"], rows
 
 
+PEAKS = ("n = 100", "n = 1000")
 RUNTIME_NOTE = (
     "Median per call, forward pass included; (×) = time / NumPy best. torch: autograd.grad (VJP), "
     "torch.func.jvp (JVP), vmap(torch.func.jacrev) (Jacobian), 2 threads. jax: jit of jax.vjp, jax.jvp, "
@@ -155,11 +156,11 @@ def sections(r) -> list[tuple[str, str, list, list]]:
         out.append(("Memory bandwidth", "the floor uses the best.", ["test", "GB/s"], rows))
     if "memory" in r:
         rows = [
-            [m["contender"], *([m["skipped"], ""] if "skipped" in m else [f"{m[100]:.1f}", f"{m[1000]:.1f}"])]
+            [m["contender"], *([m["skipped"], ""] if "skipped" in m else [f"{m[k]:.1f}" for k in PEAKS])]
             for m in r["memory"]
         ]
         note = "peak bytes allocated per input element (tracemalloc), same elements at both n."
-        out.append(("Peak memory of the VJP", note, ["contender", "n = 100", "n = 1000"], rows))
+        out.append(("Peak memory of the VJP", note, ["contender", *PEAKS], rows))
     rows = targets(r)
     if rows:
         out.append(("Targets", "", ["target", "measured", "met"], rows))
@@ -171,5 +172,10 @@ def render(r, markdown: bool = False) -> str:
     parts = []
     for title, note, headers, rows in sections(r):
         heading = f"### {title}" if markdown else f"== {title}"
-        parts.append("\n".join(x for x in (heading, note, table(headers, rows, markdown)) if x))
+        # Markdown wants blank lines around a table; the terminal reads better without.
+        parts.append(
+            ("\n\n" if markdown else "\n").join(
+                x for x in (heading, note, table(headers, rows, markdown)) if x
+            )
+        )
     return "\n\n".join(parts) + "\n"

@@ -1,5 +1,7 @@
 """derive's benchmarks, in one run: python benchmarks/run.py [--quick] [--markdown [FILE]] [--json FILE]
 
+`--from FILE` reports what `--json FILE` saved without measuring again (after editing NOTES.md, say).
+
 Symbolic: derive's pipeline against the plain SymPy route, large n, the command line, import time, and
 where the time goes. Runtime: softmax's VJP, JVP and Jacobian by hand-written NumPy, derive's generated
 code, PyTorch and JAX, against the memory-bandwidth floor; and the VJP's peak memory. Contenders are
@@ -42,6 +44,9 @@ def arguments(argv=None) -> argparse.Namespace:
         help="also write the tables as Markdown (default file: BENCHMARKS.md)",
     )
     parser.add_argument("--json", metavar="FILE", help="also write the raw results as JSON")
+    parser.add_argument(
+        "--from", dest="source", metavar="FILE", help="measure nothing: report the results --json wrote"
+    )
     args = parser.parse_args(argv)
     args.cap = args.cap or (10.0 if args.quick else 60.0)
     args.only = args.only or list(PARTS)
@@ -135,9 +140,15 @@ def markdown(meta: dict, r: dict) -> str:
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = arguments(argv)
-    before = os.getloadavg()[0]
-    r = measure(args)
-    meta = header(argv, f"{before:.2f}, {os.getloadavg()[0]:.2f}")
+    if args.source:
+        saved = json.loads(Path(args.source).read_text(encoding="utf-8"))
+        meta, r = saved["meta"], saved["results"]
+        if "against plain" in r:  # derived from the measurements: recomputed, not stored
+            r["exponents"] = symbolic.exponents(r["against plain"], r["large"])
+    else:
+        before = os.getloadavg()[0]
+        r = measure(args)
+        meta = header(argv, f"{before:.2f}, {os.getloadavg()[0]:.2f}")
     print("\n".join(f"{k}: {v}" for k, v in meta.items()) + "\n")
     print(report.render(r))
     if args.markdown:

@@ -122,6 +122,6 @@ def peak_memory(quick: bool) -> list[dict]:
             call()
             peak = tracemalloc.get_traced_memory()[1]
             tracemalloc.stop()
-            row[n] = peak / z.size
+            row[f"n = {n}"] = peak / z.size
         found.append(row)
     return found

@@ -36,7 +36,7 @@ def _cli(r, name, limit, label):
         return None
     if isinstance(found, str):
         others = [
-            f"{k.split('--format ')[-1]} {_s(v[0])}"
+            f"{k.split('--format ')[-1]} {_s(v[0])} wall, {_s(v[1])} CPU"
             for k, v in r["cli"].items()
             if "--n 64 --format" in k and not isinstance(v, str)
         ]

@@ -72,7 +72,8 @@ def run_timed(args: list[str], timeout: float | None = None) -> tuple[float, flo
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if done.returncode != 0:
-        raise Unavailable(f"exit {done.returncode}: {done.stderr.strip().splitlines()[-1:] or ['']}")
+        last = (done.stderr.strip().splitlines() or [""])[-1]
+        raise Unavailable(f"exit {done.returncode}, {last}")
     return wall, cpu, done.stdout
 
 

@@ -22,6 +22,7 @@ def test_quick_arguments(run):
     assert args.quick and args.cap == 10 and args.markdown == "BENCHMARKS.md"
     assert args.only == list(run.PARTS)
     assert run.arguments(["--only", "runtime"]).cap == 60
+    assert run.arguments(["--from", "saved.json"]).source == "saved.json"
 
 
 def test_growth_is_the_slope_of_log_time_on_log_n(run):
@@ -52,7 +53,7 @@ def test_report_shows_the_tables_and_judges_the_targets(run):
         "contenders": ["numpy broadcast", "numpy einsum", "derive numpy", "torch"],
         "runtime": [case],
         "bandwidth": {"numpy copy": 20.0},
-        "memory": [{"contender": "numpy einsum", 100: 16.0, 1000: 16.0}],
+        "memory": [{"contender": "numpy einsum", "n = 100": 16.0, "n = 1000": 16.0}],
     }
     text = report.render(results, markdown=True)
     assert "### Runtime: softmax VJP, float64" in text
