@@ -6,6 +6,22 @@ Every function takes z (and g or v) and computes s = softmax(z) itself, as the g
 Calls are timed in turn, so that all see the same load; each time is the median of REPEATS runs, with
 the fastest run in parentheses (the least disturbed by other processes). The ratio is the generated
 code's time over the best hand-written version's (best by median).
+
+Measured on a shared 2-core x86-64 (other jobs running), numpy 2.4.6, python 3.11.7:
+
+| function | n | batch | generated | best hand-written | ratio of medians (fastest) |
+|---|---|---|---|---|---|
+| jacobian | 10 | 4096 | 1.070 (1.009) ms | einsum: 1.000 (0.937) ms | 1.07 (1.08) |
+| vjp | 10 | 4096 | 0.509 (0.483) ms | s*(g-(g*s).sum()): 0.491 (0.471) ms | 1.04 (1.03) |
+| jvp | 10 | 4096 | 0.553 (0.486) ms | s*(v-(s*v).sum()): 0.539 (0.476) ms | 1.03 (1.02) |
+| jacobian | 100 | 1024 | 17.025 (15.330) ms | s[:,None]*s[None,:]: 18.987 (17.089) ms | 0.90 (0.90) |
+| vjp | 100 | 1024 | 0.488 (0.444) ms | s*(g-(g*s).sum()): 0.471 (0.436) ms | 1.03 (1.02) |
+| jvp | 100 | 1024 | 0.462 (0.440) ms | s*(v-(s*v).sum()): 0.445 (0.429) ms | 1.04 (1.02) |
+| jacobian | 1000 | 64 | 88.542 (78.108) ms | s[:,None]*s[None,:]: 91.546 (81.820) ms | 0.97 (0.95) |
+| vjp | 1000 | 64 | 0.258 (0.222) ms | s*(g-(g*s).sum()): 0.240 (0.214) ms | 1.08 (1.04) |
+| jvp | 1000 | 64 | 0.269 (0.219) ms | s*(v-(s*v).sum()): 0.222 (0.210) ms | 1.21 (1.04) |
+
+The jvp at n = 1000 runs the same operations as the vjp: its median ratio is the machine's noise.
 """
 
 from __future__ import annotations

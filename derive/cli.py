@@ -220,7 +220,8 @@ def _deliver(d, format, lang, method, standalone, emit, check, output, force, mo
     elif not check or emit is not None or format is not Format.text:
         sys.stdout.write(result)
     if check:
-        typer.echo(str(report), err=output is None and emit is not None)
+        # The report shares stdout only with nothing: code or JSON on stdout sends it to stderr.
+        typer.echo(str(report), err=output is None and (emit is not None or format is not Format.text))
         if not report.passed:
             sys.exit(1)
 

@@ -36,8 +36,8 @@ from derive.symbols import INDICES, n
 from derive.templating import render_template
 
 TARGETS = ("numpy",)
-_NOT_ANALYTIC = (Abs, Max, Min, Piecewise, Heaviside, sign, re, im, floor, ceiling, conjugate, arg)
 KINDS = ("forward", "jacobian", "vjp", "jvp")
+_NOT_ANALYTIC = (Abs, Max, Min, Piecewise, Heaviside, sign, re, im, floor, ceiling, conjugate, arg)
 
 # The largest n up to which writing every entry out (SymPy's cse over the explicit matrix) ran faster
 # than broadcasting the general form, per generated function; above it, and without n, derive broadcasts.
@@ -57,9 +57,8 @@ class Routine:
     route: str  # broadcast | explicit
     formula: str  # what it returns, printed on one line
     uses_output: bool  # computes s = F(z) first
-    uses_input: bool  # reads z itself
-    shifted: bool  # computes with z − max(z); as a first line `z = …` when prologue_shift
-    prologue_shift: bool
+    shifted: bool  # computes with z − max(z)
+    prologue_shift: bool  # … by replacing z on its first line (entries), not inside expressions
     uses_size: bool  # needs n = z.shape[-1]
     lines: tuple
 
@@ -103,7 +102,8 @@ def holomorphic(d) -> bool:
     """Whether the generated F is analytic in z, so that the complex step gives its derivative."""
     names = _names(d)
     shift = stable.needs_shift(d.definition, d.input)
-    values = [_final(s, d.n, shift, names).value for s in broadcast.statements(d, "forward", names)]
+    z = array(names["input"])
+    values = [_final(s, d.n, shift, z).value for s in broadcast.statements(d, "forward", names)]
     return not any(v.has(*_NOT_ANALYTIC) for v in values)
 
 
@@ -136,7 +136,8 @@ def _routine(d, kind, names, shift, route) -> Routine:
         statements, chosen = broadcast.statements(d, kind, names), "broadcast"
     # Broadcasting takes z − max(z) inside its expressions: a shifted copy of z kept alive beside the
     # results costs NumPy a fresh allocation (page faults) per call; entries unpack it once, as z.
-    statements = [_final(s, d.n, shift, names if chosen == "broadcast" else None) for s in statements]
+    z = array(names["input"])
+    statements = [_final(s, d.n, shift, z if chosen == "broadcast" else None) for s in statements]
     taken = {names["function"], names["input"], names["output"], *names["params"], *_suffixed(names)}
     lines = block(statements, taken)
     values = [s.value for s in statements] + [s.target for s in statements if s.target is not None]
@@ -149,9 +150,8 @@ def _routine(d, kind, names, shift, route) -> Routine:
         route=chosen,
         formula=formula(broadcast.computed(d, kind)),
         uses_output=kind != "forward" and array(names["output"]) in uses,
-        uses_input=array(names["input"]) in uses,
-        shifted=shift and array(names["input"]) in uses,
-        prologue_shift=shift and chosen == "explicit" and array(names["input"]) in uses,
+        shifted=shift and z in uses,
+        prologue_shift=shift and chosen == "explicit" and z in uses,
         uses_size=n in uses,
         lines=tuple(str(line) for line in lines),
     )
@@ -162,15 +162,15 @@ def _suffixed(names):
     return [base, f"{base}_jacobian", f"{base}_vjp", f"{base}_jvp"]
 
 
-def _final(statement, size, shift, inline=None):
-    """The value with n fixed, expm1 and log1p, then z − max(z) for z when inline, or log-sum-exp."""
+def _final(statement, size, shift, z=None):
+    """The value with n fixed, expm1 and log1p, then z − max(z) for z (when z is given), or log-sum-exp."""
     value = statement.value if size is None else statement.value.xreplace({n: size})
     # First, and only once: these rewrites factor inside exp and would split exp(z − m) again.
     value = optimize(value, [expm1_opt, log1p_opt])
     if not shift:
         value = stable.logsumexp(value)
-    elif inline:  # after the shift every exponent is ≤ 0 already
-        value = _shifted(value, array(inline["input"]))
+    elif z is not None:  # after the shift every exponent is ≤ 0 already
+        value = _shifted(value, z)
     return Statement(statement.target, statement.op, value)
 
 

@@ -12,6 +12,10 @@ class OneLine(Str):
 
     printmethod = "_derive_one_line"  # not Indexed's own _sympystr, which writes z[i]
 
+    def _as_ordered_terms(self, expr, order=None):
+        # z_i - mu_i, not -mu_i + z_i: what is added first, then what is taken away.
+        return sorted(super()._as_ordered_terms(expr, order), key=lambda t: t.could_extract_minus_sign())
+
     def _print_Indexed(self, expr):
         return f"{expr.base.label}_{''.join(str(x) for x in expr.indices)}"
 

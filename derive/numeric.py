@@ -65,6 +65,7 @@ class Report:
     module: str
     sizes: tuple
     checks: tuple
+    parameters: tuple = ()  # names, each set to PARAMETER
 
     @property
     def passed(self) -> bool:
@@ -73,14 +74,16 @@ class Report:
 
     def __str__(self) -> str:
         shapes = [f"{'×'.join(map(str, batch(size)))}×{size}" for size in self.sizes]
-        text = render_template("check_report.txt.j2", report=self, points=POINTS, seed=SEED, shapes=shapes)
+        text = render_template(
+            "check_report.txt.j2", report=self, points=POINTS, seed=SEED, shapes=shapes, value=PARAMETER
+        )
         return text.rstrip("\n")
 
 
 def verify(d, target: str = "numpy", module_path=None) -> Report:
     """Generate d's module (or take module_path), import it by path, and check it numerically."""
     from derive.checks import run, said
-    from derive.codegen import command, generate, holomorphic
+    from derive.codegen import command, generate, holomorphic, parameters
     from derive.invariants import implied
 
     if target != "numpy":
@@ -94,12 +97,13 @@ def verify(d, target: str = "numpy", module_path=None) -> Report:
         try:
             module = _load(path)
         except Exception as error:  # the module itself is under test: any failure is a finding
-            return Report(d.function.name, shown, sizes, (Check("import", np.nan, 0, said(error)),))
+            failed = (Check("import", np.nan, 0, said(error)),)
+            return Report(d.function.name, shown, sizes, failed, tuple(parameters(d)))
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the code under test may warn (overflow, casts); results decide
             checks = run(module, d, sizes, holomorphic(d), implied(d))
-    return Report(d.function.name, shown, sizes, tuple(checks))
+    return Report(d.function.name, shown, sizes, tuple(checks), tuple(parameters(d)))
 
 
 def _load(path: Path):

@@ -4,9 +4,10 @@ with a parameter, with a log of a sum. Named ex_* so that they never shadow a re
 from sympy import exp, log, sqrt, tanh
 
 from derive.registry import Function
-from derive.symbols import i, k, parameter, total, z
+from derive.symbols import i, k, n, parameter, total, vector, z
 
 T = parameter("T")
+mu = vector("mu")
 
 EXAMPLES = {
     fn.name: fn
@@ -30,6 +31,12 @@ EXAMPLES = {
         ),
         Function(
             name="ex_log_softmax", description="log softmax.", definition=z[i] - log(total(exp(z[k]), k))
+        ),
+        Function(
+            name="ex_center",
+            description="z minus its mean, through a named intermediate.",
+            definition=z[i] - mu[i],
+            where=(("mu", total(z[k], k) / n),),
         ),
         Function(
             name="ex_softplus", description="log(1 + exp(z)), entry by entry.", definition=log(1 + exp(z[i]))

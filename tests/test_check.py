@@ -129,3 +129,17 @@ def test_errors_are_nan_safe():
     from derive.numeric import Check
 
     assert not Check("x", np.nan, 1.0).passed and Check("x", 0.5, 1.0).passed
+
+
+def test_check_with_json_keeps_stdout_json(run):
+    import json
+
+    result = run("softmax", "--n", "2", "--format", "json", "--check")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["function"] == "softmax"
+    assert "checks passed" in result.stderr
+
+
+def test_parameters_are_stated_in_the_report():
+    text = str(check(derive(EXAMPLES["ex_softmax_t"], n=2)))
+    assert "parameters: T = 1.5" in text

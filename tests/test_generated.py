@@ -142,6 +142,48 @@ def test_shapes_dtypes_and_values_hold_for_any_batch_dtype_and_scale(
         assert np.array_equal(module.softmax_jacobian(z[first]), J[first])
 
 
+@pytest.fixture(scope="module")
+def every(tmp_path_factory):
+    """Every function's module for any n, with its parameters filled in."""
+    folder = tmp_path_factory.mktemp("every")
+    found = {}
+    for name in ALL:
+        d = derive(_function(name))
+        found[name] = (load(emit(d), folder, name), {p: PARAMETER for p in parameters(d)})
+    return found
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    name=st.sampled_from(ALL),
+    batch=st.lists(st.integers(0, 3), max_size=2).map(tuple),
+    size=st.integers(1, 5),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    scale=st.sampled_from([1.0, 10.0, 1e4]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_every_function_keeps_shape_dtype_finiteness_and_consistency(
+    every, name, batch, size, dtype, scale, seed
+):
+    module, keywords = every[name]
+    rng = np.random.default_rng(seed)
+    z = (scale * rng.standard_normal(batch + (size,))).astype(dtype)
+    g = rng.standard_normal(z.shape).astype(dtype)
+    s, J, gJ, Jv = (
+        getattr(module, name)(z, **keywords),
+        getattr(module, f"{name}_jacobian")(z, **keywords),
+        getattr(module, f"{name}_vjp")(z, g, **keywords),
+        getattr(module, f"{name}_jvp")(z, g, **keywords),
+    )
+    assert s.shape == gJ.shape == Jv.shape == z.shape and J.shape == z.shape + (size,)
+    assert {a.dtype for a in (s, J, gJ, Jv)} == {np.dtype(dtype)}
+    assert all(np.isfinite(a).all() for a in (s, J, gJ, Jv))
+    scale_J = np.abs(J).max(initial=1.0)
+    tol = (1e-5 if dtype == np.float32 else 1e-12) * scale_J * size
+    assert np.allclose(gJ, np.einsum("...i,...ij->...j", g, J), rtol=0, atol=tol)
+    assert np.allclose(Jv, np.einsum("...ij,...j->...i", J, g), rtol=0, atol=tol)
+
+
 @pytest.mark.parametrize("n", [None, 4])
 def test_the_module_imports_and_runs_where_sympy_and_derive_cannot_be_imported(n, tmp_path):
     (tmp_path / "softmax_gen.py").write_text(emit(derive("softmax", n=n)), encoding="utf-8")
