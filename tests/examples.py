@@ -1,9 +1,13 @@
 """Functions the code tests define, as the registry will soon hold them: elementwise, normalising,
 with a parameter, with a log of a sum. Named ex_* so that they never shadow a registered function."""
 
+import pytest
 from sympy import exp, log, sqrt, tanh
 
-from derive.registry import Function
+from derive import derive
+from derive.codegen import generate
+from derive.errors import NotApplicable
+from derive.registry import Function, functions
 from derive.symbols import i, k, n, parameter, total, vector, z
 
 T = parameter("T")
@@ -43,3 +47,30 @@ EXAMPLES = {
         ),
     )
 }
+
+# Every registered function and every example: the code tests run over all of them.
+ALL = sorted(functions()) + sorted(EXAMPLES)
+
+
+def function(name: str) -> Function:
+    """The example or registered function called name."""
+    return EXAMPLES.get(name) or functions()[name]
+
+
+def emits(name: str) -> bool:
+    """Whether derive emits code for the function called name (for any n)."""
+    try:
+        generate(derive(function(name)), "numpy")
+    except NotApplicable:
+        return False
+    return True
+
+
+def emittable(name: str, n=None):
+    """derive(name, n), skipping the test when derive says it cannot emit code for it yet."""
+    d = derive(function(name), n=n)
+    try:
+        generate(d, "numpy")
+    except NotApplicable as error:  # e.g. a scalar function: the emitter says so in one line
+        pytest.skip(f"{name}: {error}")
+    return d

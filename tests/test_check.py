@@ -9,15 +9,9 @@ from derive import check, derive
 from derive.codegen import generate
 from derive.invariants import implied
 from derive.numeric import Report, verify
-from derive.registry import functions
-from tests.examples import EXAMPLES
+from tests.examples import ALL, EXAMPLES, emittable, function
 
 GOLDEN = Path(__file__).parent / "golden" / "softmax_n4.py"
-ALL = sorted(functions()) + sorted(EXAMPLES)
-
-
-def _function(name):
-    return EXAMPLES.get(name) or functions()[name]
 
 
 def _failed(report: Report) -> set:
@@ -27,14 +21,14 @@ def _failed(report: Report) -> set:
 @pytest.mark.parametrize("name", ALL)
 @pytest.mark.parametrize("n", [None, 4])
 def test_generated_code_passes_every_check(name, n):
-    report = check(derive(_function(name), n=n))
+    report = check(emittable(name, n))
     assert report.passed, str(report)
 
 
 @pytest.mark.parametrize("name", ALL)
 @pytest.mark.parametrize("route", ["explicit", "broadcast"])
 def test_both_routes_pass_at_a_small_n(name, route, tmp_path):
-    d = derive(_function(name), n=3)
+    d = emittable(name, 3)
     path = tmp_path / f"{name}.py"
     path.write_text(generate(d, "numpy", route=route), encoding="utf-8")
     report = verify(d, "numpy", module_path=path)
@@ -61,7 +55,7 @@ def test_the_report_is_a_table_with_errors_and_tolerances():
     ],
 )
 def test_invariants_are_derived_from_the_general_form(name, facts):
-    assert implied(derive(_function(name))) == facts
+    assert implied(derive(function(name))) == facts
 
 
 # Each breaks the golden softmax module in one way; the check must notice, in the named row.

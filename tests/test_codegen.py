@@ -14,18 +14,13 @@ from sympy import erf, exp, log
 from derive import derive, emit
 from derive.codegen import EXPLICIT_UP_TO, generate, holomorphic
 from derive.errors import NotApplicable
-from derive.registry import Function, functions, register, unregister
+from derive.registry import Function, register, unregister
 from derive.stable import needs_shift, shift_invariant
 from derive.symbols import i, k, total, y, z
-from tests.examples import EXAMPLES
+from tests.examples import ALL, EXAMPLES, emittable, function
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = Path(__file__).parent / "golden" / "softmax_n4.py"
-ALL = sorted(functions()) + sorted(EXAMPLES)
-
-
-def _function(name):
-    return EXAMPLES.get(name) or functions()[name]
 
 
 def test_softmax_n4_matches_the_golden_file():
@@ -53,7 +48,7 @@ def test_softmax_module_has_the_four_functions_names_and_header(n):
 @pytest.mark.parametrize("name", ALL)
 @pytest.mark.parametrize("n", [None, 4])
 def test_modules_import_numpy_alone(name, n):
-    tree = ast.parse(emit(derive(_function(name), n=n), "numpy"))
+    tree = ast.parse(emit(emittable(name, n), "numpy"))
     imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert imported == {"numpy", "numpy.typing"}
@@ -65,7 +60,7 @@ def test_modules_are_ruff_format_clean(name, tmp_path):
     paths = []
     for n, route in [(None, None), (4, None), (3, "explicit"), (3, "broadcast"), (8, None)]:
         path = tmp_path / f"{name}_{n}_{route}.py"
-        path.write_text(generate(derive(_function(name), n=n), "numpy", route=route), encoding="utf-8")
+        path.write_text(generate(emittable(name, n), "numpy", route=route), encoding="utf-8")
         paths.append(str(path))
     # --isolated: the defaults anyone's checkout would apply (line length 88), not this repository's.
     result = subprocess.run(
@@ -121,7 +116,7 @@ def test_routes_follow_the_measured_crossover():
 
 @pytest.mark.parametrize("name", ["softmax", "ex_softmax_t", "ex_log_softmax"])
 def test_the_shift_is_emitted_where_the_definition_is_shift_invariant(name):
-    d = derive(_function(name))
+    d = derive(function(name))
     assert shift_invariant(d.definition, z) and needs_shift(d.definition, z)
     # Broadcasting shifts inside the expressions; entries shift z once, on the first line.
     assert "z - np.max(z, axis=-1, keepdims=True)" in emit(d) or "z - max_z" in emit(d)
@@ -130,7 +125,7 @@ def test_the_shift_is_emitted_where_the_definition_is_shift_invariant(name):
 
 @pytest.mark.parametrize("name", ["ex_sigmoid", "ex_l2_normalize", "ex_softplus", "ex_tanh"])
 def test_no_shift_where_it_would_change_the_function(name):
-    d = derive(_function(name))
+    d = derive(function(name))
     assert not needs_shift(d.definition, z)
     assert "np.max(z" not in emit(d)
 
