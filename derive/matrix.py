@@ -215,7 +215,6 @@ class Explicit:
         return ImmutableMatrix(rows)
 
 
-
 class ExplicitVector:
     """The gradient of a scalar for a concrete n, instantiated from the general form entry by entry."""
 

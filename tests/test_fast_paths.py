@@ -1,10 +1,10 @@
 """The fast paths of the engine give exactly what the plain way gives, and leave nothing behind."""
 
 import json
-from dataclasses import replace
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
