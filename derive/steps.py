@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from itertools import product
 
 from sympy import (
@@ -16,6 +16,7 @@ from sympy import (
     Sum,
     UnevaluatedExpr,
     expand_log,
+    solve,
     sympify,
 )
 
@@ -47,6 +48,9 @@ class Facts:
 
     definitions: dict  # output base → its body at index i, in the inputs
     named: dict  # f, g, L → an expression; J, ∂s_r/∂z → a matrix, or the (i, j) entry it stands for
+    # Intermediates whose derivatives are derived already, for the rules to use: a vector s → ∂s_i/∂z_j,
+    # a scalar μ → ∂μ/∂z_j.
+    known: dict = field(default_factory=dict)
 
 
 def chain(facts: Facts, start, *links, condition=None) -> tuple[Step, ...]:
@@ -144,6 +148,11 @@ def under(condition, expr):
         return expr.xreplace({n: n + rhs})
     if lhs in INDICES and rhs in INDICES:
         return expr.xreplace({rhs: lhs}) if isinstance(condition, Eq) else expr.subs({rhs: lhs + 1})
+    if lhs.has(Sum) and not lhs.has(n):
+        # at a given n the sum may be written out: Σ_{k=1}^{4} y_k = 1 makes y_4 = 1 − y_1 − y_2 − y_3
+        written = lhs.doit()
+        last = max(written.atoms(Indexed), key=lambda a: (str(a.base), a.indices))
+        return expr.doit().xreplace({last: solve(written - rhs, last)[0]})
     return normalize_sums(expr).xreplace({normalize_sums(lhs): rhs})
 
 
