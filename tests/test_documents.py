@@ -7,7 +7,6 @@ import sys
 import time
 from functools import cache
 from itertools import product
-from types import SimpleNamespace
 
 import pytest
 
@@ -44,8 +43,8 @@ def documents(name, n=4) -> tuple:
         try:
             found.append((fmt, lang, method, render(d, fmt, lang=lang, method=method)))
         except NotApplicable as error:
-            # Only the log route may not apply to a vector function; a scalar one is not rendered yet.
-            assert method == "log" or getattr(d, "kind", "vector") != "vector"
+            # Only the log route may not apply, to a function whose outputs (or gradient) can be negative.
+            assert method == "log"
             assert "\n" not in str(error)
             found.append((fmt, lang, method, None))
     return tuple(found)
@@ -166,24 +165,28 @@ def test_chinese_prose_has_no_untranslated_words(registered, name):
             r"\$\$.*?\$\$|\\\[.*?\\\]|\$[^$]*\$|`[^`]*`|\\[a-zA-Z]+\*?(\{[^}]*\})?", " ", text, flags=re.S
         )
         prose = "\n".join(line for line in prose.splitlines() if not line.startswith(("%", "<!--")))
-        words = (
-            set(re.findall(r"[A-Za-z][A-Za-z-]+", prose))
-            - allowed
-            - set(re.findall(r"[A-Za-z]+", shape_title(name)))
-        )
+        words = set(re.findall(WORD, prose)) - allowed - chinese_titles(name)
         assert not words, (name, fmt, words)
 
 
-def shape_title(name):
-    return derive(name).function.heading
+WORD = r"[A-Za-z][A-Za-z-]+"
 
 
-def test_a_scalar_function_is_not_rendered_yet_and_says_so_in_one_line():
-    scalar = SimpleNamespace(kind="scalar", function=derive("softmax").function, n=None)
-    with pytest.raises(
-        NotApplicable, match="^documents cover vector functions so far; softmax is scalar-valued$"
-    ):
-        render(scalar, "markdown")
+def chinese_titles(name) -> set:
+    """The Latin words a Chinese document may take from titles: its function's Chinese title, and for a
+    scalar that of the function its gradient is; a function without one is named in code font."""
+    d = derive(name)
+    named = [d.function]
+    if d.kind == "scalar" and d.hessian.spelled.recognized:
+        named.append(d.hessian.function)
+    return {word for fn in named for word in re.findall(WORD, fn.titles.get("zh", ""))}
+
+
+def test_a_function_without_a_chinese_title_is_named_in_code_font(registered):
+    d = derive("test_tanh", n=2)
+    assert "# `test_tanh` 函数求导" in render(d, "markdown", lang="zh")
+    assert r"\section*{\texttt{test\_tanh} 函数求导}" in render(d, "latex", lang="zh")
+    assert "# tanh: its derivative, step by step" in render(d, "markdown")
 
 
 def test_a_notebook_shows_the_write_up_and_latex_consumers_the_results():
