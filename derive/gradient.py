@@ -58,19 +58,28 @@ def _gradient(d) -> Gradient:
     vectors = [key for key, _ in d.spelled.intermediates if isinstance(key, IndexedBase) and written.has(key)]
     if len(vectors) == 1:
         s = vectors[0]
-        inner = by_chain_rule(intermediate(d, s))
+        inner = _named(by_chain_rule(intermediate(d, s)))
         k = free_index(inner.main[-1].after)  # L's own summation index is renamed apart from it
         slope = by_output(facts, L, written, s, k)
         main = through(facts, L, s, z, inner.main[-1].after, k, slope[-1].after, assumptions)
         via, lemmas = s, ()
     else:
         direct = explain(facts, Derivative(L, z[j]), written, z[j])
-        # The last step names what the rules reached (softmax, s): L has no outputs to rewrite in.
-        main = tuple(replace(step, rule="named") if step.rule == "outputs" else step for step in direct.steps)
+        main = _renamed(direct.steps)  # e^{z_j}/Σ_k e^{z_k} = s_j, softmax
         main += chain(facts, main[-1].after, *_assuming(main[-1].after, assumptions))
         via, inner, slope, lemmas = None, None, (), direct.lemmas
     main += chain(facts, main[-1].after, ("tidy", entry), condition=assumptions[0] if assumptions else None)
     return Gradient(facts, via, inner, slope, lemmas, main, vector(d, facts, assumptions), (), assumptions)
+
+
+def _named(route: Route) -> Route:
+    """s's own derivation, its last steps read as naming s (here an intermediate, not the outputs)."""
+    return replace(route, lemmas=tuple(_renamed(c) for c in route.lemmas), main=_renamed(route.main))
+
+
+def _renamed(steps) -> tuple:
+    """The steps that rewrite in the outputs, read as naming what they reach: L has no outputs to write in."""
+    return tuple(replace(step, rule="named") if step.rule == "outputs" else step for step in steps)
 
 
 def _assuming(expr, assumptions) -> list:

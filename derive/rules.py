@@ -4,10 +4,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sympy import Add, Derivative, Dummy, Function, Indexed, Mul, Pow, S, Sum, Symbol, count_ops, exp, log
+from sympy import (
+    Add,
+    Derivative,
+    Dummy,
+    Function,
+    Indexed,
+    Mul,
+    Pow,
+    S,
+    Sum,
+    Symbol,
+    count_ops,
+    exp,
+    log,
+)
 
 from derive.differentiate import collapse
-from derive.rewrite import in_terms_of
+from derive.rewrite import in_terms_of, normalize_sums
 from derive.steps import Facts, chain
 from derive.symbols import i, j
 
@@ -124,12 +138,12 @@ def simple(expr, base) -> bool:
 
 
 def differentiate(expr, wrt, known=()):
-    """∂expr/∂wrt at sight, each known intermediate in expr differentiated through (the chain rule)."""
-    result = expr.diff(wrt)
-    for v in known:
-        for at in [v] if isinstance(v, Symbol) else sorted(_entries(expr, v), key=str):
-            result += expr.diff(at) * known_derivative(at, wrt, known)
-    return collapse(result)
+    """∂expr/∂wrt at sight; through known intermediates, rule by rule: 2(z_k − μ)(δ_jk − 1/n)."""
+    if not known:
+        return collapse(expr.diff(wrt))
+    top = once(expr, wrt, known)
+    inner = {d: differentiate(d.expr, wrt, known) for d in top.atoms(Derivative)}
+    return collapse(top.xreplace(inner))
 
 
 def _entries(expr, base) -> set:
@@ -160,6 +174,9 @@ def explain(facts: Facts, start, expr, wrt, outputs: bool = True, depth: int = 0
         links.append(("index" if bare else "known" if above else "evaluate", evaluated))
     links.append(("collapse", collapse(evaluated)))
     if derived:
+        split = normalize_sums(links[-1][1])  # Σ_k (z_k − μ)/n = Σ_k z_k/n − μ, where that is shorter
+        if count_ops(split) < count_ops(links[-1][1]):
+            links.append(("split_sum", split))
         links.append(("named", in_intermediates(facts, links[-1][1], base)))  # Σ_k z_k/n = μ
     rewritten = in_outputs(facts, links[-1][1], base) if outputs else None
     if rewritten is not None:
@@ -168,10 +185,14 @@ def explain(facts: Facts, start, expr, wrt, outputs: bool = True, depth: int = 0
 
 
 def in_outputs(facts: Facts, expr, base):
-    """expr written in the outputs, when that removes every input and makes it no longer; else None."""
+    """expr written in the outputs, when that removes every input and hides a sum, a quotient or a
+    function of them (e^{z_j}/Σ_k e^{z_k} = s_j); else None."""
+    inputs = [a for a in expr.atoms(Indexed) if a.base == base]
+    if not expr.has(Sum) and expr.is_polynomial(*inputs):
+        return None  # 2 z_j − 2 μ stays as it is, not 2 σ s_j
     rewritten = in_terms_of(expr, list(facts.definitions.items()), base)
     if depends(rewritten, base) or count_ops(rewritten) > count_ops(expr):
-        return None  # 2 z_j stays 2 z_j, not 2 r s_j
+        return None
     return rewritten
 
 
