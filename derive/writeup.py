@@ -118,7 +118,8 @@ def _scalar(d, method: str) -> ScalarWriteup:
             hessian = _writeup(d.hessian, method, hessian=True)
         else:
             # The gradient is written with s, whose Jacobian the gradient's derivation found: through s.
-            route(d.hessian, method)  # the log route still needs log g_i to exist
+            if method == "log":
+                route(d.hessian, method)  # the log route still needs log g_i to exist
             taken = through(d.hessian, d.general, {grad.via: grad.inner.main[-1].after})
             hessian = _laid_out(d.hessian, taken, hessian=True)
     except NotApplicable:
