@@ -58,6 +58,11 @@ class Derivation:
         """Each output and intermediate, with its body (at index i) in the inputs alone."""
         return self.spelled.substitutions
 
+    @property
+    def for_any_n(self) -> Derivation:
+        """The same derivation without a given n: the cached, n-independent part every n shares."""
+        return _general(self.spelled)
+
     @cached_property
     def table(self):
         """The explicit Jacobian (or gradient), entry by entry on demand (None without n)."""

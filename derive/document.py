@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from functools import partial
 
 from derive.errors import DeriveError, InvalidInput
@@ -23,7 +24,7 @@ def document(
         raise InvalidInput(f"unknown language '{lang}'; known: {', '.join(LANGUAGES)}")
     if standalone and fmt != "latex":
         raise InvalidInput("--standalone makes a complete LaTeX document: use it with --format latex")
-    shown = facts(d, writeup(d, method), partial(escape, fmt=fmt))
+    shown = facts(d, writeup(d, method), partial(escape, fmt=fmt), partial(label, fmt=fmt, lang=lang))
     return render_template(
         "standalone.tex.j2" if standalone else "document.j2",
         syntax="latex",  # << >> and <% %>: LaTeX's braces stay out of Jinja's way, in Markdown too
@@ -43,18 +44,41 @@ def notebook(d, fmt: str):
         if fmt == "markdown":
             return document(d, "markdown")
         w = writeup(d)
-        return render_template(
-            "notebook.tex.j2", syntax="latex", cases=lines(w.cases), form=lines(w.matrix_form)
-        )
+        if d.kind == "scalar":
+            results = [w.gradient.vector, w.hessian.cases, w.hessian.matrix_form]
+        else:
+            results = [w.cases, w.matrix_form]
+        return render_template("notebook.tex.j2", syntax="latex", results=[lines(r) for r in results])
     except DeriveError:
         return None  # nothing to show beyond the default repr
 
 
 def _command(d, fmt, lang, method, standalone) -> str:
-    words = ["derive", d.function.name] + ([] if d.n is None else ["--n", str(d.n)]) + ["--format", fmt]
+    """The command that writes this document again."""
+    fn = d.function
+    words = ["derive", fn.name]
+    if fn.source is not None:  # a user's expression: derive expr "TEXT" --name NAME
+        words = ["derive", "expr", _quoted(fn.source), "--name", fn.name]
+    words += [] if d.n is None else ["--n", str(d.n)]
+    words += [f"--param {name}={value}" for name, value in d.spelled.parameters]
+    words += ["--format", fmt]
     words += [] if lang == "en" else ["--lang", lang]
     words += [] if method == "quotient" else ["--method", method]
     return " ".join(words + (["--standalone"] if standalone else []))
+
+
+def _quoted(source: str) -> str:
+    """The expression as a shell word on one line: in double quotes, as the README writes it."""
+    text = " ".join(source.split())
+    return f'"{text}"' if not set(text) & set('"$`\\!') else shlex.quote(text)
+
+
+def label(fn, fmt: str, lang: str) -> dict:
+    """How prose in lang names fn: its title there, or else its name in code font."""
+    title = fn.title_in(lang)
+    if title is not None:
+        return dict(text=escape(title, fmt), code=False)
+    return dict(text=fn.name if fmt == "markdown" else escape(fn.name, fmt), code=True)
 
 
 LATEX_SPECIAL = {c: "\\" + c for c in "&%$#_{}"} | {

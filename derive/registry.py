@@ -29,6 +29,10 @@ class Function:
     # Facts about the other inputs, as (expression, value) pairs, e.g. (Σ_k y_k, 1).
     assumptions: tuple = ()
     parameters: tuple = field(default=(), compare=False)
+    # The title in other languages than English, e.g. {"zh": "对数 softmax"}; without one, prose in that
+    # language names the function by its name, in code font.
+    titles: dict = field(default_factory=dict, compare=False)
+    source: str | None = None  # the text a user's expression was parsed from (derive expr)
 
     @property
     def parameter_names(self) -> tuple[str, ...]:
@@ -42,6 +46,10 @@ class Function:
     def heading(self) -> str:
         """The name prose uses for the function."""
         return self.title or self.name
+
+    def title_in(self, lang: str) -> str | None:
+        """The name prose in lang uses, or None when it has none (then the code name stands in)."""
+        return self.heading if lang == "en" else self.titles.get(lang)
 
 
 @cache

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 from sympy import (
@@ -48,32 +48,67 @@ class Route:
     main: tuple  # ∂s_i/∂z_j = …
     same: tuple  # the case i = j
     other: tuple  # the case i ≠ j
+    known: tuple = ()  # chains deriving the intermediates the definition is written with (μ, σ), first
 
 
 def route(d, method: str = "quotient") -> Route:
     """The steps of d's derivation by method (quotient or log), each checked."""
     if method not in METHODS:
         raise InvalidInput(f"unknown method '{method}'; known: {', '.join(METHODS)}")
-    return _route(d.function, method)
+    return _route(d.for_any_n, method)
+
+
+def by_chain_rule(d) -> Route:
+    """d's derivation by the chain rule alone: the short way, for a Jacobian another derivation uses."""
+    return _route(d.for_any_n, "chain")
+
+
+def through(d, written, known: dict) -> Route:
+    """d's derivation by the chain rule from its definition written with intermediates whose derivatives
+    are known already: s_i − y_i with ∂s_i/∂z_j from above."""
+    return _chain(d, "chain", Facts(dict(d.definitions), {}, known), written)
 
 
 @cache
-def _route(fn, method: str) -> Route:
-    # A route depends on the function alone, not on n: derive(fn) is the engine's cached general derivation.
-    from derive.derivation import derive
-
-    d = derive(fn)
+def _route(d, method: str) -> Route:
+    # A route does not depend on n: d is the engine's cached derivation for any n, parameters set.
     if method == "log":
         return _log(d)
-    numerator, denominator = fraction(d.definition)
-    if not depends(denominator, d.input):
-        return _chain(d, asked=method)
-    return _quotient(d, numerator, denominator)
+    # Written with scalar intermediates (μ, σ), the definition is differentiated as written, through them.
+    written, known, derived = _intermediates(d)
+    facts = Facts(dict(d.definitions), {}, derived)
+    if method == "chain":
+        taken = _chain(d, "chain", facts, written)
+    else:
+        numerator, denominator = fraction(written)
+        if depends(denominator, d.input, derived):
+            taken = _quotient(d, facts, written, numerator, denominator)
+        else:
+            taken = _chain(d, method, facts, written)
+    return replace(taken, known=known)
 
 
-def _quotient(d, numerator, denominator) -> Route:
+def _intermediates(d):
+    """(the definition as written, the chains deriving its scalar intermediates, what they found) when it
+    is written with scalar intermediates alone; else (the definition in the inputs, (), {})."""
+    parameters = dict(d.spelled.parameters)
+    written = d.function.definition.xreplace(parameters)
+    where = [(key, body.xreplace(parameters)) for key, body in d.spelled.function_where()]
+    used = [key for key, _ in where if written.has(key)]
+    if not used or not all(isinstance(key, Symbol) for key in used):
+        return d.definition, (), {}
+    z, chains, derived = d.input, [], {}
+    for key, body in where:
+        # Each from its body as written, through the ones before it: σ through μ.
+        found = explain(Facts(dict(d.definitions), {}, dict(derived)), Derivative(key, z[j]), body, z[j])
+        chains += [*found.lemmas, found.steps]
+        derived[key] = found.result
+    return written, tuple(chains), derived
+
+
+def _quotient(d, facts, written, numerator, denominator) -> Route:
     s, z = d.output, d.input
-    facts = Facts(dict(d.definitions), {NUMERATOR: numerator, DENOMINATOR: denominator})
+    facts = replace(facts, named={NUMERATOR: numerator, DENOMINATOR: denominator})
     # f′ and g′ stay in the inputs, as the quotient rule takes them.
     f_prime = explain(facts, Derivative(NUMERATOR, z[j]), numerator, z[j], outputs=False)
     g_prime = explain(facts, Derivative(DENOMINATOR, z[j]), denominator, z[j], outputs=False)
@@ -89,14 +124,15 @@ def _quotient(d, numerator, denominator) -> Route:
     applied = applied.xreplace({u: numerator, v: denominator})
     rule = chain(facts, Derivative(NUMERATOR / DENOMINATOR, z[j]), ("quotient", stated))
     main = chain(
-        facts, Derivative(s[i], z[j]), ("definition", Derivative(d.definition, z[j])), ("quotient", applied)
+        facts, Derivative(s[i], z[j]), ("definition", Derivative(written, z[j])), ("quotient", applied)
     )
     parts = (
         chain(facts, NUMERATOR, ("numerator", numerator)),
         chain(facts, DENOMINATOR, ("denominator", denominator)),
     )
     lemmas = (*f_prime.lemmas, f_prime.steps, *g_prime.lemmas, g_prime.steps)
-    same, other = _cases(d, facts, applied, worked=True)
+    # Split into fractions of the inputs only when the definition is in the inputs: not through μ and σ.
+    same, other = _cases(d, facts, applied, worked=True, split=not facts.known)
     return Route("quotient", "quotient", facts, parts, rule, lemmas, main, same, other)
 
 
@@ -132,17 +168,16 @@ def _log(d) -> Route:
     return Route("log", "log", facts, parts, rule, lemmas, main, same, other)
 
 
-def _chain(d, asked) -> Route:
+def _chain(d, asked, facts, written) -> Route:
     s, z = d.output, d.input
-    facts = Facts(dict(d.definitions), {})
-    direct = explain(facts, Derivative(s[i], z[j]), d.definition, z[j])
+    direct = explain(facts, Derivative(s[i], z[j]), written, z[j])
     main = direct.steps + chain(facts, direct.result, ("tidy", d.general))
     same, other = _cases(d, facts, d.general, worked=False)
     return Route("chain", asked, facts, (), (), direct.lemmas, main, same, other)
 
 
-def _cases(d, facts, start, worked: bool):
-    """The chains for i = j and i ≠ j from start; worked adds the factored and split forms on the way."""
+def _cases(d, facts, start, worked: bool, split: bool = True):
+    """The chains for i = j and i ≠ j from start; worked adds the factored (and split) forms on the way."""
     s, z = d.output, d.input
     (same_when, same), (other_when, other) = d.cases
     chains = []
@@ -152,9 +187,9 @@ def _cases(d, facts, start, worked: bool):
     ):
         links = [(rule, set_delta)]
         if worked:
-            factored, split = _factored(set_delta), _split(result, facts, z)
+            factored, apart = _factored(set_delta), _split(result, facts, z) if split else result
             links += [("factor", factored)] if _pulls_out(factored) else []
-            links += [("split", split)] if split != result else []
+            links += [("split", apart)] if apart != result else []
         links.append(("outputs", result))
         chains.append(chain(facts, lhs, *links, condition=when))
     return tuple(chains)
@@ -190,4 +225,4 @@ def _split(result, facts, z):
     return coeff * Mul(*kept, evaluate=False) if coeff != 1 else Mul(*kept, evaluate=False)
 
 
-__all__ = ["METHODS", "Route", "route"]
+__all__ = ["METHODS", "Route", "by_chain_rule", "route", "through"]

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from sympy import Derivative, DiagMatrix, Eq, KroneckerDelta, MatrixSymbol, Ne, Symbol, Tuple, log
+from sympy import (
+    Derivative,
+    DiagMatrix,
+    Eq,
+    Identity,
+    KroneckerDelta,
+    MatrixSymbol,
+    Ne,
+    OneMatrix,
+    Symbol,
+    Tuple,
+    log,
+)
 
 from derive import printing
 from derive.routes import DENOMINATOR, NUMERATOR
 from derive.symbols import i, j, n, y
-from derive.views import JACOBIAN, shown
+from derive.views import HESSIAN, shown
 from derive.writeup import Writeup
 
 NOTELESS = {
@@ -22,6 +34,7 @@ NOTELESS = {
     "row",
 }
 NOTELESS |= {"probability", "loss", "vector"}  # steps that state rather than transform: no rule to name
+NOTELESS |= {"gradient", "entry", "hessian"}
 CONDITIONED = {"delta_one", "delta_zero", "assumption"}  # rules whose note is the condition they use
 
 
@@ -49,47 +62,78 @@ def lines(steps, notes: bool = True) -> list[dict]:
     return out
 
 
-def facts(d, w: Writeup, escape) -> dict:
-    """What the templates show of d's write-up w, every formula printed; escape makes plain text safe."""
-    s, z, r = d.output, d.input, w.route
-    math = dict(
+def facts(d, w, escape, label) -> dict:
+    """What the templates show of d's write-up w, every formula printed; escape makes plain text safe,
+    label(function) names a function in the document's language."""
+    fn, spelled = d.function, d.spelled
+    shown = dict(
+        kind=d.kind,
+        name=label(fn),
+        description=escape(fn.description),
+        size=d.n,
+        # The definition as written, its intermediates and parameter values after it.
+        definition=tex(Eq(d.output[i] if d.kind == "vector" else d.output, fn.definition)),
+        where=[tex(Eq(_named(key), body)) for key, body in spelled.function_where()]
+        + [tex(Eq(name, value)) for name, value in spelled.parameters],
+        assumed=[tex(Eq(lhs, rhs)) for lhs, rhs in spelled.assumptions],
+        checked=_checked(w),
+    )
+    if d.kind == "scalar":
+        return {**shown, **_scalar(d, w, label)}
+    jacobian = _jacobian(d, w)
+    math = {**jacobian["math"], **_loss_math(w.loss)}
+    return {
+        **shown,
+        "math": math,
+        "jacobian": jacobian,
+        "loss": _loss(w.loss),
+        "example": _example(w.example),
+        "proofs": [dict(what="jacobian", proven=_proofs(d))],
+    }
+
+
+def _common_math(d) -> dict:
+    """The symbols every write-up mentions: indices, the input, δ."""
+    z = d.input
+    return dict(
         i=tex(i),
         j=tex(j),
         n=tex(n),
-        s=tex(s.label),
         z=tex(z.label),
         y=tex(y.label),
         f=tex(NUMERATOR),
         g=tex(DENOMINATOR),
-        s_i=tex(s[i]),
         z_j=tex(z[j]),
-        log_s_i=tex(log(s[i])),
         z_vector=tex(Eq(z.label, Tuple(z[1], Symbol(r"\dots"), z[n]))),
-        dsdz=tex(Derivative(s[i], z[j])),
         dzdz=tex(Derivative(z[i], z[j])),
         i_eq_j=tex(Eq(i, j)),
         i_ne_j=tex(Ne(i, j)),
         delta=tex(KroneckerDelta(i, j)),
         delta_same=tex(_delta_under(Eq(i, j))),
         delta_other=tex(_delta_under(Ne(i, j))),
-        jacobian=tex(JACOBIAN),
-        diag=tex(DiagMatrix(MatrixSymbol(s.name, n, 1))),
         n_is=None if d.n is None else tex(Eq(n, d.n)),
-        loss_gradient=None if w.loss is None else _equation(w.loss.vector),
-        dskdz=None if w.loss is None else tex(Derivative(s[w.loss.index], z[j])),
-        sum_y=None if w.loss is None else tex(w.loss.assumption),
-        dLdz=None if w.loss is None else tex(w.loss.vector[0].before),
+    )
+
+
+def _jacobian(d, w: Writeup) -> dict:
+    """A vector function's derivation, as the route, the cases and the matrices show it."""
+    s, z, r = d.output, d.input, w.route
+    math = dict(
+        _common_math(d),
+        s=tex(s.label),
+        s_i=tex(s[i]),
+        log_s_i=tex(log(s[i])),
+        dsdz=tex(Derivative(s[i], z[j])),
+        jacobian=tex(w.symbol),
+        what="hessian" if w.symbol == HESSIAN else "jacobian",
+        intermediates=[tex(key) for key, _ in d.spelled.function_where() if isinstance(key, Symbol)],
     )
     return dict(
-        name=escape(d.function.heading),
-        description=escape(d.function.description),
-        size=d.n,
         math=math,
-        definition=tex(Eq(s[i], d.function.definition)),  # as written; intermediates follow
-        where=[tex(Eq(base[i], body)) for base, body in d.definitions.items() if base != s],
         route=dict(
             method=r.method,
             asked=r.asked,
+            known=[lines(c) for c in r.known],
             parts=[lines(p) for p in r.parts],
             rule=lines(r.rule),
             lemmas=[lines(c) for c in r.lemmas],
@@ -101,14 +145,93 @@ def facts(d, w: Writeup, escape) -> dict:
         cases=lines(w.cases),
         matrix=lines(w.matrix),
         matrix_form=lines(w.matrix_form),
+        notation=_notation(d.matrix_form),
         row=_row(w.row),
         explicit=lines(w.explicit),
         elided=d.n is not None and None in shown(d.n),
-        loss=_loss(w.loss),
-        example=_example(w.example),
-        checked=_checked(w),
-        proofs=[p for p in d.proofs if p.cases],
     )
+
+
+def _notation(form) -> dict:
+    """The matrices a matrix form is written with, each printed: diag(s), I, 𝟏."""
+    if form is None:
+        return dict(diag=None, diag_of=None, identity=None, ones=None)
+    diag = next(iter(sorted(form.atoms(DiagMatrix), key=str)), None)
+    return dict(
+        diag=None if diag is None else tex(diag),
+        diag_of=None if diag is None else tex(diag.args[0]),
+        identity=tex(Identity(n)) if form.atoms(Identity) else None,
+        ones=tex(OneMatrix(n, 1)) if form.atoms(OneMatrix) else None,
+    )
+
+
+def _loss_math(loss) -> dict:
+    if loss is None:
+        return dict(loss_gradient=None, dskdz=None, sum_y=None, dLdz=None)
+    s_k = loss.by_output[0].before.variables[0]
+    return dict(
+        loss_gradient=_equation(loss.vector),
+        dskdz=tex(Derivative(s_k, loss.main[0].before.variables[0])),
+        sum_y=tex(loss.assumption),
+        dLdz=tex(loss.vector[0].before),
+    )
+
+
+def _scalar(d, w, label) -> dict:
+    """A scalar function's gradient and Hessian, the Hessian laid out as a vector function's Jacobian."""
+    L, z, g = d.output, d.input, w.gradient
+    hessian = _jacobian(d.hessian, w.hessian)
+    via = g.via
+    recognized = d.hessian.spelled.recognized
+    math = dict(
+        _common_math(d),
+        L=tex(L),
+        dLdz_j=tex(Derivative(L, z[j])),
+        dLdz=tex(Derivative(L, MatrixSymbol(z.name, n, 1))),
+        d2L=tex(Derivative(L, z[i], z[j])),
+        hessian=tex(w.hessian.symbol),
+        via=None if via is None else tex(via.label),
+        dvdz=None if via is None else tex(Derivative(via[i], z[j])),
+        dLdv=None if via is None else tex(g.by_output[0].before),
+        dvkdz=None if via is None else tex(Derivative(g.by_output[0].before.variables[0], z[j])),
+        assumed=[tex(a) for a in g.assumptions],
+    )
+    inner = g.inner
+    return dict(
+        math=math,
+        gradient=dict(
+            inner=None
+            if inner is None
+            else dict(lemmas=[lines(c) for c in inner.lemmas], main=lines(inner.main)),
+            by_output=lines(g.by_output),
+            lemmas=[lines(c) for c in g.lemmas],
+            main=lines(g.main),
+            vector=lines(g.vector),
+            explicit=lines(g.explicit),
+            elided=d.n is not None and None in shown(d.n),
+            recognized=None
+            if not recognized
+            else dict(
+                name=label(d.hessian.function),
+                output=tex(d.hessian.output.label),
+                definition=tex(Eq(d.hessian.output[i], d.hessian.function.definition)),
+            ),
+        ),
+        kronecker=lines(w.kronecker),
+        entry=lines(w.entry),
+        second=lines(w.second),
+        hessian=hessian,
+        proofs=[dict(what="gradient", proven=_proofs(d)), dict(what="hessian", proven=_proofs(d.hessian))],
+    )
+
+
+def _proofs(d) -> list:
+    return [p for p in d.proofs if p.cases]
+
+
+def _named(key):
+    """An intermediate as the definition names it: p_i for a vector, r for a scalar."""
+    return key[i] if hasattr(key, "label") else key
 
 
 def _delta_under(condition):

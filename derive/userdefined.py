@@ -33,7 +33,8 @@ def user_function(text: str, name: str = "f") -> Function:
     return Function(
         name=name,
         title=name,
-        description="defined on the command line",
+        description="A function defined on the command line.",
         definition=parsed.expr,
         output="s" if parsed.expr.has(i) else "L",
+        source=text,
     )

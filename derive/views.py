@@ -13,6 +13,7 @@ ELIDE_ABOVE = 6  # a larger matrix shows rows and columns 1, 2, 3, ⋯, n: five 
 ROW_COLUMNS = 4  # the row view derives every element up to this n, then 1, 2, 3, ⋮, n
 CDOTS, VDOTS, DDOTS = Symbol(r"\cdots"), Symbol(r"\vdots"), Symbol(r"\ddots")
 JACOBIAN = MatrixSymbol("J", n, n)
+HESSIAN = MatrixSymbol("H", n, n)
 
 
 @dataclass(frozen=True)
@@ -61,30 +62,30 @@ def facts_at(facts: Facts, size) -> Facts:
     )
 
 
-def matrix(d, facts: Facts, size=None) -> tuple:
+def matrix(d, facts: Facts, size=None, symbol=JACOBIAN) -> tuple:
     """J = (the entries), elided beyond ELIDE_ABOVE; for any n (size None) by way of (∂s_a/∂z_b)."""
     s, z = d.output, d.input
     indices = shown(n if size is None else size)
     partials = grid(lambda a, b: Derivative(s[a], z[b]), indices, indices)
     values = grid(lambda a, b: entry(d, a, b, n if size is None else size), indices, indices)
     at = facts_at(facts, size) if size is not None else facts
-    named = Facts(at.definitions, {**at.named, JACOBIAN: partials})
+    named = Facts(at.definitions, {**at.named, symbol: partials})
     # For any n the matrix of ∂s_a/∂z_b is shown, as the notes do; for a given n only the entries.
     links = [("jacobian", partials)] if size is None else []
     # For any n the corners 1, 2 and n are distinct entries: checked for n > 2.
-    return chain(named, JACOBIAN, *links, ("entries", values), condition=_apart(size))
+    return chain(named, symbol, *links, ("entries", values), condition=_apart(size))
 
 
 def _apart(size):
     return Gt(n, 2) if size is None else None
 
 
-def matrix_form(d, facts: Facts) -> tuple:
+def matrix_form(d, facts: Facts, symbol=JACOBIAN) -> tuple:
     """J = diag(s) − s sᵀ, or whatever the engine found, checked entry by entry."""
     if d.matrix_form is None:
         return ()
-    named = Facts(facts.definitions, {**facts.named, JACOBIAN: Derivative(d.output[i], d.input[j])})
-    return chain(named, JACOBIAN, ("matrix", d.matrix_form))
+    named = Facts(facts.definitions, {**facts.named, symbol: Derivative(d.output[i], d.input[j])})
+    return chain(named, symbol, ("matrix", d.matrix_form))
 
 
 def row(d, route, size: int) -> Row:

@@ -7,13 +7,15 @@ import sys
 import time
 from functools import cache
 from itertools import product
-from types import SimpleNamespace
 
 import pytest
+from sympy import Eq, Sum
 
 from derive import derive, render
 from derive.errors import InvalidInput, NotApplicable
 from derive.registry import functions, register, unregister
+from derive.symbols import j, k, n, vector
+from derive.writeup import writeup
 
 from .documents import ROOT, SHAPES, katex_available, katex_failures, math_blocks, shape
 from .regen_golden import CASES, GOLDEN, render_case
@@ -44,8 +46,8 @@ def documents(name, n=4) -> tuple:
         try:
             found.append((fmt, lang, method, render(d, fmt, lang=lang, method=method)))
         except NotApplicable as error:
-            # Only the log route may not apply to a vector function; a scalar one is not rendered yet.
-            assert method == "log" or getattr(d, "kind", "vector") != "vector"
+            # Only the log route may not apply, to a function whose outputs (or gradient) can be negative.
+            assert method == "log"
             assert "\n" not in str(error)
             found.append((fmt, lang, method, None))
     return tuple(found)
@@ -81,7 +83,7 @@ def test_every_math_block_parses_in_katex(registered):
 def test_a_function_registered_in_a_test_gets_its_own_steps(registered):
     tanh = render(derive("test_tanh", n=3), "markdown")
     assert "## 1. The chain rule" in tanh and "no denominator" not in tanh
-    assert "has none, so the chain rule differentiates it directly" in tanh
+    assert "The definition of tanh is not one, so the chain rule differentiates it directly" in tanh
     square = render(derive("test_square_share", n=3), "latex", lang="zh")
     assert "用商法则求导" in square and "交叉熵" not in square
 
@@ -170,24 +172,28 @@ def test_chinese_prose_has_no_untranslated_words(registered, name):
             r"\$\$.*?\$\$|\\\[.*?\\\]|\$[^$]*\$|`[^`]*`|\\[a-zA-Z]+\*?(\{[^}]*\})?", " ", text, flags=re.S
         )
         prose = "\n".join(line for line in prose.splitlines() if not line.startswith(("%", "<!--")))
-        words = (
-            set(re.findall(r"[A-Za-z][A-Za-z-]+", prose))
-            - allowed
-            - set(re.findall(r"[A-Za-z]+", shape_title(name)))
-        )
+        words = set(re.findall(WORD, prose)) - allowed - chinese_titles(name)
         assert not words, (name, fmt, words)
 
 
-def shape_title(name):
-    return derive(name).function.heading
+WORD = r"[A-Za-z][A-Za-z-]+"
 
 
-def test_a_scalar_function_is_not_rendered_yet_and_says_so_in_one_line():
-    scalar = SimpleNamespace(kind="scalar", function=derive("softmax").function, n=None)
-    with pytest.raises(
-        NotApplicable, match="^documents cover vector functions so far; softmax is scalar-valued$"
-    ):
-        render(scalar, "markdown")
+def chinese_titles(name) -> set:
+    """The Latin words a Chinese document may take from titles: its function's Chinese title, and for a
+    scalar that of the function its gradient is; a function without one is named in code font."""
+    d = derive(name)
+    named = [d.function]
+    if d.kind == "scalar" and d.hessian.spelled.recognized:
+        named.append(d.hessian.function)
+    return {word for fn in named for word in re.findall(WORD, fn.titles.get("zh", ""))}
+
+
+def test_a_function_without_a_chinese_title_is_named_in_code_font(registered):
+    d = derive("test_tanh", n=2)
+    assert "# `test_tanh` 函数求导" in render(d, "markdown", lang="zh")
+    assert r"\section*{\texttt{test\_tanh} 函数求导}" in render(d, "latex", lang="zh")
+    assert "# tanh: its derivative, step by step" in render(d, "markdown")
 
 
 def test_a_notebook_shows_the_write_up_and_latex_consumers_the_results():
@@ -195,3 +201,50 @@ def test_a_notebook_shows_the_write_up_and_latex_consumers_the_results():
     assert d._repr_markdown_() == render(d, "markdown")
     latex = d._repr_latex_()
     assert latex.startswith("$$") and "\\operatorname{diag}" in latex
+    scalar = derive("softmax_cross_entropy")._repr_latex_()
+    assert "s - y" in scalar and "\\operatorname{diag}" in scalar
+
+
+def test_a_scalar_gets_its_gradient_through_s_and_its_hessian_through_the_same_jacobian():
+    d = derive("softmax_cross_entropy", n=4)
+    w = writeup(d)
+    s, y = vector("s"), vector("y")
+    assert w.gradient.via == s and w.gradient.main[-1].after == s[j] - y[j]
+    (used,) = [step for step in w.gradient.main if step.rule == "assumption"]
+    assert used.condition == Eq(Sum(y[k], (k, 1, n)), 1)  # stated on the one step that uses it
+    assert w.hessian.route.main[-1].after == d.hessian.general
+    text = render(d, "markdown")
+    assert "# Softmax cross-entropy: its gradient and Hessian, step by step" in text
+    assert "## 3. The Hessian" in text and "### 3.3 The Hessian matrix" in text
+    assert "H = \\operatorname{diag}\\left(s\\right) - s s^{\\top}" in text
+    assert text.count("\\frac{\\partial s_{i}}{\\partial z_{j}} &= ") == 1  # s's Jacobian derived once
+    assert "\\frac{\\partial L}{\\partial z} = s - y" in text
+
+
+def test_a_gradient_that_is_a_function_of_its_own_is_named():
+    text = render(derive("logsumexp", n=3), "latex", lang="zh")
+    assert "其中 $s$ 是 $z$ 的 Softmax 函数" in text and "log-sum-exp（对数求和指数）的梯度与黑塞矩阵" in text
+    assert "\\frac{\\partial L}{\\partial z} = s" in text
+
+
+def test_the_log_route_for_a_gradient_that_can_be_negative_says_so_in_one_line():
+    with pytest.raises(NotApplicable, match="^the log route differentiates log g_i for the Hessian") as error:
+        render(derive("softmax_cross_entropy"), "markdown", method="log")
+    assert "\n" not in str(error.value)
+
+
+def test_scalar_intermediates_are_differentiated_first_and_shown_where_they_are_defined():
+    text = render(derive("l2_normalize"), "markdown")
+    assert "where\n\n$$\nr = \\sqrt{\\sum_{k=1}^{n} z_{k}^{2}}\n$$" in text
+    assert "The definition is written with $r$, which depends on $z$ as well." in text
+    assert "f = z_{i}, \\qquad g = r" in text
+    assert "J = \\frac{1}{r} \\left(I - s s^{\\top}\\right)" in text
+    assert "$I$ the identity matrix" in text and "diagonal matrix" not in text
+
+
+def test_a_document_with_a_parameter_set_shows_its_value_and_the_command(run):
+    result = run("softmax_t", "--n", "3", "--param", "T=0.5", "--format", "markdown")
+    assert result.exit_code == 0, result.stderr
+    first = result.stdout.splitlines()[0]
+    assert first == "<!-- Generated by `derive softmax_t --n 3 --param T=1/2 --format markdown`. -->"
+    assert "T = \\frac{1}{2}" in result.stdout

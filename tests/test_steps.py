@@ -1,7 +1,7 @@
 """The step engine: every step checked, routes that reach the engine's result, routes that do not apply."""
 
 import pytest
-from sympy import Derivative, KroneckerDelta, Sum, exp, log, simplify
+from sympy import Derivative, KroneckerDelta, Sum, Symbol, exp, log, simplify
 
 from derive import derive
 from derive.errors import InvalidInput, NotApplicable, ProofFailed
@@ -131,3 +131,24 @@ def views_entry(*args):
     from derive.views import entry
 
     return entry(*args)
+
+
+def test_the_rules_differentiate_through_an_intermediate_whose_derivative_is_known():
+    from derive.rules import explain
+
+    mu = Symbol("mu", positive=True)
+    facts = Facts({mu: total(z[k], k) / n}, {}, {mu: 1 / n})
+    found = explain(facts, Derivative((z[i] - mu) ** 2, z[j]), (z[i] - mu) ** 2, z[j])
+    # As the chain rule gives it, 2(z_i − μ)(δ_ij − 1/n), not multiplied out
+    assert KroneckerDelta(i, j) - 1 / n in found.result.args
+    assert simplify(found.result - 2 * (z[i] - mu) * (KroneckerDelta(i, j) - 1 / n)) == 0
+    assert all(step.checked == "symbolic" for step in found.steps)
+
+
+def test_a_route_through_scalar_intermediates_derives_them_first():
+    r = route(derive("l2_normalize"), "quotient")
+    s, r_ = vector("s"), Symbol("r", positive=True)
+    (lemma,) = [c for c in r.known if c[0].before == Derivative(r_, z[j])]
+    assert lemma[-1].after == s[j]  # ∂r/∂z_j = z_j/r = s_j
+    (f,), (g,) = r.parts
+    assert (f.after, g.after) == (z[i], r_)

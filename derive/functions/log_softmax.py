@@ -10,6 +10,7 @@ s = vector("s")
 FUNCTION = Function(
     name="log_softmax",
     title="Log-softmax",
+    titles={"zh": "对数 softmax"},
     description="The logarithm of softmax: log-probabilities from scores.",
     definition=log(s[i]),
     output="ell",

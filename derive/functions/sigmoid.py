@@ -8,6 +8,7 @@ from derive.symbols import i, z
 FUNCTION = Function(
     name="sigmoid",
     title="Sigmoid",
+    titles={"zh": "Sigmoid"},
     description="The logistic function, elementwise: squashes each score into (0, 1).",
     definition=1 / (1 + exp(-z[i])),
 )

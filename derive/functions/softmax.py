@@ -8,6 +8,7 @@ from derive.symbols import i, k, total, z
 FUNCTION = Function(
     name="softmax",
     title="Softmax",
+    titles={"zh": "Softmax"},
     description="Exponentials normalised into a probability vector.",
     definition=exp(z[i]) / total(exp(z[k]), k),
 )

@@ -10,6 +10,7 @@ s = vector("s")
 FUNCTION = Function(
     name="softmax_cross_entropy",
     title="Softmax cross-entropy",
+    titles={"zh": "softmax 交叉熵"},
     description="The cross-entropy loss of softmax probabilities against a target distribution y (a scalar).",
     definition=-total(y[k] * log(s[k]), k),
     output="L",

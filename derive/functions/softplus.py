@@ -8,6 +8,7 @@ from derive.symbols import i, z
 FUNCTION = Function(
     name="softplus",
     title="Softplus",
+    titles={"zh": "Softplus"},
     description="A smooth ReLU, elementwise: the log of one plus the exponential.",
     definition=log(1 + exp(z[i])),
 )

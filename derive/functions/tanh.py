@@ -8,6 +8,7 @@ from derive.symbols import i, z
 FUNCTION = Function(
     name="tanh",
     title="Tanh",
+    titles={"zh": "Tanh"},
     description="The hyperbolic tangent, elementwise: squashes each score into (-1, 1).",
     definition=tanh(z[i]),
 )
