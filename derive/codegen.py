@@ -32,7 +32,7 @@ from derive.docprint import formula
 from derive.errors import NotApplicable
 from derive.npcode import code
 from derive.statements import Statement, block
-from derive.symbols import INDICES, n
+from derive.symbols import INDICES, i, n, vector
 from derive.templating import render_template
 
 TARGETS = ("numpy",)
@@ -80,7 +80,7 @@ def generate(d, target: str = "numpy", route: str | None = None) -> str:
         n=d.n,
         explicit_up_to=EXPLICIT_UP_TO,
         definition=formula(d.function.definition),
-        where=[(name, formula(body)) for name, body in d.function.where],
+        where=[(formula(_named(name, body)), formula(body)) for name, body in d.function.where],
         coupled=d.definition.has(Sum) or shift,
         shift=code(array(names["input"]) - Largest(array(names["input"]))) if shift else None,
         names=names,
@@ -107,12 +107,18 @@ def holomorphic(d) -> bool:
     return not any(v.has(*_NOT_ANALYTIC) for v in values)
 
 
+def _named(name, body):
+    """An intermediate as the math writes it: s_i for a vector, r for a scalar."""
+    return vector(name)[i] if body.has(i) else Symbol(name)
+
+
 def _names(d) -> dict:
     """The names the generated code uses, checked to be Python identifiers that do not collide."""
     fn = d.function
     labels = {a.base.label for a in d.definition.atoms(Indexed)}
     free = {s for s in d.definition.free_symbols if isinstance(s, Symbol) and s not in labels}
-    params = sorted({s.name for s in free - {n, *INDICES}} | {p.name for p in fn.parameters})
+    where = {name for name, _ in fn.where}
+    params = sorted({s.name for s in free - {n, *INDICES}} - where | {p.name for p in fn.parameters})
     names = {"function": fn.name, "input": fn.input, "output": fn.output, "params": params}
     used = [fn.name, fn.input, fn.output, *params, *(name for name, _ in fn.where)]
     for name in used:

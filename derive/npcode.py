@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from sympy import Pow
+from sympy import Float, Pow
 from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.precedence import PRECEDENCE
 
 from derive.errors import NotApplicable
 from derive.pystyle import formatted
+from derive.symbols import n
 
 
 class ArrayPrinter(NumPyPrinter):
@@ -32,6 +33,10 @@ class ArrayPrinter(NumPyPrinter):
         # NumPyPrinter writes x**(-1.0); for float arrays 1/x is the same value, faster and plainer.
         if expr.exp.is_Integer and expr.exp.is_negative:
             return f"1/{self.parenthesize(Pow(expr.base, -expr.exp), PRECEDENCE['Mul'])}"
+        if expr.exp.is_Rational and expr.base.free_symbols <= {n}:
+            # √n as a Python float: np.sqrt(n) is a float64 scalar, and NumPy 2 lets it make float32 float64.
+            base = self.parenthesize(expr.base, PRECEDENCE["Pow"])
+            return f"{base}**{self._print(Float(expr.exp, 17))}"
         return super()._print_Pow(expr, rational=rational)
 
     def _print_Mul(self, expr):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from sympy import Abs, Add, Indexed, Max, S, Symbol, exp, expand, log
+from sympy import Abs, Add, Indexed, Max, Mul, S, Symbol, exp, expand, log
 from sympy.codegen.cfunctions import log1p
 
 from derive.arrays import Largest, Total
 from derive.prove import vanishes
-from derive.rewrite import normalize_sums
+from derive.rewrite import Hidden, normalize_sums
 
 
 def shift_invariant(definition, z) -> bool:
@@ -23,6 +23,31 @@ def needs_shift(definition, z) -> bool:
     """Whether to subtract max(z) first: only an exp can overflow, and only an exact shift is allowed."""
     grows = any(e.has(z) for e in definition.atoms(exp))
     return grows and shift_invariant(definition, z)
+
+
+def opened_logs(expr, spelled):
+    """Each log of an intermediate opened where that is exact: log s_i = z_i − log Σ_k exp(z_k) for softmax.
+
+    The log of a quotient that underflowed to 0 is −inf; the difference of logs stays finite, and its
+    log Σ exp is then taken stably (the max shift, or logsumexp below).
+    """
+
+    def opened(term):
+        inner = spelled.inline(term.args[0])
+        if inner == term.args[0]:
+            return term
+        parts = []
+        for factor_ in Mul.make_args(inner):
+            if isinstance(factor_, exp) and factor_.args[0].is_real:
+                parts.append(factor_.args[0])
+                continue
+            base, power = factor_.as_base_exp()
+            if not Hidden().hide(base).is_positive:
+                return term  # log(ab) = log a + log b only for positive a and b
+            parts.append(power * log(base))
+        return Add(*parts)
+
+    return expr.replace(lambda e: isinstance(e, log), opened)
 
 
 def logsumexp(expr):
