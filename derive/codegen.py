@@ -26,7 +26,7 @@ from sympy import (
 from sympy.codegen.rewriting import expm1_opt, log1p_opt, optimize
 
 import derive
-from derive import broadcast, entries, stable
+from derive import broadcast, entries, npcode, stable
 from derive.arrays import Empty, Largest, Zeros, array
 from derive.docprint import formula
 from derive.errors import NotApplicable
@@ -61,6 +61,7 @@ class Routine:
     prologue_shift: bool  # … by replacing z on its first line (entries), not inside expressions
     uses_size: bool  # needs n = z.shape[-1]
     lines: tuple
+    helpers: tuple  # math functions NumPy lacks, defined in the module: ("erf",)
 
 
 def generate(d, target: str = "numpy", route: str | None = None) -> str:
@@ -85,6 +86,7 @@ def generate(d, target: str = "numpy", route: str | None = None) -> str:
         shift=code(array(names["input"]) - Largest(array(names["input"]))) if shift else None,
         names=names,
         routines=routines,
+        helpers=sorted(set().union(*(r.helpers for r in routines))),
     )
 
 
@@ -104,7 +106,8 @@ def holomorphic(d) -> bool:
     shift = stable.needs_shift(d.definition, d.input)
     z = array(names["input"])
     values = [_final(s, d.n, shift, z).value for s in broadcast.statements(d, "forward", names)]
-    return not any(v.has(*_NOT_ANALYTIC) for v in values)
+    # Helpers run math.erf, which takes real numbers only.
+    return not any(v.has(*_NOT_ANALYTIC) for v in values) and not npcode.helpers(values)
 
 
 def _named(name, body):
@@ -160,6 +163,7 @@ def _routine(d, kind, names, shift, route) -> Routine:
         prologue_shift=shift and chosen == "explicit" and z in uses,
         uses_size=n in uses,
         lines=tuple(str(line) for line in lines),
+        helpers=tuple(npcode.helpers(values)),
     )
 
 

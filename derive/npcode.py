@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-from sympy import Float, Pow
+from sympy import Float, Function, Pow
 from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.precedence import PRECEDENCE
 
 from derive.errors import NotApplicable
 from derive.pystyle import formatted
 from derive.symbols import n
+
+
+# Functions NumPy lacks that the standard library's math module has: each becomes a private helper
+# applying math.<name> entry by entry, in Python (slower than a ufunc, exact to float64).
+HELPED = ("erf", "erfc", "gamma", "lgamma")
+
+
+def helpers(exprs) -> list[str]:
+    """The math functions exprs need as helpers, sorted: ["erf"] for GELU."""
+    known = ArrayPrinter().known_functions
+    used = {type(f).__name__ for e in exprs for f in e.atoms(Function)}
+    return sorted(name for name in used if known.get(name, "").partition(".")[::2] == ("math", name) and name in HELPED)
 
 
 class ArrayPrinter(NumPyPrinter):
@@ -19,10 +31,15 @@ class ArrayPrinter(NumPyPrinter):
 
     def _module_format(self, fqn, register=True):
         module, _, name = fqn.partition(".")
+        if module == "math" and name in HELPED:
+            # NumPy has no erf: the module defines _erf, math.erf entry by entry (see helpers()).
+            return f"_{name}"
         if module != "numpy":
-            # e.g. erf prints as math.erf, which works on one float, not on arrays.
             raise NotApplicable(f"NumPy has no vectorised {fqn.rpartition('.')[2]}; cannot emit NumPy code")
         return f"np.{name}"
+
+    def _print_not_supported(self, expr):
+        raise NotApplicable(f"NumPy has no vectorised {type(expr).__name__}; cannot emit NumPy code")
 
     def _as_ordered_terms(self, expr, order=None):
         # z - max_z - np.log(…), not -max_z + z - np.log(…): what is added first, then what is taken away.

@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from sympy import erf, exp, log
+from sympy import Ei, erf, exp, log
 
 from derive import derive, emit
 from derive.codegen import EXPLICIT_UP_TO, generate, holomorphic
@@ -51,7 +51,8 @@ def test_modules_import_numpy_alone(name, n):
     tree = ast.parse(emit(emittable(name, n), "numpy"))
     imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
-    assert imported == {"numpy", "numpy.typing"}
+    # NumPy, and the standard library (math, for erf) at most.
+    assert {"numpy", "numpy.typing"} <= imported <= {"numpy", "numpy.typing", *sys.stdlib_module_names}
 
 
 @pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff is not installed")
@@ -165,15 +166,23 @@ def test_a_new_function_gets_code_with_no_change_to_the_emitter(run):
 
 
 def test_what_cannot_be_emitted_says_so_in_one_line(run):
-    fn = register(Function(name="ex_erf", description="erf, entry by entry.", definition=erf(z[i])))
+    fn = register(Function(name="ex_ei", description="Ei, entry by entry.", definition=Ei(z[i])))
     try:
-        with pytest.raises(NotApplicable, match="NumPy has no vectorised erf"):
+        with pytest.raises(NotApplicable, match="NumPy has no vectorised Ei"):
             emit(derive(fn))
-        result = run("ex_erf", "--emit", "numpy")
+        result = run("ex_ei", "--emit", "numpy")
         assert result.exit_code == 1
-        assert result.stderr.count("\n") == 1 and "NumPy has no vectorised erf" in result.stderr
+        assert result.stderr.count("\n") == 1 and "NumPy has no vectorised Ei" in result.stderr
     finally:
         unregister(fn.name)
+
+
+def test_erf_gets_a_math_helper_and_no_complex_step():
+    fn = Function(name="ex_erf", description="z erf(z), entry by entry.", definition=z[i] * erf(z[i]))
+    source = emit(derive(fn))
+    assert "import math\n" in source and "return np.vectorize(math.erf, otypes=[x.dtype])(x)" in source
+    assert "return z * _erf(z)" in source and "Python's math.erf entry by entry" in source
+    assert not holomorphic(derive(fn))
 
 
 def test_a_second_input_is_refused_until_the_engine_derives_it():
