@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from sympy import Indexed, Symbol
+from sympy import Indexed, Sum, Symbol
 
 from derive import products, stable
-from derive.arrays import Col, Diagonal, Outer, Row, Zeros, array, lower
+from derive.arrays import Col, Diagonal, Dropped, Outer, Row, Zeros, array, lower
+from derive.rewrite import positive_signs
 from derive.statements import Statement
 from derive.symbols import i, j, vector
 
 
 def computed(d, kind):
     """What the function returns, as an indexed formula: s_i, ∂s_i/∂z_j, (gᵀJ)_i or (J v)_i."""
-    if kind == "forward":
+    if kind in ("forward", "value"):
         return d.function.definition
     if kind == "jacobian":
         return d.general
@@ -25,9 +26,26 @@ def computed(d, kind):
 def statements(d, kind, names) -> list:
     """The statements of one function, broadcasting the general form over the batch and over i, j."""
     if kind == "jacobian":
-        return _intermediates([d.general], d.function) + _jacobian(*products.split(d.general), names, d.function)
+        return _intermediates([d.general], d.function) + _jacobian(
+            *products.split(d.general), names, d.function
+        )
     value = stable.opened_logs(computed(d, kind), d.spelled)
-    return _intermediates([value], d.function) + [Statement(None, "return", lowered(value, {i: None}, d.function))]
+    return _intermediates([value], d.function) + [
+        Statement(None, "return", lowered(value, {i: None}, d.function))
+    ]
+
+
+def value(d) -> list:
+    """The statements of a scalar L(z): its sums over the last axis, the kept axis dropped at the end."""
+    definition = stable.opened_logs(d.function.definition, d.spelled)
+    # −Σ_k a_k as Σ_k (−a_k): one sum, no negated column to name.
+    definition = definition.replace(
+        lambda e: e.is_Mul and len(e.args) == 2 and e.args[0] == -1 and isinstance(e.args[1], Sum),
+        lambda e: Sum(positive_signs(-e.args[1].function), *e.args[1].limits),
+    )
+    return _intermediates([definition], d.function) + [
+        Statement(None, "return", Dropped(lowered(definition, {}, d.function)))
+    ]
 
 
 def _jacobian(diagonal, rest, names, fn):

@@ -10,7 +10,6 @@ from derive.errors import NotApplicable
 from derive.pystyle import formatted
 from derive.symbols import n
 
-
 # Functions NumPy lacks that the standard library's math module has: each becomes a private helper
 # applying math.<name> entry by entry, in Python (slower than a ufunc, exact to float64).
 HELPED = ("erf", "erfc", "gamma", "lgamma")
@@ -20,7 +19,7 @@ def helpers(exprs) -> list[str]:
     """The math functions exprs need as helpers, sorted: ["erf"] for GELU."""
     known = ArrayPrinter().known_functions
     used = {type(f).__name__ for e in exprs for f in e.atoms(Function)}
-    return sorted(name for name in used if known.get(name, "").partition(".")[::2] == ("math", name) and name in HELPED)
+    return sorted(name for name in used if name in HELPED and known.get(name) == f"math.{name}")
 
 
 class ArrayPrinter(NumPyPrinter):
@@ -83,6 +82,9 @@ class ArrayPrinter(NumPyPrinter):
 
     def _print_Largest(self, expr):
         return f"np.max({self._print(expr.args[0])}, axis=-1, keepdims=True)"
+
+    def _print_Dropped(self, expr):
+        return f"{self.parenthesize(expr.args[0], PRECEDENCE['Atom'])}[..., 0]"
 
     def _print_Row(self, expr):
         return f"{self.parenthesize(expr.args[0], PRECEDENCE['Atom'])}[..., :, None]"

@@ -85,6 +85,8 @@ def verify(d, target: str = "numpy", module_path=None) -> Report:
     from derive.checks import run, said
     from derive.codegen import command, generate, holomorphic, parameters
     from derive.invariants import implied
+    from derive.scalarchecks import run_scalar
+    from derive.scalarcode import data, gradient_view
 
     if target != "numpy":
         raise NotApplicable(f"unknown target '{target}'; known: numpy")
@@ -102,7 +104,11 @@ def verify(d, target: str = "numpy", module_path=None) -> Report:
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the code under test may warn (overflow, casts); results decide
-            checks = run(module, d, sizes, holomorphic(d), implied(d))
+            if d.kind == "scalar":
+                view = gradient_view(d)
+                checks = run_scalar(module, d, sizes, holomorphic(d), implied(view), data(d))
+            else:
+                checks = run(module, d, sizes, holomorphic(d), implied(d))
     return Report(d.function.name, shown, sizes, tuple(checks), tuple(parameters(d)))
 
 

@@ -29,6 +29,7 @@ class Function:
     # Facts about the other inputs, as (expression, value) pairs, e.g. (Σ_k y_k, 1).
     assumptions: tuple = ()
     parameters: tuple = field(default=(), compare=False)
+    source: str | None = field(default=None, compare=False)  # the text of `derive expr TEXT`, if so defined
 
     @property
     def parameter_names(self) -> tuple[str, ...]:

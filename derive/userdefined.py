@@ -36,4 +36,5 @@ def user_function(text: str, name: str = "f") -> Function:
         description="defined on the command line",
         definition=parsed.expr,
         output="s" if parsed.expr.has(i) else "L",
+        source=text,
     )
