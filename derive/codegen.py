@@ -24,7 +24,6 @@ from sympy import (
     re,
     sign,
 )
-from sympy.codegen.rewriting import expm1_opt, log1p_opt, optimize
 
 import derive
 from derive import broadcast, entries, npcode, stable
@@ -32,7 +31,7 @@ from derive.arrays import Empty, Largest, Zeros, array
 from derive.docprint import formula
 from derive.errors import NotApplicable
 from derive.npcode import code
-from derive.statements import Statement, block
+from derive.statements import block
 from derive.symbols import INDICES, i, n, vector
 from derive.templating import render_template
 
@@ -115,7 +114,7 @@ def holomorphic(d) -> bool:
     shift = stable.needs_shift(d.definition, d.input)
     z = array(names["input"])
     statements = broadcast.value(d) if scalar else broadcast.statements(d, "forward", names)
-    values = [_final(s, d.n, shift, z).value for s in statements]
+    values = [stable.final(s, d.n, shift, z).value for s in statements]
     # Helpers run math.erf, which takes real numbers only.
     return not any(v.has(*_NOT_ANALYTIC) for v in values) and not npcode.helpers(values)
 
@@ -167,7 +166,7 @@ def _routine(d, kind, names, shift, route) -> Routine:
     # Broadcasting takes z − max(z) inside its expressions: a shifted copy of z kept alive beside the
     # results costs NumPy a fresh allocation (page faults) per call; entries unpack it once, as z.
     z = array(names["input"])
-    statements = [_final(s, d.n, shift, z if chosen == "broadcast" else None) for s in statements]
+    statements = [stable.final(s, d.n, shift, z if chosen == "broadcast" else None) for s in statements]
     taken = {names["function"], names["input"], names["output"], *names["params"], *names["data"]}
     taken |= set(_suffixed(names))
     lines = block(statements, taken)
@@ -192,24 +191,3 @@ def _routine(d, kind, names, shift, route) -> Routine:
 def _suffixed(names):
     base = names["function"]
     return [base, f"{base}_jacobian", f"{base}_vjp", f"{base}_jvp"]
-
-
-def _final(statement, size, shift, z=None):
-    """The value with n fixed, expm1 and log1p, then z − max(z) for z (when z is given), or log-sum-exp."""
-    value = statement.value if size is None else statement.value.xreplace({n: size})
-    # First, and only once: these rewrites factor inside exp and would split exp(z − m) again.
-    value = optimize(value, [expm1_opt, log1p_opt])
-    if not shift:
-        value = stable.logsumexp(value)
-    elif z is not None:  # after the shift every exponent is ≤ 0 already
-        value = _shifted(value, z)
-    return Statement(statement.target, statement.op, value)
-
-
-def _shifted(expr, z):
-    """expr with z − max(z) for z, except where z only lends its shape (Zeros, Empty)."""
-    if expr == z:
-        return z - Largest(z)
-    if not expr.args or isinstance(expr, (Zeros, Empty)):
-        return expr
-    return expr.func(*(_shifted(a, z) for a in expr.args))

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from sympy import Abs, Add, Indexed, Max, Mul, S, Symbol, exp, expand, log
 from sympy.codegen.cfunctions import log1p
+from sympy.codegen.rewriting import expm1_opt, log1p_opt, optimize
 
-from derive.arrays import Largest, Total
+from derive.arrays import Empty, Largest, Total, Zeros
 from derive.prove import vanishes
 from derive.rewrite import Hidden, normalize_sums
+from derive.statements import Statement
+from derive.symbols import n
 
 
 def shift_invariant(definition, z) -> bool:
@@ -82,3 +85,24 @@ def _exponent(term):
     if term.is_Number and term.is_positive:
         return log(term)
     return None
+
+
+def final(statement, size, shift, z=None):
+    """The value with n fixed, expm1 and log1p, then z − max(z) for z (when z is given), or log-sum-exp."""
+    value = statement.value if size is None else statement.value.xreplace({n: size})
+    # First, and only once: these rewrites factor inside exp and would split exp(z − m) again.
+    value = optimize(value, [expm1_opt, log1p_opt])
+    if not shift:
+        value = logsumexp(value)
+    elif z is not None:  # after the shift every exponent is ≤ 0 already
+        value = shifted(value, z)
+    return Statement(statement.target, statement.op, value)
+
+
+def shifted(expr, z):
+    """expr with z − max(z) for z, except where z only lends its shape (Zeros, Empty)."""
+    if expr == z:
+        return z - Largest(z)
+    if not expr.args or isinstance(expr, (Zeros, Empty)):
+        return expr
+    return expr.func(*(shifted(a, z) for a in expr.args))
