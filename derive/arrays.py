@@ -20,6 +20,12 @@ class Largest(Function):
     nargs = 1
 
 
+class Dropped(Function):
+    """A column (..., 1) as the values (...): a scalar per vector of the batch."""
+
+    nargs = 1
+
+
 class Row(Function):
     """x_i in an (i, j) expression: x[..., :, None]."""
 

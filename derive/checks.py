@@ -111,13 +111,15 @@ def _at_point(worst, functions, z, g, v, rng, holomorphic, facts):
     J = values["J"]
     worst.add("finite64", sum(np.mean(~np.isfinite(a)) for a in values.values()))
     worst.attempt("differences", lambda: _differences(F, z, J, values["s"], rng))
+    # z itself is rounded by ε·|z|: where |z| ≈ 1e4, z − mean(z) can do no better than 1e-12.
+    floor = np.maximum(1.0, np.max(np.abs(z), axis=-1))
     if holomorphic:
-        worst.attempt("complex", lambda: _complex_step(worst, F, z, J, rng))
+        worst.attempt("complex", lambda: _complex_step(worst, F, z, J, rng, floor))
     worst.add("vjp", _error(values["gJ"], np.einsum("...i,...ij->...j", g, J)))
     worst.add("jvp", _error(values["Jv"], np.einsum("...ij,...j->...i", J, v)))
     worst.attempt("finite32", lambda: _float32(worst, functions, z, g, v, values))
     for fact in facts:
-        worst.add(fact, _invariant(fact, J))
+        worst.add(fact, _invariant(fact, J, floor))
 
 
 def _float32(worst, functions, z, g, v, values):
@@ -154,7 +156,7 @@ def _differences(F, z, J, s, rng):
     return _error(np.stack(found, axis=-1), J[..., columns])
 
 
-def _complex_step(worst, F, z, J, rng):
+def _complex_step(worst, F, z, J, rng, floor):
     """J's columns against Im F(z + i h e_j) / h: exact to rounding for an analytic F."""
     columns = _columns(z.shape[-1], rng)
     h = 1e-20
@@ -171,16 +173,16 @@ def _complex_step(worst, F, z, J, rng):
     worst.stepped += usable.size
     if not usable.any():
         return 0.0
-    return _error(found[usable][None], J[..., columns][usable][None])
+    return _error(found[usable][None], J[..., columns][usable][None], floor[usable][None])
 
 
-def _invariant(fact, J):
-    scale = np.maximum(1.0, np.max(np.abs(J), axis=(-2, -1)))
+def _invariant(fact, J, floor):
+    scale = np.maximum(floor, np.max(np.abs(J), axis=(-2, -1)))
     if fact == "diagonal":
         off = J * (1 - np.eye(J.shape[-1]))
         return np.max(np.max(np.abs(off), axis=(-2, -1)) / scale)
     if fact == "symmetric":
-        return _error(J, np.swapaxes(J, -1, -2))
+        return _error(J, np.swapaxes(J, -1, -2), floor)
     axis = -1 if fact == "rows" else -2
     return np.max(np.max(np.abs(J.sum(axis=axis)), axis=-1) / scale)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import keyword
+import shlex
 from dataclasses import dataclass
 
 from sympy import (
@@ -23,16 +24,15 @@ from sympy import (
     re,
     sign,
 )
-from sympy.codegen.rewriting import expm1_opt, log1p_opt, optimize
 
 import derive
-from derive import broadcast, entries, stable
+from derive import broadcast, entries, npcode, stable
 from derive.arrays import Empty, Largest, Zeros, array
 from derive.docprint import formula
 from derive.errors import NotApplicable
 from derive.npcode import code
-from derive.statements import Statement, block
-from derive.symbols import INDICES, n
+from derive.statements import block
+from derive.symbols import INDICES, i, n, vector
 from derive.templating import render_template
 
 TARGETS = ("numpy",)
@@ -61,6 +61,7 @@ class Routine:
     prologue_shift: bool  # … by replacing z on its first line (entries), not inside expressions
     uses_size: bool  # needs n = z.shape[-1]
     lines: tuple
+    helpers: tuple  # math functions NumPy lacks, defined in the module: ("erf",)
 
 
 def generate(d, target: str = "numpy", route: str | None = None) -> str:
@@ -68,7 +69,9 @@ def generate(d, target: str = "numpy", route: str | None = None) -> str:
     if target not in TARGETS:
         raise NotApplicable(f"unknown target '{target}'; known: {', '.join(TARGETS)}")
     if getattr(d, "kind", "vector") == "scalar":
-        raise NotApplicable(f"{d.function.name} is scalar; derive emits code for vector functions only")
+        from derive.scalarcode import generate_scalar
+
+        return generate_scalar(d, route)
     names = _names(d)
     shift = stable.needs_shift(d.definition, d.input)
     routines = [_routine(d, kind, names, shift, route) for kind in KINDS]
@@ -80,65 +83,92 @@ def generate(d, target: str = "numpy", route: str | None = None) -> str:
         n=d.n,
         explicit_up_to=EXPLICIT_UP_TO,
         definition=formula(d.function.definition),
-        where=[(name, formula(body)) for name, body in d.function.where],
+        where=[(formula(_named(name, body)), formula(body)) for name, body in d.function.where],
         coupled=d.definition.has(Sum) or shift,
         shift=code(array(names["input"]) - Largest(array(names["input"]))) if shift else None,
         names=names,
         routines=routines,
+        helpers=sorted(set().union(*(r.helpers for r in routines))),
     )
 
 
 def command(d) -> str:
     """The command line that emits d's module."""
-    return f"derive {d.function.name}" + (f" --n {d.n}" if d.n else "") + " --emit numpy"
+    fn = d.function
+    if fn.source is None:
+        name = fn.name
+    else:  # written on the command line: the expression itself, quoted for a POSIX shell
+        name = f"expr {shlex.quote(fn.source)}" + (f" --name {fn.name}" if fn.name != "f" else "")
+    return f"derive {name}" + (f" --n {d.n}" if d.n else "") + " --emit numpy"
 
 
 def parameters(d) -> list[str]:
     """The symbolic parameters of d, by name, as the generated functions take them: keywords."""
-    return _names(d)["params"]
+    return _names(d, data=d.kind == "scalar")["params"]
 
 
 def holomorphic(d) -> bool:
     """Whether the generated F is analytic in z, so that the complex step gives its derivative."""
-    names = _names(d)
+    scalar = d.kind == "scalar"
+    names = _names(d, data=scalar)
     shift = stable.needs_shift(d.definition, d.input)
     z = array(names["input"])
-    values = [_final(s, d.n, shift, z).value for s in broadcast.statements(d, "forward", names)]
-    return not any(v.has(*_NOT_ANALYTIC) for v in values)
+    statements = broadcast.value(d) if scalar else broadcast.statements(d, "forward", names)
+    values = [stable.final(s, d.n, shift, z).value for s in statements]
+    # Helpers run math.erf, which takes real numbers only.
+    return not any(v.has(*_NOT_ANALYTIC) for v in values) and not npcode.helpers(values)
 
 
-def _names(d) -> dict:
-    """The names the generated code uses, checked to be Python identifiers that do not collide."""
+def _named(name, body):
+    """An intermediate as the math writes it: s_i for a vector, r for a scalar."""
+    return vector(name)[i] if body.has(i) else Symbol(name)
+
+
+RESERVED = {"g", "v", "J", "gJ", "Jv", "np", "n", "math"}
+
+
+def _names(d, data: bool = False, reserved=frozenset(RESERVED)) -> dict:
+    """The names the generated code uses, checked to be Python identifiers that do not collide.
+
+    data allows vectors besides the input (the target y of a loss): they become arguments like z.
+    """
     fn = d.function
     labels = {a.base.label for a in d.definition.atoms(Indexed)}
     free = {s for s in d.definition.free_symbols if isinstance(s, Symbol) and s not in labels}
-    params = sorted({s.name for s in free - {n, *INDICES}} | {p.name for p in fn.parameters})
-    names = {"function": fn.name, "input": fn.input, "output": fn.output, "params": params}
-    used = [fn.name, fn.input, fn.output, *params, *(name for name, _ in fn.where)]
+    where = {name for name, _ in fn.where}
+    params = sorted({s.name for s in free - {n, *INDICES}} - where | {p.name for p in fn.parameters})
+    known = {fn.input, fn.output, *(name for name, _ in fn.where)}
+    others = sorted({a.base.label.name for a in d.definition.atoms(Indexed)} - known)
+    if others and not data:
+        extra = ", ".join(others)
+        raise NotApplicable(f"{fn.name} also takes {extra}; derive emits functions of {fn.input} only")
+    names = {"function": fn.name, "input": fn.input, "output": fn.output, "params": params, "data": others}
+    used = [fn.name, fn.input, fn.output, *others, *params, *(name for name, _ in fn.where)]
     for name in used:
         if not name.isidentifier() or keyword.iskeyword(name):
             raise NotApplicable(f"'{name}' is not a Python name; cannot emit code for {fn.name}")
-    if len(set(used)) != len(used) or set(used) & {"g", "v", "J", "gJ", "Jv", "np", "n"}:
+    if len(set(used)) != len(used) or set(used) & reserved:
         raise NotApplicable(f"the names in {fn.name} ({', '.join(used)}) collide with the generated code's")
-    known = {fn.input, fn.output, *(name for name, _ in fn.where)}
-    others = sorted({a.base.label.name for a in d.definition.atoms(Indexed)} - known)
-    if others:
-        extra = ", ".join(others)
-        raise NotApplicable(f"{fn.name} also takes {extra}; derive emits functions of {fn.input} only")
     return names
 
 
 def _routine(d, kind, names, shift, route) -> Routine:
-    explicit = route == "explicit" or (route is None and d.n is not None and d.n <= EXPLICIT_UP_TO[kind])
+    up_to = EXPLICIT_UP_TO.get(kind, 0)  # a scalar's value is one sum: always broadcast
+    explicit = kind != "value" and (
+        route == "explicit" or (route is None and d.n is not None and d.n <= up_to)
+    )
     if explicit and d.n is not None and not d.function.where:
         statements, chosen = entries.statements(d, kind, names), "explicit"
+    elif kind == "value":
+        statements, chosen = broadcast.value(d), "broadcast"
     else:
         statements, chosen = broadcast.statements(d, kind, names), "broadcast"
     # Broadcasting takes z − max(z) inside its expressions: a shifted copy of z kept alive beside the
     # results costs NumPy a fresh allocation (page faults) per call; entries unpack it once, as z.
     z = array(names["input"])
-    statements = [_final(s, d.n, shift, z if chosen == "broadcast" else None) for s in statements]
-    taken = {names["function"], names["input"], names["output"], *names["params"], *_suffixed(names)}
+    statements = [stable.final(s, d.n, shift, z if chosen == "broadcast" else None) for s in statements]
+    taken = {names["function"], names["input"], names["output"], *names["params"], *names["data"]}
+    taken |= set(_suffixed(names))
     lines = block(statements, taken)
     values = [s.value for s in statements] + [s.target for s in statements if s.target is not None]
     # Zeros(z, …) borrows only z's shape and dtype: it is not a use of z's values.
@@ -146,38 +176,18 @@ def _routine(d, kind, names, shift, route) -> Routine:
     uses = set().union(*(v.free_symbols for v in values))
     return Routine(
         kind=kind,
-        name=_suffixed(names)[KINDS.index(kind)],
+        name=names["function"] if kind == "value" else _suffixed(names)[KINDS.index(kind)],
         route=chosen,
         formula=formula(broadcast.computed(d, kind)),
-        uses_output=kind != "forward" and array(names["output"]) in uses,
+        uses_output=kind not in ("forward", "value") and array(names["output"]) in uses,
         shifted=shift and z in uses,
         prologue_shift=shift and chosen == "explicit" and z in uses,
         uses_size=n in uses,
         lines=tuple(str(line) for line in lines),
+        helpers=tuple(npcode.helpers(values)),
     )
 
 
 def _suffixed(names):
     base = names["function"]
     return [base, f"{base}_jacobian", f"{base}_vjp", f"{base}_jvp"]
-
-
-def _final(statement, size, shift, z=None):
-    """The value with n fixed, expm1 and log1p, then z − max(z) for z (when z is given), or log-sum-exp."""
-    value = statement.value if size is None else statement.value.xreplace({n: size})
-    # First, and only once: these rewrites factor inside exp and would split exp(z − m) again.
-    value = optimize(value, [expm1_opt, log1p_opt])
-    if not shift:
-        value = stable.logsumexp(value)
-    elif z is not None:  # after the shift every exponent is ≤ 0 already
-        value = _shifted(value, z)
-    return Statement(statement.target, statement.op, value)
-
-
-def _shifted(expr, z):
-    """expr with z − max(z) for z, except where z only lends its shape (Zeros, Empty)."""
-    if expr == z:
-        return z - Largest(z)
-    if not expr.args or isinstance(expr, (Zeros, Empty)):
-        return expr
-    return expr.func(*(_shifted(a, z) for a in expr.args))

@@ -47,6 +47,10 @@ class Definition:
         named = {str(k.label) if hasattr(k, "label") else k.name: k for k in keys}
         return tuple((named[name], body) for name, body in self.function.where if name in named)
 
+    def inline(self, expr):
+        """expr with every intermediate replaced by its body in the inputs."""
+        return _inline(expr, self.intermediates)
+
     def assume(self, expr):
         """expr with every assumption applied (Σ_k y_k → 1)."""
         if not self.assumptions:

@@ -38,7 +38,7 @@ def statements(d, kind, names) -> list:
             steps = [Statement(Take(result, a), "=", e) for a, e in enumerate(found) if e != 0]
     filled = len(steps) == size ** (shape + 1)
     create = Statement(result, "=", (Empty if filled else Zeros)(array(names["input"]), shape))
-    unpack = _unpack([s.value for s in steps], {names["input"], names["output"], "g", "v"})
+    unpack = _unpack([s.value for s in steps], {names["input"], names["output"], *names["data"], "g", "v"})
     return unpack + [create] + steps + [Statement(None, "return", result)]
 
 

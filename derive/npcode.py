@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from sympy import Pow
+from sympy import Float, Function, Pow
 from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.precedence import PRECEDENCE
 
 from derive.errors import NotApplicable
 from derive.pystyle import formatted
+from derive.symbols import n
+
+# Functions NumPy lacks that the standard library's math module has: each becomes a private helper
+# applying math.<name> entry by entry, in Python (slower than a ufunc, exact to float64).
+HELPED = ("erf", "erfc", "gamma", "lgamma")
+
+
+def helpers(exprs) -> list[str]:
+    """The math functions exprs need as helpers, sorted: ["erf"] for GELU."""
+    known = ArrayPrinter().known_functions
+    used = {type(f).__name__ for e in exprs for f in e.atoms(Function)}
+    return sorted(name for name in used if name in HELPED and known.get(name) == f"math.{name}")
 
 
 class ArrayPrinter(NumPyPrinter):
@@ -18,10 +30,15 @@ class ArrayPrinter(NumPyPrinter):
 
     def _module_format(self, fqn, register=True):
         module, _, name = fqn.partition(".")
+        if module == "math" and name in HELPED:
+            # NumPy has no erf: the module defines _erf, math.erf entry by entry (see helpers()).
+            return f"_{name}"
         if module != "numpy":
-            # e.g. erf prints as math.erf, which works on one float, not on arrays.
             raise NotApplicable(f"NumPy has no vectorised {fqn.rpartition('.')[2]}; cannot emit NumPy code")
         return f"np.{name}"
+
+    def _print_not_supported(self, expr):
+        raise NotApplicable(f"NumPy has no vectorised {type(expr).__name__}; cannot emit NumPy code")
 
     def _as_ordered_terms(self, expr, order=None):
         # z - max_z - np.log(…), not -max_z + z - np.log(…): what is added first, then what is taken away.
@@ -32,6 +49,10 @@ class ArrayPrinter(NumPyPrinter):
         # NumPyPrinter writes x**(-1.0); for float arrays 1/x is the same value, faster and plainer.
         if expr.exp.is_Integer and expr.exp.is_negative:
             return f"1/{self.parenthesize(Pow(expr.base, -expr.exp), PRECEDENCE['Mul'])}"
+        if expr.exp.is_Rational and expr.base.free_symbols <= {n}:
+            # √n as a Python float: np.sqrt(n) is a float64 scalar, and NumPy 2 lets it make float32 float64.
+            base = self.parenthesize(expr.base, PRECEDENCE["Pow"])
+            return f"{base}**{self._print(Float(expr.exp, 17))}"
         return super()._print_Pow(expr, rational=rational)
 
     def _print_Mul(self, expr):
@@ -61,6 +82,9 @@ class ArrayPrinter(NumPyPrinter):
 
     def _print_Largest(self, expr):
         return f"np.max({self._print(expr.args[0])}, axis=-1, keepdims=True)"
+
+    def _print_Dropped(self, expr):
+        return f"{self.parenthesize(expr.args[0], PRECEDENCE['Atom'])}[..., 0]"
 
     def _print_Row(self, expr):
         return f"{self.parenthesize(expr.args[0], PRECEDENCE['Atom'])}[..., :, None]"

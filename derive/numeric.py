@@ -85,10 +85,12 @@ def verify(d, target: str = "numpy", module_path=None) -> Report:
     from derive.checks import run, said
     from derive.codegen import command, generate, holomorphic, parameters
     from derive.invariants import implied
+    from derive.scalarchecks import run_scalar
+    from derive.scalarcode import data, gradient_view
 
     if target != "numpy":
         raise NotApplicable(f"unknown target '{target}'; known: numpy")
-    sizes = (d.n,) if d.n else SIZES
+    sizes = (d.n,) if d.n else tuple(size for size in SIZES if defined(d, size))
     with tempfile.TemporaryDirectory(prefix="derive-check-") as folder:
         path = Path(module_path) if module_path else Path(folder) / f"{d.function.name}.py"
         if module_path is None:
@@ -102,8 +104,22 @@ def verify(d, target: str = "numpy", module_path=None) -> Report:
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the code under test may warn (overflow, casts); results decide
-            checks = run(module, d, sizes, holomorphic(d), implied(d))
+            if d.kind == "scalar":
+                view = gradient_view(d)
+                checks = run_scalar(module, d, sizes, holomorphic(d), implied(view), data(d))
+            else:
+                checks = run(module, d, sizes, holomorphic(d), implied(d))
     return Report(d.function.name, shown, sizes, tuple(checks), tuple(parameters(d)))
+
+
+def defined(d, size: int) -> bool:
+    """Whether the definition means something at this n (layer norm at n = 1 is 0/0)."""
+    from sympy import nan, zoo
+
+    from derive.symbols import i, n
+
+    value = d.definition.xreplace({i: 1, n: size}).doit()
+    return not value.has(nan, zoo)
 
 
 def _load(path: Path):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from sympy import Abs, Add, Indexed, Max, S, Symbol, exp, expand, log
+from sympy import Abs, Add, Indexed, Max, Mul, S, Symbol, exp, expand, log
 from sympy.codegen.cfunctions import log1p
+from sympy.codegen.rewriting import expm1_opt, log1p_opt, optimize
 
-from derive.arrays import Largest, Total
+from derive.arrays import Empty, Largest, Total, Zeros
 from derive.prove import vanishes
-from derive.rewrite import normalize_sums
+from derive.rewrite import Hidden, normalize_sums
+from derive.statements import Statement
+from derive.symbols import n
 
 
 def shift_invariant(definition, z) -> bool:
@@ -23,6 +26,31 @@ def needs_shift(definition, z) -> bool:
     """Whether to subtract max(z) first: only an exp can overflow, and only an exact shift is allowed."""
     grows = any(e.has(z) for e in definition.atoms(exp))
     return grows and shift_invariant(definition, z)
+
+
+def opened_logs(expr, spelled):
+    """Each log of an intermediate opened where that is exact: log s_i = z_i − log Σ_k exp(z_k) for softmax.
+
+    The log of a quotient that underflowed to 0 is −inf; the difference of logs stays finite, and its
+    log Σ exp is then taken stably (the max shift, or logsumexp below).
+    """
+
+    def opened(term):
+        inner = spelled.inline(term.args[0])
+        if inner == term.args[0]:
+            return term
+        parts = []
+        for factor_ in Mul.make_args(inner):
+            if isinstance(factor_, exp) and factor_.args[0].is_real:
+                parts.append(factor_.args[0])
+                continue
+            base, power = factor_.as_base_exp()
+            if not Hidden().hide(base).is_positive:
+                return term  # log(ab) = log a + log b only for positive a and b
+            parts.append(power * log(base))
+        return Add(*parts)
+
+    return expr.replace(lambda e: isinstance(e, log), opened)
 
 
 def logsumexp(expr):
@@ -57,3 +85,24 @@ def _exponent(term):
     if term.is_Number and term.is_positive:
         return log(term)
     return None
+
+
+def final(statement, size, shift, z=None):
+    """The value with n fixed, expm1 and log1p, then z − max(z) for z (when z is given), or log-sum-exp."""
+    value = statement.value if size is None else statement.value.xreplace({n: size})
+    # First, and only once: these rewrites factor inside exp and would split exp(z − m) again.
+    value = optimize(value, [expm1_opt, log1p_opt])
+    if not shift:
+        value = logsumexp(value)
+    elif z is not None:  # after the shift every exponent is ≤ 0 already
+        value = shifted(value, z)
+    return Statement(statement.target, statement.op, value)
+
+
+def shifted(expr, z):
+    """expr with z − max(z) for z, except where z only lends its shape (Zeros, Empty)."""
+    if expr == z:
+        return z - Largest(z)
+    if not expr.args or isinstance(expr, (Zeros, Empty)):
+        return expr
+    return expr.func(*(shifted(a, z) for a in expr.args))

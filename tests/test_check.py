@@ -137,3 +137,26 @@ def test_check_with_json_keeps_stdout_json(run):
 def test_parameters_are_stated_in_the_report():
     text = str(check(derive(EXAMPLES["ex_softmax_t"], n=2)))
     assert "parameters: T = 1.5" in text
+
+
+def test_a_broken_scalar_module_is_rejected(tmp_path):
+    d = derive("softmax_cross_entropy", n=3)
+    source = generate(d, "numpy")
+    assert "return s - y" in source and "+= s\n" in source
+    path = tmp_path / "broken.py"
+    path.write_text(source.replace("return s - y", "return y - s"), encoding="utf-8")
+    failed = _failed(verify(d, "numpy", module_path=path))
+    assert {"gradient = central differences of L", "gradient = complex step of L"} <= failed
+    path.write_text(source.replace("+= s\n", "+= 2 * s\n"), encoding="utf-8")
+    assert "H = central differences of the gradient" in _failed(verify(d, "numpy", module_path=path))
+
+
+def test_the_scalar_report_names_the_gradient_and_hessian_checks():
+    text = str(check(derive("logsumexp", n=3)))
+    for row in (
+        "gradient = central differences of L",
+        "H = central differences of the gradient",
+        "H is symmetric",
+    ):
+        assert row in text
+    assert "hvp(z, v) = H v" in text and text.rstrip().endswith("checks passed")

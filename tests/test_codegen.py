@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from sympy import erf, exp, log
+from sympy import Ei, erf, exp, log
 
 from derive import derive, emit
 from derive.codegen import EXPLICIT_UP_TO, generate, holomorphic
@@ -51,7 +51,8 @@ def test_modules_import_numpy_alone(name, n):
     tree = ast.parse(emit(emittable(name, n), "numpy"))
     imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
-    assert imported == {"numpy", "numpy.typing"}
+    # NumPy, and the standard library (math, for erf) at most.
+    assert {"numpy", "numpy.typing"} <= imported <= {"numpy", "numpy.typing", *sys.stdlib_module_names}
 
 
 @pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff is not installed")
@@ -165,15 +166,23 @@ def test_a_new_function_gets_code_with_no_change_to_the_emitter(run):
 
 
 def test_what_cannot_be_emitted_says_so_in_one_line(run):
-    fn = register(Function(name="ex_erf", description="erf, entry by entry.", definition=erf(z[i])))
+    fn = register(Function(name="ex_ei", description="Ei, entry by entry.", definition=Ei(z[i])))
     try:
-        with pytest.raises(NotApplicable, match="NumPy has no vectorised erf"):
+        with pytest.raises(NotApplicable, match="NumPy has no vectorised Ei"):
             emit(derive(fn))
-        result = run("ex_erf", "--emit", "numpy")
+        result = run("ex_ei", "--emit", "numpy")
         assert result.exit_code == 1
-        assert result.stderr.count("\n") == 1 and "NumPy has no vectorised erf" in result.stderr
+        assert result.stderr.count("\n") == 1 and "NumPy has no vectorised Ei" in result.stderr
     finally:
         unregister(fn.name)
+
+
+def test_erf_gets_a_math_helper_and_no_complex_step():
+    fn = Function(name="ex_erf", description="z erf(z), entry by entry.", definition=z[i] * erf(z[i]))
+    source = emit(derive(fn))
+    assert "import math\n" in source and "return np.vectorize(math.erf, otypes=[x.dtype])(x)" in source
+    assert "return z * _erf(z)" in source and "Python's math.erf entry by entry" in source
+    assert not holomorphic(derive(fn))
 
 
 def test_a_second_input_is_refused_until_the_engine_derives_it():
@@ -184,12 +193,53 @@ def test_a_second_input_is_refused_until_the_engine_derives_it():
         emit(d)
 
 
-def test_scalar_functions_and_other_targets_are_refused():
-    class Scalar:
-        kind = "scalar"
-        function = Function(name="ex_scalar", description="x", definition=z[i])
-
-    with pytest.raises(NotApplicable, match="scalar"):
-        generate(Scalar())
+def test_other_targets_are_refused():
     with pytest.raises(NotApplicable, match="unknown target 'jax'; known: numpy"):
         emit(derive("softmax"), "jax")
+
+
+def test_a_scalar_gets_its_value_gradient_hessian_and_hvp_with_the_target_as_an_argument():
+    source = emit(derive("softmax_cross_entropy", n=4))
+    tree = ast.parse(source)
+    defined = [node.name for node in tree.body if isinstance(node, ast.FunctionDef)]
+    suffixes = ["", "_grad", "_hessian", "_hvp"]
+    assert defined[:4] == [f"softmax_cross_entropy{suffix}" for suffix in suffixes]
+    assert "def softmax_cross_entropy(z: ArrayLike, y: ArrayLike) -> np.ndarray:" in source
+    assert "def softmax_cross_entropy_hvp(z: ArrayLike, y: ArrayLike, v: ArrayLike) -> np.ndarray:" in source
+    # The assumption, printed from SymPy, and the stable form: log-sum-exp, never log of softmax.
+    assert "assume Σ_k y_k = 1" in source and "∂L/∂z_i = s_i - y_i" in source
+    assert "np.log(np.sum(np.exp(z - max_z), axis=-1, keepdims=True))" in source
+    assert "np.log(s" not in source and "return s - y" in source
+    assert "return s * (v - np.sum(s * v, axis=-1, keepdims=True))" in source
+
+
+def test_logsumexp_is_shifted_by_its_max_and_its_gradient_is_softmax():
+    source = emit(derive("logsumexp"))
+    assert "return (max_z + np.log(np.sum(np.exp(z - max_z), axis=-1, keepdims=True)))[..., 0]" in source
+    assert "def logsumexp(z: ArrayLike) -> np.ndarray:" in source and "y: ArrayLike" not in source
+    assert "s_i = exp(z_i)/Σ_k exp(z_k)" in source
+
+
+def test_scalar_intermediates_are_columns_computed_once_per_row():
+    source = emit(derive("l2_normalize"))
+    assert "r = np.sqrt(np.sum(z**2, axis=-1, keepdims=True))" in source and "return z / r" in source
+    assert "r: float" not in source  # an intermediate, not a parameter
+    layer = emit(derive("layer_norm"))
+    assert "sigma = np.sqrt(np.sum((z - mu) ** 2, axis=-1, keepdims=True)) / n**0.5" in layer
+
+
+def test_log_of_an_intermediate_is_opened_rather_than_taken_of_an_underflowed_softmax():
+    source = emit(derive("log_softmax"))
+    assert "return z - max_z - np.log(np.sum(np.exp(z - max_z), axis=-1, keepdims=True))" in source
+
+
+@pytest.mark.parametrize(
+    "text, extra",
+    [("exp(z[i])/sum(exp(z[k]), k)", []), ("log(sum(exp(z[k]), k))", ["--name", "lse", "--n", "3"])],
+)
+def test_user_expressions_are_emitted_and_checked(run, text, extra):
+    result = run("expr", text, *extra, "--emit", "numpy", "--check")
+    assert result.exit_code == 0, result.output
+    name = extra[1] if extra else "f"
+    assert f"def {name}(z: ArrayLike) -> np.ndarray:" in result.stdout
+    assert f"# Regenerate with: derive expr '{text}'" in result.stdout and "checks passed" in result.stderr
