@@ -1,0 +1,152 @@
+"""Code for Numba: each function as a parallel loop over rows, the row's loops fused from its derivation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sympy import Indexed, Symbol
+
+import derive
+from derive import broadcast, loops
+from derive.codegen import KINDS, parameters
+from derive.docprint import formula
+from derive.errors import NotApplicable
+from derive.npcode import ArrayPrinter
+from derive.pystyle import formatted
+from derive.symbols import i
+from derive.templating import render_template
+
+# Rows are split into at most this many chunks; each chunk allocates its row buffers once.
+CHUNKS = 64
+
+
+class LoopPrinter(ArrayPrinter):
+    """Scalar code inside a Numba kernel: np.exp(z[i] - max_z), and math.erf where NumPy has none."""
+
+    def _module_format(self, fqn, register=True):
+        module, _, name = fqn.partition(".")
+        if module not in ("numpy", "math"):
+            raise NotApplicable(f"Numba has no {fqn}; cannot emit Numba code")
+        return f"{'np' if module == 'numpy' else module}.{name}"
+
+    def _print_Indexed(self, expr):
+        return f"{expr.base.label}[{', '.join(self._print(x) for x in expr.indices)}]"
+
+
+@dataclass(frozen=True)
+class Line:
+    """target op value, op one of =, +=, max (target = max(target, value))."""
+
+    target: str
+    op: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Pass:
+    """One loop over i: accumulators started before it, lines in it, row scalars after it."""
+
+    starts: tuple  # (name, op): sum starts at 0, max at −∞
+    lines: tuple
+    after: tuple
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """One generated function: its public name and kind, and its row program as printed lines."""
+
+    kind: str
+    name: str
+    formula: str
+    before: tuple
+    passes: tuple
+    buffers: tuple
+    matrix: object  # (hoisted lines, J[i, j] value, δ part) for the Jacobian, else None
+    uses_math: bool
+
+
+def generate(d) -> str:
+    """Source of a standalone NumPy + Numba module computing F, its Jacobian, VJP and JVP."""
+    if getattr(d, "kind", "vector") == "scalar":
+        raise NotApplicable(f"{d.function.name} is scalar; derive emits code for vector functions only")
+    fn = d.function
+    params = parameters(d)  # also checks that every name is a Python name and none collide
+    taken = loops.RESERVED & {fn.input, fn.output, *params, *(name for name, _ in fn.where)}
+    if taken:
+        raise NotApplicable(f"{fn.name} uses {', '.join(sorted(taken))}, a name the Numba kernels need")
+    kernels = [_kernel(d, kind, name) for kind, name in zip(KINDS, _public(fn.name), strict=True)]
+    return render_template(
+        "numba_module.py.j2",
+        version=derive.__version__,
+        command=command(d),
+        function=fn,
+        n=d.n,
+        definition=formula(fn.definition),
+        where=[(name, formula(body)) for name, body in fn.where],
+        z=fn.input,
+        s=fn.output,
+        params=params,
+        kernels=kernels,
+        chunks=CHUNKS,
+        uses_math=any(k.uses_math for k in kernels),
+    )
+
+
+def command(d) -> str:
+    """The command line that emits d's Numba module."""
+    return f"derive {d.function.name}" + (f" --n {d.n}" if d.n else "") + " --emit numba"
+
+
+def _public(name):
+    return [name, f"{name}_jacobian", f"{name}_vjp", f"{name}_jvp"]
+
+
+def _kernel(d, kind, name) -> Kernel:
+    program = loops.program(d, kind)
+    stored = set(program.buffers)
+    printed = []
+
+    def code(expr):
+        # An entry not kept in a buffer lives in a local of the loop that computes it.
+        local = {e: Symbol(e.base.label.name) for e in expr.atoms(Indexed) if _local(e, stored, program)}
+        text = formatted(LoopPrinter().doprint(expr.xreplace(local)))
+        printed.append(text)
+        return text
+
+    passes = []
+    for loop in program.loops:
+        lines = []
+        for step in loop.steps:
+            if step.op == "out":
+                lines.append(Line("out[i]", "=", code(step.value)))
+            elif step.op == "elem":
+                lines.append(Line(f"{step.name}[i]" if step.name in stored else step.name, "=", code(step.value)))
+            else:
+                lines.append(Line(step.name, "+=" if step.op == "sum" else "max", code(step.value)))
+        starts = tuple((s.name, s.op) for s in loop.steps if s.op in ("sum", "max"))
+        after = tuple(Line(s.name, "=", code(s.value)) for s in loop.after)
+        passes.append(Pass(starts, tuple(lines), after))
+    before = tuple(Line(s.name, "=", code(s.value)) for s in program.before)
+    matrix = None
+    if program.result is not None:
+        m = program.result
+        hoisted = tuple(Line(u, "=", code(value)) for u, value in m.rows)
+        matrix = (hoisted, code(m.value), code(m.diagonal) if m.diagonal != 0 else None)
+    return Kernel(
+        kind=kind,
+        name=name,
+        formula=formula(broadcast.computed(d, kind)),
+        before=before,
+        passes=tuple(passes),
+        buffers=program.buffers,
+        matrix=matrix,
+        uses_math=any("math." in text for text in printed),
+    )
+
+
+def _local(entry, stored, program) -> bool:
+    """Whether entry x[i] is a loop's local: computed by the program, and not kept in a buffer."""
+    name = entry.base.label.name
+    computed = {s.name for loop in program.loops for s in loop.steps if s.op == "elem"}
+    return name in computed and name not in stored and entry.indices == (i,)
+
