@@ -1,4 +1,4 @@
-"""Row programs: one function of one row z as loops over its entries, each sum an accumulator, from the derivation."""
+"""Row programs: a function of one row z as loops over its entries, each Σ an accumulator."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from derive.errors import NotApplicable
 from derive.symbols import i, j, n
 
 # Names the kernels use for their own loops and rows; a quantity never takes one of them.
-RESERVED = {"i", "j", "n", "r", "c", "rows", "chunks", "out", "J", "g", "v", "np", "numba", "math"}
+RESERVED = {"i", "j", "n", "row", "rows", "chunk", "chunks", "out", "J", "g", "v", "np", "numba", "math"}
 
 
 @dataclass(frozen=True)
@@ -183,35 +183,51 @@ def _shared(steps, names) -> list[Step]:
 
 
 def _scheduled(steps, matrix) -> Program:
-    """Each step placed in the earliest loop where what it reads is ready; same-loop steps fused."""
+    """Each step placed in the earliest loop where what it reads is ready; same-loop steps fused.
+
+    A loop only fills arrays: a reduction runs on a whole array after the loop that filled it, so that
+    no loop carries a dependence from one entry to the next (and LLVM can vectorise it).
+    """
+    steps = _terms_named(steps)
     elems = {s.name for s in steps if s.op == "elem"}
     scalars = {s.name for s in steps if s.op in ("sum", "max", "scalar")}
-    ready, loop_of = {}, {}  # scalar → loop after which it is ready; elem → loop computing it
+    ready, loop_of = {}, {}  # scalar → loop after which it is ready (0: before any); elem → its loop
     order = _ordered(steps, elems | scalars)
     for s in order:
         after = max((ready[x] for x in _scalars_in(s.value, scalars)), default=0)
-        if s.op == "scalar":
-            ready[s.name] = after
-            continue
-        loop = max([after + 1] + [loop_of[x] for x in _elems_in(s.value, elems)])
-        loop_of[s.name] = loop
         if s.op in ("sum", "max"):
-            ready[s.name] = loop
-    last = max(loop_of.values(), default=1)
+            ready[s.name] = max([after] + [loop_of[x] for x in _elems_in(s.value, elems)])
+        elif s.op == "scalar":
+            ready[s.name] = after
+        else:
+            loop_of[s.name] = max([after + 1] + [loop_of[x] for x in _elems_in(s.value, elems)])
+    last = max(loop_of.values(), default=0)
     stored = set()
     for s in order:
         for x in _elems_in(s.value, elems):
-            if s.op == "use" or loop_of[s.name] > loop_of[x]:
+            if s.op in ("use", "sum", "max") or loop_of[s.name] > loop_of[x]:
                 stored.add(x)
     loops = []
     for number in range(1, last + 1):
-        body = [s for s in order if s.op not in ("scalar", "use") and loop_of.get(s.name) == number]
+        body = [s for s in order if s.op in ("elem", "out") and loop_of[s.name] == number]
         body = [s for s in body if s.op != "elem" or _used(s.name, order)]
-        after = [s for s in order if s.op == "scalar" and ready[s.name] == number]
+        after = [s for s in order if s.name in ready and ready[s.name] == number]
         loops.append(Loop(tuple(body), tuple(after), frozenset(stored)))
-    before = tuple(s for s in order if s.op == "scalar" and ready[s.name] == 0)
+    before = tuple(s for s in order if s.name in ready and ready[s.name] == 0)
     buffers = tuple(s.name for s in order if s.name in stored)
     return Program(before, tuple(loops), buffers, matrix)
+
+
+def _terms_named(steps) -> list[Step]:
+    """Each reduction over an array: Σ g_i s_i becomes the entry array g_s, then Σ over g_s."""
+    found, names = [], {s.name for s in steps} | RESERVED
+    for s in steps:
+        if s.op in ("sum", "max") and not isinstance(s.value, Indexed):
+            terms = _fresh(_nickname(s.value) or "terms", names)
+            found.append(Step(terms, "elem", s.value))
+            s = Step(s.name, s.op, IndexedBase(terms)[i])
+        found.append(s)
+    return found
 
 
 def _ordered(steps, names) -> list[Step]:
@@ -247,7 +263,9 @@ def _elems_in(expr, elems) -> set:
 
 def _fresh(name, names) -> str:
     """name, or name with a number, not in names; added to them."""
-    found = name if name not in names else next(f"{name}{c}" for c in range(2, 10**6) if f"{name}{c}" not in names)
+    found = name
+    if found in names:
+        found = next(f"{name}{c}" for c in range(2, 10**6) if f"{name}{c}" not in names)
     names.add(found)
     return found
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 
-from sympy import Indexed, Symbol
+from sympy import Indexed, Rational, Symbol, factorial, log
 
 import derive
 from derive import broadcast, loops
@@ -29,13 +30,17 @@ class LoopPrinter(ArrayPrinter):
             raise NotApplicable(f"Numba has no {fqn}; cannot emit Numba code")
         return f"{'np' if module == 'numpy' else module}.{name}"
 
+    def _print_exp(self, expr):
+        # libm's exp is a call per entry, which keeps LLVM from vectorising the loop; _exp is not.
+        return f"_exp({self._print(expr.args[0])})"
+
     def _print_Indexed(self, expr):
         return f"{expr.base.label}[{', '.join(self._print(x) for x in expr.indices)}]"
 
 
 @dataclass(frozen=True)
 class Line:
-    """target op value, op one of =, +=, max (target = max(target, value))."""
+    """target op value: op = assigns, sum and max reduce the array named by value."""
 
     target: str
     op: str
@@ -44,9 +49,8 @@ class Line:
 
 @dataclass(frozen=True)
 class Pass:
-    """One loop over i: accumulators started before it, lines in it, row scalars after it."""
+    """One loop over i filling arrays (or out), then the row scalars it makes ready."""
 
-    starts: tuple  # (name, op): sum starts at 0, max at −∞
     lines: tuple
     after: tuple
 
@@ -63,6 +67,7 @@ class Kernel:
     buffers: tuple
     matrix: object  # (hoisted lines, J[i, j] value, δ part) for the Jacobian, else None
     uses_math: bool
+    uses_exp: bool
 
 
 def generate(d) -> str:
@@ -89,6 +94,7 @@ def generate(d) -> str:
         kernels=kernels,
         chunks=CHUNKS,
         uses_math=any(k.uses_math for k in kernels),
+        exp=exp_facts() if any(k.uses_exp for k in kernels) else None,
     )
 
 
@@ -120,13 +126,10 @@ def _kernel(d, kind, name) -> Kernel:
             if step.op == "out":
                 lines.append(Line("out[i]", "=", code(step.value)))
             elif step.op == "elem":
-                lines.append(Line(f"{step.name}[i]" if step.name in stored else step.name, "=", code(step.value)))
-            else:
-                lines.append(Line(step.name, "+=" if step.op == "sum" else "max", code(step.value)))
-        starts = tuple((s.name, s.op) for s in loop.steps if s.op in ("sum", "max"))
-        after = tuple(Line(s.name, "=", code(s.value)) for s in loop.after)
-        passes.append(Pass(starts, tuple(lines), after))
-    before = tuple(Line(s.name, "=", code(s.value)) for s in program.before)
+                target = f"{step.name}[i]" if step.name in stored else step.name
+                lines.append(Line(target, "=", code(step.value)))
+        passes.append(Pass(tuple(lines), tuple(_scalar(s, code) for s in loop.after)))
+    before = tuple(_scalar(s, code) for s in program.before)
     matrix = None
     if program.result is not None:
         m = program.result
@@ -141,6 +144,37 @@ def _kernel(d, kind, name) -> Kernel:
         buffers=program.buffers,
         matrix=matrix,
         uses_math=any("math." in text for text in printed),
+        uses_exp=any("_exp(" in text for text in printed),
+    )
+
+
+def _scalar(step, code) -> Line:
+    """A row scalar: a reduction of a whole array, or an expression in other row scalars."""
+    if step.op in ("sum", "max"):
+        return Line(step.name, step.op, step.value.base.label.name)
+    return Line(step.name, "=", code(step.value))
+
+
+def exp_facts() -> dict:
+    """What _exp needs, worked out by SymPy: ln 2 split for exact reduction, and exp's Taylor terms.
+
+    exp(x) = 2^k exp(r), k = round(x / ln 2), |r| ≤ ln(2)/2; the polynomial stops at the first degree
+    whose next term is below a quarter of float64's rounding unit, so it adds no error of its own.
+    """
+    ln2 = log(2).evalf(50)
+    # ln2_hi keeps the top 21 bits of ln 2, so k·ln2_hi is exact for every k this range needs.
+    (bits,) = struct.unpack("<Q", struct.pack("<d", float(ln2)))
+    (hi,) = struct.unpack("<d", struct.pack("<Q", bits & ~(2**32 - 1)))
+    half = ln2 / 2
+    degree = next(d for d in range(1, 40) if half ** (d + 1) / factorial(d + 1) < Rational(1, 4) * 2**-53)
+    taylor = [Rational(1, factorial(d)) for d in range(degree, -1, -1)]  # highest first, for Horner
+    return dict(
+        log2e=repr(float(1 / ln2)),
+        ln2_hi=repr(hi),
+        ln2_lo=repr(float(ln2 - Rational(hi))),
+        coefficients=[repr(float(c)) for c in taylor],
+        # Beyond ±1400 exp is 0 or inf in float64; within, 2^k splits into two normal powers of two.
+        bound=1400.0,
     )
 
 
@@ -149,4 +183,3 @@ def _local(entry, stored, program) -> bool:
     name = entry.base.label.name
     computed = {s.name for loop in program.loops for s in loop.steps if s.op == "elem"}
     return name in computed and name not in stored and entry.indices == (i,)
-
