@@ -142,7 +142,7 @@ def _sums_lowered(steps, names) -> list[Step]:
                 raise NotApplicable(f"Σ over {k} of a term in i ({expr}) would be a loop per entry")
             body = lower(expr.function).xreplace({k: i})
             if body not in found:
-                name = _fresh(f"sum_{_nickname(body) or 'x'}", names)
+                name = fresh(f"sum_{_nickname(body) or 'x'}", names)
                 found[body] = name
                 lowered.append(Step(name, "sum", body))
             return Symbol(found[body])
@@ -170,7 +170,7 @@ def _shared(steps, names) -> list[Step]:
     rename, shared = {}, []
     for temporary, expr in found:
         expr = expr.xreplace(rename)
-        name = _fresh(_nickname(expr) or "x", names)
+        name = fresh(_nickname(expr) or "x", names)
         if expr.has(i):
             rename[temporary] = IndexedBase(name)[i]
             shared.append(Step(name, "elem", expr))
@@ -223,7 +223,7 @@ def _terms_named(steps) -> list[Step]:
     found, names = [], {s.name for s in steps} | RESERVED
     for s in steps:
         if s.op in ("sum", "max") and not isinstance(s.value, Indexed):
-            terms = _fresh(_nickname(s.value) or "terms", names)
+            terms = fresh(_nickname(s.value) or "terms", names)
             found.append(Step(terms, "elem", s.value))
             s = Step(s.name, s.op, IndexedBase(terms)[i])
         found.append(s)
@@ -261,7 +261,7 @@ def _elems_in(expr, elems) -> set:
     return {e.base.label.name for e in expr.atoms(Indexed) if e.base.label.name in elems}
 
 
-def _fresh(name, names) -> str:
+def fresh(name, names) -> str:
     """name, or name with a number, not in names; added to them."""
     found = name
     if found in names:

@@ -19,6 +19,8 @@ from derive.templating import render_template
 
 # Rows are split into at most this many chunks; each chunk allocates its row buffers once.
 CHUNKS = 64
+WIDTH = 88  # ruff format's default: the module is formatted for anyone's checkout
+ROW, LOOP = 12, 16  # indents of a row's statements and of a loop's
 
 
 class LoopPrinter(ArrayPrinter):
@@ -119,22 +121,31 @@ def _kernel(d, kind, name) -> Kernel:
         printed.append(text)
         return text
 
+    names = loops.RESERVED | _names(program) | {d.function.input, *parameters(d)}
+
+    def fit(target, value, indent):
+        return _fitted(target, value, indent, code, names)
+
     passes = []
     for loop in program.loops:
         lines = []
         for step in loop.steps:
             if step.op == "out":
-                lines.append(Line("out[i]", "=", code(step.value)))
+                lines += fit("out[i]", step.value, LOOP)
             elif step.op == "elem":
-                target = f"{step.name}[i]" if step.name in stored else step.name
-                lines.append(Line(target, "=", code(step.value)))
-        passes.append(Pass(tuple(lines), tuple(_scalar(s, code) for s in loop.after)))
-    before = tuple(_scalar(s, code) for s in program.before)
+                lines += fit(f"{step.name}[i]" if step.name in stored else step.name, step.value, LOOP)
+        after = [line for s in loop.after for line in _scalar(s, fit)]
+        passes.append(Pass(tuple(lines), tuple(after)))
+    before = tuple(line for s in program.before for line in _scalar(s, fit))
     matrix = None
     if program.result is not None:
         m = program.result
-        hoisted = tuple(Line(u, "=", code(value)) for u, value in m.rows)
-        matrix = (hoisted, code(m.value), code(m.diagonal) if m.diagonal != 0 else None)
+        hoisted = [line for u, value in m.rows for line in fit(u, value, LOOP)]
+        diagonal = None
+        if m.diagonal != 0:  # a local d_i, hoisted out of the loop over j like the u_t(i)
+            *pieces, last = fit("out[i, i] +", m.diagonal, LOOP)
+            hoisted, diagonal = hoisted + pieces, last.value
+        matrix = (tuple(hoisted), code(m.value), diagonal)
     return Kernel(
         kind=kind,
         name=name,
@@ -148,11 +159,30 @@ def _kernel(d, kind, name) -> Kernel:
     )
 
 
-def _scalar(step, code) -> Line:
+def _scalar(step, fit) -> list[Line]:
     """A row scalar: a reduction of a whole array, or an expression in other row scalars."""
     if step.op in ("sum", "max"):
-        return Line(step.name, step.op, step.value.base.label.name)
-    return Line(step.name, "=", code(step.value))
+        return [Line(step.name, step.op, step.value.base.label.name)]
+    return fit(step.name, step.value, ROW)
+
+
+def _fitted(target, value, indent, code, names) -> list[Line]:
+    """target = value, preceded by locals holding its largest parts until the line fits WIDTH."""
+    before = []
+    while True:
+        text = code(value)
+        parts = [a for a in value.args if a.args]
+        if indent + len(f"{target} = {text}") <= WIDTH or not parts:
+            return before + [Line(target, "=", text)]
+        piece = max(parts, key=lambda a: (len(code(a)), str(a)))
+        name = loops.fresh("part", names)
+        before += _fitted(name, piece, indent, code, names)
+        value = value.xreplace({piece: Symbol(name)})
+
+
+def _names(program) -> set:
+    steps = [*program.before, *(s for loop in program.loops for s in (*loop.steps, *loop.after))]
+    return {s.name for s in steps}
 
 
 def exp_facts() -> dict:
