@@ -148,6 +148,10 @@ def generated_module(target: str):
     except (ImportError, NotImplementedError, DeriveError) as error:
         why = f"derive --emit {target}: not available in this build ({type(error).__name__})"
         raise Unavailable(why) from None
+    if target == "numba":
+        import numba
+
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))  # as torch: 2 threads
     path = Path(tempfile.mkdtemp(prefix="derive-bench-")) / f"softmax_{target}.py"
     path.write_text(source, encoding="utf-8")
     spec = importlib.util.spec_from_file_location(path.stem, path)
