@@ -148,6 +148,14 @@ def generated_module(target: str):
     except (ImportError, NotImplementedError, DeriveError) as error:
         why = f"derive --emit {target}: not available in this build ({type(error).__name__})"
         raise Unavailable(why) from None
+    if target == "numba":
+        import numba
+
+        # workqueue threads sleep between calls; OpenMP's spin, and on 2 cores that steals the time of
+        # whichever contender runs next (torch's OpenMP pool does the same to Numba's): measured 7× at
+        # n = 1000, batch 262. Set before the first kernel compiles, which is when Numba picks a layer.
+        numba.config.THREADING_LAYER = "workqueue"
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))  # as torch: 2 threads
     path = Path(tempfile.mkdtemp(prefix="derive-bench-")) / f"softmax_{target}.py"
     path.write_text(source, encoding="utf-8")
     spec = importlib.util.spec_from_file_location(path.stem, path)

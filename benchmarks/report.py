@@ -88,6 +88,18 @@ def _runtime(r, op, dtype):
     return ["n", "batch", "NumPy best (form)", *names, "bandwidth floor"], rows
 
 
+def _compile(r):
+    """The first call of each JIT contender per (op, dtype): at the smallest n, where compiling happens."""
+    rows = []
+    for name in ("derive numba", "jax jit"):
+        for c in r["runtime"]:
+            same = [x for x in r["runtime"] if (x["op"], x["dtype"]) == (c["op"], c["dtype"])]
+            if c["n"] == min(x["n"] for x in same) and name in c.get("first", {}) and name in c["times"]:
+                first, median = c["first"][name], c["times"][name]
+                rows.append([name, c["op"], c["dtype"], seconds(first), f"{seconds(median)} (n = {c['n']})"])
+    return rows
+
+
 PEAKS = ("n = 100", "n = 1000")
 RUNTIME_NOTE = (
     "Median per call, forward pass included; (×) = time / NumPy best. torch: autograd.grad (VJP), "
@@ -152,6 +164,14 @@ def sections(r) -> list[tuple[str, str, list, list]]:
                             rows,
                         )
                     )
+        rows = _compile(r)
+        if rows:
+            note = (
+                "The first call of each (operation, dtype), which compiles for the JIT contenders, "
+                "against the median call of the same case; the tables above leave it out."
+            )
+            headers = ["contender", "op", "dtype", "first", "median"]
+            out.append(("JIT compile: first call", note, headers, rows))
         rows = [[k, f"{v:.1f}"] for k, v in r["bandwidth"].items()]
         out.append(("Memory bandwidth", "the floor uses the best.", ["test", "GB/s"], rows))
     if "memory" in r:

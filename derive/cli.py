@@ -33,6 +33,7 @@ class Method(str, Enum):
 
 class Target(str, Enum):
     numpy = "numpy"
+    numba = "numba"
 
 
 class FunctionGroup(TyperGroup):

@@ -35,7 +35,7 @@ from derive.statements import block
 from derive.symbols import INDICES, i, n, vector
 from derive.templating import render_template
 
-TARGETS = ("numpy",)
+TARGETS = ("numpy", "numba")
 KINDS = ("forward", "jacobian", "vjp", "jvp")
 _NOT_ANALYTIC = (Abs, Max, Min, Piecewise, Heaviside, sign, re, im, floor, ceiling, conjugate, arg)
 
@@ -68,6 +68,10 @@ def generate(d, target: str = "numpy", route: str | None = None) -> str:
     """Source of a standalone module computing F, its Jacobian, VJP and JVP; route forces one path."""
     if target not in TARGETS:
         raise NotApplicable(f"unknown target '{target}'; known: {', '.join(TARGETS)}")
+    if target == "numba":  # loops, not broadcasting: its own emitter
+        from derive import numba_target
+
+        return numba_target.generate(d)
     if getattr(d, "kind", "vector") == "scalar":
         from derive.scalarcode import generate_scalar
 

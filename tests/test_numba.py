@@ -1,0 +1,125 @@
+"""The Numba target: standalone, checked like the NumPy module, equal to it, formatted and deterministic."""
+
+import ast
+import importlib.util
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from derive import check, derive, emit
+from derive.errors import NotApplicable
+
+numba = pytest.importorskip("numba")
+
+
+def _load(source, path):
+    path.write_text(source, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def modules(tmp_path_factory):
+    """softmax for any n from both targets, imported once: Numba compiles each kernel once per module."""
+    folder = tmp_path_factory.mktemp("numba")
+    d = derive("softmax")
+    return _load(emit(d, "numba"), folder / "softmax_nb.py"), _load(
+        emit(d, "numpy"), folder / "softmax_np.py"
+    )
+
+
+def test_module_imports_numpy_and_numba_alone():
+    tree = ast.parse(emit(derive("softmax"), "numba"))
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert imported == {"numba", "numba.extending", "numpy", "numpy.typing"}
+
+
+def test_kernels_are_parallel_fused_loops_from_the_derivation():
+    source = emit(derive("softmax"), "numba")
+    assert source.count("@numba.njit(parallel=True, fastmath=False, cache=False)") == 4
+    vjp = source[source.index("def _softmax_vjp_rows") : source.index("def _softmax_jvp_rows")]
+    # max shift, exp and its sum, s with Σ g s in the same pass, then s (g − Σ g s): four passes over a row.
+    assert vjp.count("for i in range(n):") == 3 and "_largest(z)" in vjp
+    assert "s[i] = exp_z[i] / sum_exp_z" in vjp and "g_s[i] = g[i] * s[i]" in vjp
+    assert "out[i] = (g[i] - sum_g_s) * s[i]" in vjp
+
+
+def test_runs_where_sympy_cannot_be_imported(tmp_path):
+    path = tmp_path / "softmax_nb.py"
+    path.write_text(emit(derive("softmax", n=4), "numba"), encoding="utf-8")
+    script = (
+        "import sys; sys.modules['sympy'] = None; sys.modules['derive'] = None\n"
+        "import numpy as np, softmax_nb\n"
+        "s = softmax_nb.softmax(np.array([[1.0, 2.0, 3.0, 4.0]]))\n"
+        "assert abs(s.sum() - 1) < 1e-15 and s.shape == (1, 4), s\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize(
+    "name, n, params",
+    [("softmax", None, {}), ("softmax", 4, {}), ("sigmoid", None, {}), ("tanh", None, {})]
+    + [("softmax_t", None, {"T": "0.5"})],
+)
+def test_check_passes(name, n, params):
+    report = check(derive(name, n=n, params=params), "numba")
+    assert report.passed, str(report)
+    assert "--emit numba" in report.module
+    assert not any("complex step" in c.name for c in report.checks)  # real-only kernels: not run
+
+
+def test_agrees_with_the_numpy_target(modules, rng):
+    nb, np_ = modules
+    z = 3 * rng.standard_normal((2, 5, 37))
+    g = rng.standard_normal(z.shape)
+    for name, args in [("softmax", (z,)), ("softmax_jacobian", (z,)), ("softmax_vjp", (z, g))]:
+        found, expected = getattr(nb, name)(*args), getattr(np_, name)(*args)
+        assert found.shape == expected.shape and found.dtype == expected.dtype
+        np.testing.assert_allclose(found, expected, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(nb.softmax_jvp(z, g), np_.softmax_jvp(z, g), rtol=0, atol=1e-12)
+
+
+def test_keeps_float32_and_rejects_bad_input(modules):
+    nb, _ = modules
+    z = np.arange(6, dtype=np.float32).reshape(2, 3)
+    assert nb.softmax_vjp(z, np.ones_like(z)).dtype == np.float32
+    assert nb.softmax(np.arange(3)).dtype == np.float64
+    assert nb.softmax(np.empty((0, 3))).shape == (0, 3)
+    with pytest.raises(ValueError, match="real-only"):
+        nb.softmax(z.astype(np.complex128))
+    with pytest.raises(ValueError, match="shape"):
+        nb.softmax_vjp(z, np.ones(3))
+
+
+def test_output_is_deterministic():
+    d = derive("softmax_t")
+    assert emit(d, "numba") == emit(derive("softmax_t"), "numba")
+
+
+@pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff is not installed")
+@pytest.mark.parametrize("name", ["softmax", "sigmoid", "softmax_t", "layer_norm", "gelu"])
+def test_modules_are_ruff_format_clean(name, tmp_path):
+    path = tmp_path / f"{name}_nb.py"
+    path.write_text(emit(derive(name), "numba"), encoding="utf-8")
+    result = subprocess.run(
+        ["ruff", "format", "--isolated", "--check", str(path)], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_what_it_cannot_loop_is_one_clear_line():
+    with pytest.raises(NotApplicable, match="scalar") as raised:
+        emit(derive("logsumexp"), "numba")
+    assert "\n" not in str(raised.value)
+
+
+def test_cli_emits_numba(run):
+    result = run("softmax", "--n", "4", "--emit", "numba")
+    assert result.exit_code == 0 and "@numba.njit(parallel=True" in result.stdout
