@@ -96,14 +96,15 @@ def generate(d, target: str = "numpy", route: str | None = None) -> str:
     )
 
 
-def command(d) -> str:
-    """The command line that emits d's module."""
+def command(d, target: str = "numpy") -> str:
+    """The command line that emits d's module for target."""
     fn = d.function
     if fn.source is None:
         name = fn.name
     else:  # written on the command line: the expression itself, quoted for a POSIX shell
         name = f"expr {shlex.quote(fn.source)}" + (f" --name {fn.name}" if fn.name != "f" else "")
-    return f"derive {name}" + (f" --n {d.n}" if d.n else "") + " --emit numpy"
+    values = "".join(f" --param {symbol}={value}" for symbol, value in d.spelled.parameters)
+    return f"derive {name}" + (f" --n {d.n}" if d.n else "") + values + f" --emit {target}"
 
 
 def parameters(d) -> list[str]:

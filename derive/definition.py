@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from functools import cache
 
@@ -94,6 +94,13 @@ def _solved(lhs, rhs, size: int) -> dict:
 def define(fn: Function, params: dict) -> Definition:
     """The engine's view of fn, with the given parameter values (names to numbers) substituted."""
     values = _parameter_values(fn, params)
+    if values:
+        # Everything downstream (code, documents) reads the definition as written: give it the values.
+        fn = replace(
+            fn,
+            definition=fn.definition.xreplace(values),
+            where=tuple((name, body.xreplace(values)) for name, body in fn.where),
+        )
     intermediates = []
     for name, body in fn.where:
         key = vector(name) if body.has(i) else Symbol(name, positive=True)

@@ -102,7 +102,9 @@ def generate(d) -> str:
 
 def command(d) -> str:
     """The command line that emits d's Numba module."""
-    return f"derive {d.function.name}" + (f" --n {d.n}" if d.n else "") + " --emit numba"
+    from derive.codegen import command as emitting
+
+    return emitting(d, "numba")
 
 
 def _public(name):

@@ -95,7 +95,7 @@ def verify(d, target: str = "numpy", module_path=None) -> Report:
         path = Path(module_path) if module_path else Path(folder) / f"{d.function.name}.py"
         if module_path is None:
             path.write_text(generate(d, target), encoding="utf-8")
-        emitted = command(d).replace("--emit numpy", f"--emit {target}")
+        emitted = command(d, target)
         shown = str(module_path) if module_path else f"the code of `{emitted}`"
         try:
             module = _load(path)

@@ -32,7 +32,7 @@ class Function:
     # The title in other languages than English, e.g. {"zh": "对数 softmax"}; without one, prose in that
     # language names the function by its name, in code font.
     titles: dict = field(default_factory=dict, compare=False)
-    source: str | None = field(default=None, compare=False)  # the text of `derive expr TEXT`, if so defined
+    source: str | None = None  # the text of `derive expr TEXT`, if so defined (part of its identity)
 
     @property
     def parameter_names(self) -> tuple[str, ...]:

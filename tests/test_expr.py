@@ -136,3 +136,13 @@ def test_the_log_route_takes_a_scalar_whose_gradient_is_positive(run):
     result = run("expr", "log(sum(exp(z[k]), k))", "--format", "markdown", "--method", "log")
     assert result.exit_code == 0, result.stderr
     assert "### 2.1 Through the logarithm" in result.stdout  # without --n, no section for the gradient at n
+
+
+def test_a_set_parameter_flows_into_generated_code_and_its_check(run, tmp_path):
+    target = tmp_path / "soft.py"
+    result = run("softmax_t", "--param", "T=0.5", "--emit", "numpy", "-o", str(target))
+    assert result.exit_code == 0, result.stderr
+    source = target.read_text()
+    assert "--param T=1/2 --emit numpy" in source.splitlines()[1]
+    checked = run("softmax_t", "--param", "T=0.5", "--emit", "numpy", "--check")
+    assert checked.exit_code == 0, checked.stderr
