@@ -81,19 +81,26 @@ def generate(d, target: str = "numpy", route: str | None = None) -> str:
     routines = [_routine(d, kind, names, shift, route) for kind in KINDS]
     return render_template(
         "numpy_module.py.j2",
-        version=derive.__version__,
-        command=command(d),
-        function=d.function,
-        n=d.n,
-        explicit_up_to=EXPLICIT_UP_TO,
-        definition=formula(d.function.definition),
-        where=[(formula(_named(name, body)), formula(body)) for name, body in d.function.where],
+        **module_facts(d, routines, d.function.where),
         coupled=d.definition.has(Sum) or shift,
         shift=code(array(names["input"]) - Largest(array(names["input"]))) if shift else None,
         names=names,
-        routines=routines,
-        helpers=sorted(set().union(*(r.helpers for r in routines))),
     )
+
+
+def module_facts(d, routines, where) -> dict:
+    """What every module's template is told: header, definition, where-lines, routines, helpers."""
+    return {
+        "version": derive.__version__,
+        "command": command(d),
+        "function": d.function,
+        "n": d.n,
+        "explicit_up_to": EXPLICIT_UP_TO,
+        "definition": formula(d.function.definition),
+        "where": [(formula(_named(name, body)), formula(body)) for name, body in where],
+        "routines": routines,
+        "helpers": sorted(set().union(*(r.helpers for r in routines))),
+    }
 
 
 def command(d, target: str = "numpy") -> str:

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import derive
 from derive import stable
-from derive.codegen import EXPLICIT_UP_TO, RESERVED, _named, _names, _routine, command
+from derive.codegen import RESERVED, _names, _routine, module_facts
 from derive.docprint import formula
 from derive.registry import Function
 from derive.templating import render_template
@@ -37,18 +36,10 @@ def generate_scalar(d, route: str | None = None) -> str:
     assumed = dict.fromkeys((*d.assumed, *d.hessian.assumed))
     return render_template(
         "numpy_scalar.py.j2",
-        version=derive.__version__,
-        command=command(d),
-        function=d.function,
-        n=d.n,
-        explicit_up_to=EXPLICIT_UP_TO,
-        definition=formula(d.function.definition),
-        where=[(formula(_named(name, body)), formula(body)) for name, body in where],
+        **module_facts(d, routines, where),
         assumed=[f"{formula(lhs)} = {formula(rhs)}" for lhs, rhs in assumed],
         names=names,
         gradient=grad_names,
-        routines=routines,
-        helpers=sorted(set().union(*(r.helpers for r in routines))),
     )
 
 
