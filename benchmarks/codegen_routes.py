@@ -5,7 +5,7 @@
 For each generated function and n, the two routes are timed alternately at batch 1 and batch 4096;
 each time is the fastest of REPEATS runs (the least disturbed by other processes on the machine).
 The last line is the largest n up to which the explicit route won at batch 4096, where runtime
-matters (at batch 1 either route takes microseconds): the numbers in derive.codegen.EXPLICIT_UP_TO.
+matters (at batch 1 either route takes microseconds): the numbers in derive.codegen.numpy.EXPLICIT_UP_TO.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from derive import derive
-from derive.codegen import KINDS, generate
+from derive.codegen.numpy import KINDS, generate
 
 SIZES = range(1, 9)
 BATCHES = (1, 4096)

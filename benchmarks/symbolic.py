@@ -19,7 +19,7 @@ def forget(state: str):
     """Forget what state says: derive's caches (the general form, the entry templates), and SymPy's."""
     from sympy.core.cache import clear_cache
 
-    from derive import derivation, matrix
+    from derive.engine import derivation, matrix
 
     if state in ("fresh", "cold"):
         derivation._general.cache_clear()

@@ -5,7 +5,7 @@
 >>> print(render(d, "latex"))
 """
 
-__version__ = "0.1.0"
+from derive._version import __version__ as __version__  # public: derive.__version__
 
 _API = ("Derivation", "derive", "render", "emit", "check")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from derive.derivation import Derivation, derive
+from derive.engine.derivation import Derivation, derive
 from derive.errors import InvalidInput
 
 FORMATS = ("text", "json", "latex", "markdown")
@@ -11,15 +11,15 @@ FORMATS = ("text", "json", "latex", "markdown")
 def render(d: Derivation, fmt: str = "text", **options) -> str:
     """The derivation as text, json, latex or markdown (options: lang, method, standalone)."""
     if fmt == "text":
-        from derive.terminal import show
+        from derive.show.terminal import show
 
         return show(d)
     if fmt == "json":
-        from derive.jsonify import to_json
+        from derive.show.jsonify import to_json
 
         return to_json(d)
     if fmt in ("latex", "markdown"):
-        from derive.document import document
+        from derive.writeup.document import document
 
         return document(d, fmt, **options)
     raise InvalidInput(f"unknown format '{fmt}'; known: {', '.join(FORMATS)}")
@@ -27,14 +27,14 @@ def render(d: Derivation, fmt: str = "text", **options) -> str:
 
 def emit(d: Derivation, target: str = "numpy") -> str:
     """Source code of a standalone module computing the function and its derivatives."""
-    from derive.codegen import generate
+    from derive.codegen.numpy import generate
 
     return generate(d, target)
 
 
 def check(d: Derivation, target: str = "numpy", module_path=None):
     """Load the generated code (or the module at module_path) and check it numerically; returns a report."""
-    from derive.numeric import verify
+    from derive.check.numeric import verify
 
     return verify(d, target, module_path=module_path)
 

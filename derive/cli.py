@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 from typer.core import TyperGroup
 
-MAX_N = 4096  # kept in step with derive.derivation.MAX_N (checked by a test); SymPy loads lazily
+MAX_N = 4096  # kept in step with derive.engine.derivation.MAX_N (checked by a test); SymPy loads lazily
 
 
 class Format(str, Enum):
@@ -132,7 +132,7 @@ PARAM = Annotated[
 @app.command("list")
 def list_functions():
     """List the registered functions, name first, with a description."""
-    from derive.registry import functions
+    from derive.engine.registry import functions
 
     known = functions()
     width = max(map(len, known))
@@ -202,7 +202,7 @@ def _params(pairs) -> dict:
 def _deliver(d, format, lang, method, standalone, emit, check, output, force, module=None):
     """Render or emit d, write it to output or stdout, then run the numeric check if asked."""
     from derive import api
-    from derive.output import write_text
+    from derive.show.output import write_text
 
     if module is not None and not check:
         raise typer.BadParameter("--module names a file for --check to check; add --check")

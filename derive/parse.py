@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import sympy
 from sympy import Abs, Integer, Max, Min, Rational, S, Symbol, cos, erf, exp, log, sin, sqrt, tanh
 
-from derive.symbols import INDICES, i, n, parameter, total, z
+from derive.notation.symbols import INDICES, i, n, parameter, total, z
 
 MAX_LENGTH = 2000  # characters, checked before anything else
 MAX_BRACKETS = 40  # unclosed ( [ { on the raw text, checked before ast.parse (which recurses)

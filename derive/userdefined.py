@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 from derive.errors import InvalidInput
+from derive.notation.function import Function
+from derive.notation.symbols import i
 from derive.parse import ParseError, parse
-from derive.registry import Function
-from derive.symbols import i
 
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 

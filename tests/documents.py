@@ -8,8 +8,8 @@ from pathlib import Path
 
 from sympy import exp, log, tanh
 
-from derive.registry import Function
-from derive.symbols import i, k, parameter, total, vector, z
+from derive.notation.function import Function
+from derive.notation.symbols import i, k, parameter, total, vector, z
 
 ROOT = Path(__file__).resolve().parent.parent
 KATEX = ROOT / "node_modules" / "katex"

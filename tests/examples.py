@@ -4,8 +4,9 @@ with a parameter, with a log of a sum. Named ex_* so that they never shadow a re
 from sympy import Symbol, exp, log, sqrt, tanh
 
 from derive import derive
-from derive.registry import Function, functions
-from derive.symbols import i, k, n, parameter, total, z
+from derive.engine.registry import functions
+from derive.notation.function import Function
+from derive.notation.symbols import i, k, n, parameter, total, z
 
 T = parameter("T")
 mu = Symbol("mu", positive=True)  # a scalar intermediate, as layer_norm writes it

@@ -4,7 +4,7 @@ import numpy as np
 import sympy
 from sympy import Indexed, Symbol
 
-from derive.symbols import i, n
+from derive.notation.symbols import i, n
 
 
 def _concrete(expr, a, size, data):

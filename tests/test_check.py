@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from derive import check, derive
-from derive.codegen import generate
-from derive.invariants import implied
-from derive.numeric import Report, verify
+from derive.check.invariants import implied
+from derive.check.numeric import Report, verify
+from derive.codegen.numpy import generate
 from tests.examples import ALL, EXAMPLES, emittable, function
 
 GOLDEN = Path(__file__).parent / "golden" / "softmax_n4.py"
@@ -120,7 +120,7 @@ def test_module_without_check_is_a_usage_error(run):
 
 
 def test_errors_are_nan_safe():
-    from derive.numeric import Check
+    from derive.check.numeric import Check
 
     assert not Check("x", np.nan, 1.0).passed and Check("x", 0.5, 1.0).passed
 

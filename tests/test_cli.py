@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from derive import cli, derivation, prove
+from derive import cli
+from derive.engine import derivation, prove
 
 
 def test_softmax_n4_prints_the_result_and_the_proof(run):

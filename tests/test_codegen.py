@@ -12,11 +12,12 @@ import pytest
 from sympy import Ei, erf, exp, log
 
 from derive import derive, emit
-from derive.codegen import EXPLICIT_UP_TO, generate, holomorphic
+from derive.codegen.numpy import EXPLICIT_UP_TO, generate, holomorphic
+from derive.codegen.stable import needs_shift, shift_invariant
+from derive.engine.registry import register, unregister
 from derive.errors import NotApplicable
-from derive.registry import Function, register, unregister
-from derive.stable import needs_shift, shift_invariant
-from derive.symbols import i, k, total, y, z
+from derive.notation.function import Function
+from derive.notation.symbols import i, k, total, y, z
 from tests.examples import ALL, EXAMPLES, emittable, function
 
 ROOT = Path(__file__).resolve().parents[1]

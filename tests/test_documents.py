@@ -12,10 +12,10 @@ import pytest
 from sympy import Eq, Sum
 
 from derive import derive, render
+from derive.engine.registry import functions, register, unregister
 from derive.errors import InvalidInput, NotApplicable
-from derive.registry import functions, register, unregister
-from derive.symbols import j, k, n, vector
-from derive.writeup import writeup
+from derive.notation.symbols import j, k, n, vector
+from derive.writeup.writeup import writeup
 
 from .documents import ROOT, SHAPES, katex_available, katex_failures, math_blocks, shape
 from .regen_golden import CASES, GOLDEN, render_case

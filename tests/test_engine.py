@@ -5,11 +5,12 @@ import pytest
 from sympy import Indexed, KroneckerDelta, Piecewise, Symbol, exp, simplify, sqrt
 
 from derive import derive
-from derive.derivation import MAX_N
+from derive.engine.derivation import MAX_N
+from derive.engine.registry import functions, register, unregister
 from derive.errors import InvalidInput, UnknownFunction
-from derive.printing import text
-from derive.registry import Function, functions, register, unregister
-from derive.symbols import i, j, k, parameter, total, vector, z
+from derive.notation.function import Function
+from derive.notation.symbols import i, j, k, parameter, total, vector, z
+from derive.show.printing import text
 
 from .numeric import central_derivative, central_jacobian, definition_at, evaluate, named_values, softmax
 

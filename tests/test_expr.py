@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from derive import derive
-from derive.printing import text
+from derive.show.printing import text
 from derive.userdefined import user_function
 
 from .numeric import central_derivative, definition_at, evaluate, named_values

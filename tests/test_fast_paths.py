@@ -11,9 +11,11 @@ import pytest
 from sympy import Dummy, Indexed, Mul, Symbol, exp, sqrt, symbols
 from sympy.printing.str import StrPrinter
 
-from derive import derive, printing, render
-from derive.registry import Function, functions, register, unregister
-from derive.symbols import i, j, k, n, parameter, total, z
+from derive import derive, render
+from derive.engine.registry import functions, register, unregister
+from derive.notation.function import Function
+from derive.notation.symbols import i, j, k, n, parameter, total, z
+from derive.show import printing
 
 NAMES = sorted(functions())
 

@@ -11,10 +11,10 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from derive import derive, emit
-from derive.codegen import parameters
-from derive.numeric import defined
-from derive.scalarcode import data as scalar_data
-from derive.symbols import i, n
+from derive.check.numeric import defined
+from derive.codegen.numpy import parameters
+from derive.codegen.scalarcode import data as scalar_data
+from derive.notation.symbols import i, n
 from tests.examples import ALL, EXAMPLES, emittable, function, is_scalar
 from tests.generated import load
 

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from derive import derive, render
-from derive.registry import register, unregister
+from derive.engine.registry import register, unregister
 
 from .documents import ROOT, shape
 

@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sympy import Abs, Max, Min, Rational, cos, erf, exp, log, simplify, sin, sqrt, tanh
 
+from derive.notation.symbols import i, k, l, m, n, parameter, total, z
 from derive.parse import MAX_LENGTH, SYNTAX_HELP, Parsed, ParseError, parse
-from derive.symbols import i, k, l, m, n, parameter, total, z
 
 T, alpha, beta, eps = (parameter(name) for name in ("T", "alpha", "beta", "eps"))
 

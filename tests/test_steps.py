@@ -4,12 +4,12 @@ import pytest
 from sympy import Derivative, KroneckerDelta, Sum, Symbol, exp, log, simplify
 
 from derive import derive
+from derive.engine.registry import functions, register, unregister
 from derive.errors import InvalidInput, NotApplicable, ProofFailed
-from derive.registry import functions, register, unregister
-from derive.routes import route
-from derive.steps import Facts, chain
-from derive.symbols import i, j, k, l, n, total, vector, z
-from derive.writeup import writeup
+from derive.notation.symbols import i, j, k, l, n, total, vector, z
+from derive.writeup.writeup import writeup
+from derive.writeup.routes import route
+from derive.writeup.steps import Facts, chain
 
 from .documents import SHAPES, shape
 
@@ -118,7 +118,7 @@ def test_the_one_hot_example_is_computed_and_small():
 
 
 def test_the_one_hot_example_is_checked_against_central_differences(monkeypatch):
-    from derive import vanishing
+    from derive.writeup import vanishing
 
     d = derive("softmax", n=3)
     assert vanishing.example(d) is not None
@@ -128,13 +128,13 @@ def test_the_one_hot_example_is_checked_against_central_differences(monkeypatch)
 
 
 def views_entry(*args):
-    from derive.views import entry
+    from derive.writeup.views import entry
 
     return entry(*args)
 
 
 def test_the_rules_differentiate_through_an_intermediate_whose_derivative_is_known():
-    from derive.rules import explain
+    from derive.writeup.rules import explain
 
     mu = Symbol("mu", positive=True)
     facts = Facts({mu: total(z[k], k) / n}, {}, {mu: 1 / n})

@@ -2,8 +2,8 @@
 
 from sympy import exp, log
 
-from derive.registry import Function
-from derive.symbols import k, total, z
+from derive.notation.function import Function
+from derive.notation.symbols import k, total, z
 
 FUNCTION = Function(
     name="logsumexp",

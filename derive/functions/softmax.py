@@ -2,8 +2,8 @@
 
 from sympy import exp
 
-from derive.registry import Function
-from derive.symbols import i, k, total, z
+from derive.notation.function import Function
+from derive.notation.symbols import i, k, total, z
 
 FUNCTION = Function(
     name="softmax",

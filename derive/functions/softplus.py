@@ -2,8 +2,8 @@
 
 from sympy import exp, log
 
-from derive.registry import Function
-from derive.symbols import i, z
+from derive.notation.function import Function
+from derive.notation.symbols import i, z
 
 FUNCTION = Function(
     name="softplus",

@@ -1,0 +1,123 @@
+"""SymPy's NumPy printer taught derive's array nodes: np.exp(z), sums over the last axis, x[..., :, None]."""
+
+from __future__ import annotations
+
+from sympy import Float, Function, Pow
+from sympy.printing.numpy import NumPyPrinter
+from sympy.printing.precedence import PRECEDENCE
+
+from derive.codegen.pystyle import formatted
+from derive.errors import NotApplicable
+from derive.notation.symbols import n
+
+# Functions NumPy lacks that the standard library's math module has: each becomes a private helper
+# applying math.<name> entry by entry, in Python (slower than a ufunc, exact to float64).
+HELPED = ("erf", "erfc", "gamma", "lgamma")
+
+
+def helpers(exprs) -> list[str]:
+    """The math functions exprs need as helpers, sorted: ["erf"] for GELU."""
+    known = ArrayPrinter().known_functions
+    used = {type(f).__name__ for e in exprs for f in e.atoms(Function)}
+    return sorted(name for name in used if name in HELPED and known.get(name) == f"math.{name}")
+
+
+class ArrayPrinter(NumPyPrinter):
+    """NumPy code as a person writes it: np.exp, sums over the last axis, x[..., :, None]."""
+
+    def __init__(self):
+        super().__init__({"strict": True, "fully_qualified_modules": True})
+
+    def _module_format(self, fqn, register=True):
+        module, _, name = fqn.partition(".")
+        if module == "math" and name in HELPED:
+            # NumPy has no erf: the module defines _erf, math.erf entry by entry (see helpers()).
+            return f"_{name}"
+        if module != "numpy":
+            raise NotApplicable(f"NumPy has no vectorised {fqn.rpartition('.')[2]}; cannot emit NumPy code")
+        return f"np.{name}"
+
+    def _print_not_supported(self, expr):
+        raise NotApplicable(f"NumPy has no vectorised {type(expr).__name__}; cannot emit NumPy code")
+
+    def _as_ordered_terms(self, expr, order=None):
+        # z - max_z - np.log(…), not -max_z + z - np.log(…): what is added first, then what is taken away.
+        terms = super()._as_ordered_terms(expr, order)
+        return sorted(terms, key=lambda t: t.could_extract_minus_sign())
+
+    def _print_Pow(self, expr, rational=False):
+        # NumPyPrinter writes x**(-1.0); for float arrays 1/x is the same value, faster and plainer.
+        if expr.exp.is_Integer and expr.exp.is_negative:
+            return f"1/{self.parenthesize(Pow(expr.base, -expr.exp), PRECEDENCE['Mul'])}"
+        if expr.exp.is_Rational and expr.base.free_symbols <= {n}:
+            # √n as a Python float: np.sqrt(n) is a float64 scalar, and NumPy 2 lets it make float32 float64.
+            base = self.parenthesize(expr.base, PRECEDENCE["Pow"])
+            return f"{base}**{self._print(Float(expr.exp, 17))}"
+        return super()._print_Pow(expr, rational=rational)
+
+    def _print_Mul(self, expr):
+        # SymPy's code printers write (1/2)*z; a person writes z/2.
+        coeff, rest = expr.as_coeff_Mul()
+        if coeff.is_Rational and not coeff.is_Integer:
+            return f"{self.parenthesize(coeff.p * rest, PRECEDENCE['Mul'])}/{coeff.q}"
+        return super()._print_Mul(expr)
+
+    def _print_Abs(self, expr):
+        return f"np.abs({self._print(expr.args[0])})"
+
+    def _print_Max(self, expr):
+        return self._pairwise("np.maximum", expr.args)
+
+    def _print_Min(self, expr):
+        return self._pairwise("np.minimum", expr.args)
+
+    def _pairwise(self, ufunc, args):
+        code = self._print(args[0])
+        for arg in args[1:]:
+            code = f"{ufunc}({code}, {self._print(arg)})"
+        return code
+
+    def _print_Total(self, expr):
+        return f"np.sum({self._print(expr.args[0])}, axis=-1, keepdims=True)"
+
+    def _print_Largest(self, expr):
+        return f"np.max({self._print(expr.args[0])}, axis=-1, keepdims=True)"
+
+    def _print_Dropped(self, expr):
+        return f"{self.parenthesize(expr.args[0], PRECEDENCE['Atom'])}[..., 0]"
+
+    def _print_Row(self, expr):
+        return f"{self.parenthesize(expr.args[0], PRECEDENCE['Atom'])}[..., :, None]"
+
+    def _print_Col(self, expr):
+        return f"{self.parenthesize(expr.args[0], PRECEDENCE['Atom'])}[..., None, :]"
+
+    def _print_Outer(self, expr):
+        u, v = (self._print(a) for a in expr.args)
+        return f'np.einsum("...i,...j->...ij", {u}, {v})'
+
+    def _print_Diagonal(self, expr):
+        return f'np.einsum("...ii->...i", {self._print(expr.args[0])})[...]'
+
+    def _print_Zeros(self, expr):
+        return f"np.zeros({self._shape(*expr.args)})"
+
+    def _print_Empty(self, expr):
+        return f"np.empty({self._shape(*expr.args)})"
+
+    def _shape(self, like, extra):
+        like = self._print(like)
+        shape = f"{like}.shape" + (f" + {like}.shape[-1:]" * int(extra))
+        return f"{shape}, dtype={like}.dtype"
+
+    def _print_Take(self, expr):
+        return f"{self._print(expr.args[0])}[..., {self._print(expr.args[1])}]"
+
+    def _print_Entry(self, expr):
+        array, a, b = (self._print(x) for x in expr.args)
+        return f"{array}[..., {a}, {b}]"
+
+
+def code(expr) -> str:
+    """expr as one NumPy expression, spaced as ruff formats it."""
+    return formatted(ArrayPrinter().doprint(expr))

@@ -1,0 +1,217 @@
+"""Code for Numba: each function as a parallel loop over rows, the row's loops fused from its derivation."""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+from sympy import Indexed, Rational, Symbol, factorial, log
+
+from derive._version import __version__
+from derive.codegen import broadcast, loops
+from derive.codegen.npcode import ArrayPrinter
+from derive.codegen.numpy import KINDS, parameters
+from derive.codegen.pystyle import formatted
+from derive.errors import NotApplicable
+from derive.notation.symbols import i
+from derive.show.docprint import formula
+from derive.show.templating import render_template
+
+# Rows are split into at most this many chunks; each chunk allocates its row buffers once.
+CHUNKS = 64
+WIDTH = 88  # ruff format's default: the module is formatted for anyone's checkout
+ROW, LOOP = 12, 16  # indents of a row's statements and of a loop's
+
+
+class LoopPrinter(ArrayPrinter):
+    """Scalar code inside a Numba kernel: np.exp(z[i] - max_z), and math.erf where NumPy has none."""
+
+    def _module_format(self, fqn, register=True):
+        module, _, name = fqn.partition(".")
+        if module not in ("numpy", "math"):
+            raise NotApplicable(f"Numba has no {fqn}; cannot emit Numba code")
+        return f"{'np' if module == 'numpy' else module}.{name}"
+
+    def _print_exp(self, expr):
+        # libm's exp is a call per entry, which keeps LLVM from vectorising the loop; _exp is not.
+        return f"_exp({self._print(expr.args[0])})"
+
+    def _print_Indexed(self, expr):
+        return f"{expr.base.label}[{', '.join(self._print(x) for x in expr.indices)}]"
+
+
+@dataclass(frozen=True)
+class Line:
+    """target op value: op = assigns, sum and max reduce the array named by value."""
+
+    target: str
+    op: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Pass:
+    """One loop over i filling arrays (or out), then the row scalars it makes ready."""
+
+    lines: tuple
+    after: tuple
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """One generated function: its public name and kind, and its row program as printed lines."""
+
+    kind: str
+    name: str
+    formula: str
+    before: tuple
+    passes: tuple
+    buffers: tuple
+    matrix: object  # (hoisted lines, J[i, j] value, δ part) for the Jacobian, else None
+    uses_math: bool
+    uses_exp: bool
+
+
+def generate(d) -> str:
+    """Source of a standalone NumPy + Numba module computing F, its Jacobian, VJP and JVP."""
+    if getattr(d, "kind", "vector") == "scalar":
+        raise NotApplicable(f"{d.function.name} is scalar; derive emits code for vector functions only")
+    fn = d.function
+    params = parameters(d)  # also checks that every name is a Python name and none collide
+    taken = loops.RESERVED & {fn.input, fn.output, *params, *(name for name, _ in fn.where)}
+    if taken:
+        raise NotApplicable(f"{fn.name} uses {', '.join(sorted(taken))}, a name the Numba kernels need")
+    kernels = [_kernel(d, kind, name) for kind, name in zip(KINDS, _public(fn.name), strict=True)]
+    return render_template(
+        "numba_module.py.j2",
+        version=__version__,
+        command=command(d),
+        function=fn,
+        n=d.n,
+        definition=formula(fn.definition),
+        where=[(name, formula(body)) for name, body in fn.where],
+        z=fn.input,
+        s=fn.output,
+        params=params,
+        kernels=kernels,
+        chunks=CHUNKS,
+        uses_math=any(k.uses_math for k in kernels),
+        exp=exp_facts() if any(k.uses_exp for k in kernels) else None,
+    )
+
+
+def command(d) -> str:
+    """The command line that emits d's Numba module."""
+    from derive.codegen.numpy import command as emitting
+
+    return emitting(d, "numba")
+
+
+def _public(name):
+    return [name, f"{name}_jacobian", f"{name}_vjp", f"{name}_jvp"]
+
+
+def _kernel(d, kind, name) -> Kernel:
+    program = loops.program(d, kind)
+    stored = set(program.buffers)
+    printed = []
+
+    def code(expr):
+        # An entry not kept in a buffer lives in a local of the loop that computes it.
+        local = {e: Symbol(e.base.label.name) for e in expr.atoms(Indexed) if _local(e, stored, program)}
+        text = formatted(LoopPrinter().doprint(expr.xreplace(local)))
+        printed.append(text)
+        return text
+
+    names = loops.RESERVED | _names(program) | {d.function.input, *parameters(d)}
+
+    def fit(target, value, indent):
+        return _fitted(target, value, indent, code, names)
+
+    passes = []
+    for loop in program.loops:
+        lines = []
+        for step in loop.steps:
+            if step.op == "out":
+                lines += fit("out[i]", step.value, LOOP)
+            elif step.op == "elem":
+                lines += fit(f"{step.name}[i]" if step.name in stored else step.name, step.value, LOOP)
+        after = [line for s in loop.after for line in _scalar(s, fit)]
+        passes.append(Pass(tuple(lines), tuple(after)))
+    before = tuple(line for s in program.before for line in _scalar(s, fit))
+    matrix = None
+    if program.result is not None:
+        m = program.result
+        hoisted = [line for u, value in m.rows for line in fit(u, value, LOOP)]
+        diagonal = None
+        if m.diagonal != 0:  # a local d_i, hoisted out of the loop over j like the u_t(i)
+            *pieces, last = fit("out[i, i] +", m.diagonal, LOOP)
+            hoisted, diagonal = hoisted + pieces, last.value
+        matrix = (tuple(hoisted), code(m.value), diagonal)
+    return Kernel(
+        kind=kind,
+        name=name,
+        formula=formula(broadcast.computed(d, kind)),
+        before=before,
+        passes=tuple(passes),
+        buffers=program.buffers,
+        matrix=matrix,
+        uses_math=any("math." in text for text in printed),
+        uses_exp=any("_exp(" in text for text in printed),
+    )
+
+
+def _scalar(step, fit) -> list[Line]:
+    """A row scalar: a reduction of a whole array, or an expression in other row scalars."""
+    if step.op in ("sum", "max"):
+        return [Line(step.name, step.op, step.value.base.label.name)]
+    return fit(step.name, step.value, ROW)
+
+
+def _fitted(target, value, indent, code, names) -> list[Line]:
+    """target = value, preceded by locals holding its largest parts until the line fits WIDTH."""
+    before = []
+    while True:
+        text = code(value)
+        parts = [a for a in value.args if a.args]
+        if indent + len(f"{target} = {text}") <= WIDTH or not parts:
+            return before + [Line(target, "=", text)]
+        piece = max(parts, key=lambda a: (len(code(a)), str(a)))
+        name = loops.fresh("part", names)
+        before += _fitted(name, piece, indent, code, names)
+        value = value.xreplace({piece: Symbol(name)})
+
+
+def _names(program) -> set:
+    steps = [*program.before, *(s for loop in program.loops for s in (*loop.steps, *loop.after))]
+    return {s.name for s in steps}
+
+
+def exp_facts() -> dict:
+    """What _exp needs, worked out by SymPy: ln 2 split for exact reduction, and exp's Taylor terms.
+
+    exp(x) = 2^k exp(r), k = round(x / ln 2), |r| ≤ ln(2)/2; the polynomial stops at the first degree
+    whose next term is below a quarter of float64's rounding unit, so it adds no error of its own.
+    """
+    ln2 = log(2).evalf(50)
+    # ln2_hi keeps the top 21 bits of ln 2, so k·ln2_hi is exact for every k this range needs.
+    (bits,) = struct.unpack("<Q", struct.pack("<d", float(ln2)))
+    (hi,) = struct.unpack("<d", struct.pack("<Q", bits & ~(2**32 - 1)))
+    half = ln2 / 2
+    degree = next(d for d in range(1, 40) if half ** (d + 1) / factorial(d + 1) < Rational(1, 4) * 2**-53)
+    taylor = [Rational(1, factorial(d)) for d in range(degree, -1, -1)]  # highest first, for Horner
+    return dict(
+        log2e=repr(float(1 / ln2)),
+        ln2_hi=repr(hi),
+        ln2_lo=repr(float(ln2 - Rational(hi))),
+        coefficients=[repr(float(c)) for c in taylor],
+        # Beyond ±1400 exp is 0 or inf in float64; within, 2^k splits into two normal powers of two.
+        bound=1400.0,
+    )
+
+
+def _local(entry, stored, program) -> bool:
+    """Whether entry x[i] is a loop's local: computed by the program, and not kept in a buffer."""
+    name = entry.base.label.name
+    computed = {s.name for loop in program.loops for s in loop.steps if s.op == "elem"}
+    return name in computed and name not in stored and entry.indices == (i,)

@@ -1,0 +1,176 @@
+"""The pipeline: define → differentiate → simplify → prove, recorded as an immutable Derivation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from functools import cache, cached_property
+
+from sympy import Symbol
+
+from derive.engine import matrix, prove, registry
+from derive.engine.definition import Definition, define
+from derive.engine.differentiate import partial
+from derive.engine.rewrite import in_terms_of
+from derive.errors import InvalidInput, ProofFailed
+from derive.notation.function import Function
+from derive.notation.symbols import i, j, vector
+
+MAX_N = 4096
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """Everything derived about one function: the forms, the explicit matrix, and their proofs.
+
+    For a vector function s(z): general is ∂s_i/∂z_j. For a scalar L(z): general is the gradient
+    ∂L/∂z_i, and hessian is the derivation of that gradient as a vector function.
+    """
+
+    function: Function
+    n: int | None
+    definition: object  # s_i (or L) in the inputs, intermediates expanded
+    raw: object  # ∂s_i/∂z_j (or ∂L/∂z_i) as differentiation gives it
+    general: object  # the same in the function's own outputs, e.g. s_i(δ_ij − s_j)
+    cases: tuple  # ((i = j, expr), (i ≠ j, expr)); empty for a scalar
+    matrix_form: object  # diag(s) − s sᵀ (or the gradient as a vector, s − y), None if no such shape
+    proofs: tuple
+    spelled: Definition  # the definition as written, with its intermediates and assumptions
+    hessian: Derivation | None = None
+    assumed: tuple = ()  # the assumptions the result depends on, as (expression, value)
+
+    @property
+    def kind(self) -> str:
+        """'vector' for s(z) ∈ ℝⁿ, 'scalar' for L(z) ∈ ℝ."""
+        return self.spelled.kind
+
+    @property
+    def output(self):
+        """The output: an indexed vector s, or the scalar symbol L."""
+        return self.spelled.output
+
+    @property
+    def input(self):
+        """The input vector z, indexed."""
+        return vector(self.function.input)
+
+    @property
+    def definitions(self) -> dict:
+        """Each output and intermediate, with its body (at index i) in the inputs alone."""
+        return self.spelled.substitutions
+
+    @property
+    def for_any_n(self) -> Derivation:
+        """The same derivation without a given n: the cached, n-independent part every n shares."""
+        return _general(self.spelled)
+
+    @cached_property
+    def table(self):
+        """The explicit Jacobian (or gradient), entry by entry on demand (None without n)."""
+        if self.n is None:
+            return None
+        if self.kind == "scalar":
+            return matrix.ExplicitVector(self.general, self.n)
+        return matrix.Explicit(self.general, self.n)
+
+    @cached_property
+    def jacobian(self):
+        """The explicit n×n Jacobian (n×1 gradient for a scalar) as a SymPy matrix (None without n)."""
+        return None if self.table is None else self.table.matrix()
+
+    @property
+    def proven(self) -> bool:
+        """Whether every proof holds, the Hessian's included."""
+        return all(p.holds for p in self.proofs) and (self.hessian is None or self.hessian.proven)
+
+    def _repr_markdown_(self):
+        # Jupyter shows the Markdown write-up; LaTeX consumers (nbconvert) get the key results.
+        from derive.writeup.document import notebook
+
+        return notebook(self, "markdown")
+
+    def _repr_latex_(self):
+        from derive.writeup.document import notebook
+
+        return notebook(self, "latex")
+
+
+def derive(function: str | Function, n: int | None = None, params: dict | None = None) -> Derivation:
+    """Derive the Jacobian (or gradient and Hessian) of a function, proven, for any n or a given n."""
+    fn = registry.get(function) if isinstance(function, str) else function
+    size = _checked_size(n)
+    d = _general(define(fn, params or {}))
+    return d if size is None else _at(d, size)
+
+
+def _at(d: Derivation, size: int) -> Derivation:
+    """The derivation with its explicit n×n matrix, whose sampled entries are proven at that n."""
+    hessian = None if d.hessian is None else _at(d.hessian, size)
+    shaped = replace(d, n=size, hessian=hessian)
+    names = d.hessian.spelled if d.hessian is not None else None
+    proof = _require(prove.explicit(shaped.table, d.spelled, size, names=names))
+    return replace(shaped, proofs=d.proofs + (proof,))
+
+
+@cache
+def _general(spelled: Definition) -> Derivation:
+    """The n-independent part of a derivation, proven; cached because every n shares it."""
+    z = spelled.input
+    wrt = z[i] if spelled.kind == "scalar" else z[j]
+    raw = spelled.assume(partial(spelled.expanded, wrt))
+    if spelled.kind == "scalar":
+        return _scalar(spelled, raw)
+    general = in_terms_of(raw, spelled.rewrites, z)
+    split = matrix.cases(general)
+    form = matrix.matrix_form(general)
+    proofs = (
+        prove.general(raw, general, spelled),
+        prove.cases(general, split),
+        prove.matrix(general, form),
+        prove.instances(lambda size: matrix.Explicit(general, size), spelled),
+    )
+    for p in proofs:
+        _require(p)
+    used = spelled.assumptions_used(partial(spelled.expanded, wrt))
+    return Derivation(
+        spelled.function, None, spelled.expanded, raw, general, split, form, proofs, spelled, None, used
+    )
+
+
+def _scalar(spelled: Definition, raw) -> Derivation:
+    """A scalar's gradient, proven, and its Hessian derived as the gradient's Jacobian."""
+    as_vector = spelled.gradient_function(raw)
+    # A gradient that is a registered function is written as its output (∇ logsumexp = s); any other
+    # is written in the intermediates, never as itself.
+    names = as_vector.rewrites if as_vector.recognized else spelled.intermediates
+    gradient = in_terms_of(raw, names, spelled.input)
+    form = matrix.as_vector_form(gradient)
+    proofs = (
+        prove.general(raw, gradient, as_vector),
+        prove.instances(lambda size: matrix.ExplicitVector(gradient, size), spelled, names=as_vector),
+    )
+    for p in proofs:
+        _require(p)
+    hessian = _general(as_vector)
+    used = spelled.assumptions_used(partial(spelled.expanded, spelled.input[i]))
+    return Derivation(
+        spelled.function, None, spelled.expanded, raw, gradient, (), form, proofs, spelled, hessian, used
+    )
+
+
+def _require(proof: prove.Proof) -> prove.Proof:
+    if not proof.holds:
+        raise ProofFailed(f"proof failed: {proof.claim} ({proof.method}; {proof.detail})")
+    return proof
+
+
+def _checked_size(n) -> int | None:
+    if n is None:
+        return None
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise InvalidInput(f"n must be a whole number, not {n!r}")
+    if not 1 <= n <= MAX_N:
+        raise InvalidInput(f"n must be between 1 and {MAX_N}, got {n}")
+    return n
+
+
+__all__ = ["Derivation", "derive", "MAX_N", "Symbol"]

@@ -1,0 +1,27 @@
+"""Recognise a derived expression as another registered function: the gradient of logsumexp is softmax."""
+
+from __future__ import annotations
+
+from derive.notation.symbols import i, vector
+
+
+def recognized(expr, spelled):
+    """(function, output, definition) of a registered vector function equal to expr, or None."""
+    from derive.engine.definition import define
+    from derive.engine.prove import vanishes
+    from derive.engine.registry import functions
+
+    for fn in functions().values():
+        if fn.name == spelled.function.name or fn.input != spelled.function.input:
+            continue
+        candidate = define(fn, {})
+        if candidate.kind != "vector" or not _comparable(candidate.expanded, expr):
+            continue
+        if vanishes(candidate.expanded - expr):
+            return fn, vector(fn.output), candidate.expanded
+    return None
+
+
+def _comparable(a, b) -> bool:
+    """Cheap filter before a symbolic comparison: same free symbols, both indexed by i."""
+    return a.has(i) and b.has(i) and a.free_symbols == b.free_symbols

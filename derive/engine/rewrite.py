@@ -1,0 +1,175 @@
+"""Rewrite a derivative in the function's own outputs: substitute the definition back, then tidy."""
+
+from __future__ import annotations
+
+from sympy import (
+    Add,
+    Dummy,
+    Indexed,
+    KroneckerDelta,
+    Mul,
+    Sum,
+    Symbol,
+    cancel,
+    collect,
+    count_ops,
+    expand,
+    expand_log,
+    factor,
+    simplify,
+    solve,
+)
+
+from derive.engine.differentiate import free_indices
+from derive.notation.symbols import INDICES, i
+
+_BOUND = INDICES[2:]  # k, l, m, p, q
+
+
+def normalize_sums(expr):
+    """Split sums over their terms, pull out what does not depend on the summation index."""
+    return expr.replace(lambda e: isinstance(e, Sum), _split_sum)
+
+
+def _split_sum(s):
+    if len(s.limits) != 1:
+        return s
+    index, lo, hi = s.limits[0]
+    body = expand(s.function, power_exp=False, power_base=False, log=False)
+    result = 0
+    for term in Add.make_args(body):
+        coeff, rest = term.as_independent(index, as_Add=False)
+        if rest == 1:
+            result += coeff * (hi - lo + 1)
+        else:
+            result += coeff * _canonical_sum(rest, index, lo, hi)
+    return result
+
+
+def _canonical_sum(body, index, lo, hi):
+    # The same sum written over k or over l must compare equal, so each takes the first free name.
+    taken = body.free_symbols - {index}
+    taken |= {limit[0] for inner in body.atoms(Sum) for limit in inner.limits}
+    name = next(b for b in _BOUND if b not in taken)
+    return Sum(body.xreplace({index: name}), (name, lo, hi))
+
+
+class Hidden:
+    """Sums replaced by opaque symbols, so that algebra treats Σ_k e^{z_k} as one quantity."""
+
+    def __init__(self):
+        self.by_sum: dict = {}
+
+    def hide(self, expr):
+        """expr with every outermost Sum replaced by its symbol."""
+        if isinstance(expr, Sum):
+            if expr not in self.by_sum:
+                positive = expr.function.is_positive
+                self.by_sum[expr] = Dummy(f"S{len(self.by_sum)}", positive=positive or None, real=True)
+            return self.by_sum[expr]
+        if not expr.args or not expr.has(Sum):
+            return expr
+        return expr.func(*(self.hide(a) for a in expr.args))
+
+    def reveal(self, expr):
+        """expr with the sums put back."""
+        return expr.xreplace({d: s for s, d in self.by_sum.items()})
+
+
+def in_terms_of(expr, rewrites, input_base):
+    """Rewrite expr with the (name, body) pairs: vector names index by index, then scalar names."""
+    hidden = Hidden()
+    work = hidden.hide(normalize_sums(expr))
+    vectors = [(b, body) for b, body in rewrites if not isinstance(b, Symbol)]
+    scalars = [(b, body) for b, body in rewrites if isinstance(b, Symbol)]
+    for index in sorted(free_indices(expr), key=str):
+        options = [work]
+        for base, body in vectors:
+            at = hidden.hide(normalize_sums(body.xreplace({i: index})))
+            options += _substitutions(work, at, base[index], input_base[index])
+        work = min(options, key=lambda e: _cost(e, input_base))
+    for name, body in reversed(scalars):
+        # Later intermediates are built from earlier ones (σ from μ), so they go first.
+        # A scalar like σ = √(Σ_k z_k²/n − μ²) is matched literally, or by solving for one of its sums.
+        at = hidden.hide(normalize_sums(body))
+        options = [work]
+        for total in sorted(at.atoms(Dummy) & work.atoms(Dummy), key=str):
+            options += _substitutions(work, at, name, total)
+        options += _substitutions(work, at, name, None)
+        work = min(options, key=lambda e: _cost(e, input_base))
+    return hidden.reveal(tidy(work))
+
+
+def _substitutions(expr, definition, output, variable):
+    """expr with definition → output, by literal match and by solving for the input variable."""
+    found = [cancel(expr.subs(definition, output))]
+    if variable is None:
+        return found
+    x, value = Dummy("x", real=True), Dummy("v", real=True)
+    plain = definition.xreplace({variable: x})
+    if not plain.has(x) or not found[0].has(variable):
+        return found  # the literal match already removed the input: no need to solve
+    # s = c·g(z) with c free of z gives g(z) = s/c exactly, with no branches: e^{z_j} = s_j Σ_k e^{z_k}.
+    scale, part = definition.as_independent(variable, as_Add=False)
+    if scale != 1 and scale != 0:
+        found.append(cancel(expr.subs(part, output / scale)))
+        if not found[-1].has(variable):
+            return found  # no need to solve either
+    try:
+        solutions = solve(value - plain, x)
+    except (NotImplementedError, ValueError):
+        solutions = []
+    for sol in solutions:
+        # Only a true inverse may be substituted: ±√ branches are wrong for half the inputs.
+        if _inverts(sol, plain, x, value):
+            found.append(cancel(expr.xreplace({variable: sol.xreplace({value: output})})))
+    return found
+
+
+def _inverts(solution, definition, x, value) -> bool:
+    """Whether solution(definition(x)) == x for every real x."""
+    back = solution.xreplace({value: definition})
+    return back == x or expand_log(simplify(back), force=False) == x
+
+
+def _cost(expr, input_base):
+    """Fewest remaining inputs first, then fewest hidden sums, then the shortest expression."""
+    inputs = sum(1 for a in expr.atoms(Indexed) if a.base == input_base)
+    return (inputs, len(expr.atoms(Dummy)), count_ops(expr), len(str(expr)))
+
+
+def tidy(expr):
+    """The most compact of the factored and the δ-collected forms, signs as a person writes them."""
+    expr = cancel(expr)
+    candidates = [expr, factor(expr)]
+    deltas = sorted(expr.atoms(KroneckerDelta), key=str)
+    if deltas:
+        collected = collect(expand(expr), deltas, evaluate=False)
+        candidates.append(Add(*(factor(c) * d for d, c in collected.items())))
+        candidates.append(Add(*(c * d for d, c in collected.items())))
+    candidates = [positive_signs(c) for c in candidates]
+    return min(candidates, key=lambda e: (count_ops(e), len(str(e))))
+
+
+def positive_signs(expr):
+    """Absorb a product's minus sign into one of its sums: −s(s − 1) becomes s(1 − s)."""
+    if not expr.args:
+        return expr
+    expr = expr.func(*(positive_signs(a) for a in expr.args))
+    if not isinstance(expr, Mul):
+        return expr
+    coeff, factors = expr.as_coeff_mul()
+    sums = [f for f in factors if isinstance(f, Add)]
+    if not (coeff.is_negative and sums):
+        return expr
+    # Flip the sum that gains most from it: −s(s − 1) → s(1 − s), but −s(t + 1) stays.
+    flip = max(sums, key=lambda f: _negative_terms(f) - _negative_terms(expand(-f)))
+    if _negative_terms(expand(-flip)) > _negative_terms(flip):
+        return expr
+    rest = list(factors)
+    rest[rest.index(flip)] = expand(-flip)
+    return Mul(-coeff, *rest)
+
+
+def _negative_terms(expr) -> int:
+    return sum(1 for t in Add.make_args(expr) if t.could_extract_minus_sign())

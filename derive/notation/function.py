@@ -1,0 +1,46 @@
+"""The record a function's file fills in: its definition, and nothing the engine can work out for itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from derive.notation.symbols import parameters_in
+
+
+@dataclass(frozen=True)
+class Function:
+    """A function's definition, and nothing the engine can work out for itself."""
+
+    name: str
+    description: str
+    # The definition in indexed form: the i-th output for a vector function, the value for a scalar one.
+    definition: object
+    output: str = "s"
+    input: str = "z"
+    title: str | None = None  # how prose names it, e.g. "Softmax"; defaults to the name
+    # Named intermediate quantities the definition is written with, as (name, indexed expression) pairs
+    # in the order they may be substituted: the engine expands them before differentiating and tries
+    # to write results back in terms of them.
+    where: tuple = ()
+    # Facts about the other inputs, as (expression, value) pairs, e.g. (Σ_k y_k, 1).
+    assumptions: tuple = ()
+    parameters: tuple = field(default=(), compare=False)
+    # The title in other languages than English, e.g. {"zh": "对数 softmax"}; without one, prose in that
+    # language names the function by its name, in code font.
+    titles: dict = field(default_factory=dict, compare=False)
+    source: str | None = None  # the text of `derive expr TEXT`, if so defined (part of its identity)
+
+    @property
+    def parameter_names(self) -> tuple[str, ...]:
+        """The names of the symbolic parameters (T), sorted."""
+        found = set().union(*(parameters_in(e) for e in (self.definition, *(b for _, b in self.where))))
+        return tuple(sorted(found - {name for name, _ in self.where}))
+
+    @property
+    def heading(self) -> str:
+        """The name prose uses for the function."""
+        return self.title or self.name
+
+    def title_in(self, lang: str) -> str | None:
+        """The name prose in lang uses, or None when it has none (then the code name stands in)."""
+        return self.heading if lang == "en" else self.titles.get(lang)

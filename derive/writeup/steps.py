@@ -1,0 +1,190 @@
+"""Steps of a derivation: a named rule turning one expression into another, each checked before it is kept."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from itertools import product
+
+from sympy import (
+    Derivative,
+    Eq,
+    Indexed,
+    MatrixBase,
+    MatrixExpr,
+    Ne,
+    Piecewise,
+    Sum,
+    UnevaluatedExpr,
+    expand_log,
+    solve,
+    sympify,
+)
+
+from derive.engine.differentiate import collapse, free_indices, partial
+from derive.engine.matrix import entries
+from derive.engine.prove import back_to_inputs, vanishes
+from derive.engine.rewrite import normalize_sums
+from derive.errors import ProofFailed
+from derive.notation.symbols import INDICES, i, j, n, vector
+from derive.show.printing import latex
+
+INSTANCES = (2, 3, 4, 5)  # the sizes a step is checked at when its indexed form resists algebra
+
+
+@dataclass(frozen=True)
+class Step:
+    """One equality: `rule` turns `before` into `after` under `condition` (i = j, i ≠ j, an assumption)."""
+
+    rule: str
+    before: object
+    after: object
+    condition: object = None
+    checked: str = ""  # "symbolic" or "instances": how the equality was verified
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What reading a step needs: each output's definition, and what names such as f, g, L, J stand for."""
+
+    definitions: dict  # output base → its body at index i, in the inputs
+    named: dict  # f, g, L → an expression; J, ∂s_r/∂z → a matrix, or the (i, j) entry it stands for
+    # Intermediates whose derivatives are derived already, for the rules to use: a vector s → ∂s_i/∂z_j,
+    # a scalar μ → ∂μ/∂z_j.
+    known: dict = field(default_factory=dict)
+
+
+def chain(facts: Facts, start, *links, condition=None) -> tuple[Step, ...]:
+    """start = e₁ = e₂ = … for links (rule, eᵢ[, condition]), each checked; a repeat in print is dropped."""
+    steps, before = [], start
+    for link in links:
+        rule, after, *own = link
+        if latex(after) == latex(before):
+            continue
+        step = Step(rule, before, after, own[0] if own else condition)
+        steps.append(replace(step, checked=check(step, facts)))
+        before = after
+    return tuple(steps)
+
+
+def check(step: Step, facts: Facts) -> str:
+    """How the step holds ("symbolic" or "instances"); ProofFailed when it does not."""
+    left, right = value(step.before, facts), value(step.after, facts)
+    pairs = list(zip(_cells(left), _cells(right), strict=True))
+    conditions = [step.condition]
+    if step.condition is None and any(a.has(Piecewise) or b.has(Piecewise) for a, b in pairs):
+        conditions = [Eq(i, j), Ne(i, j)]
+    how = "symbolic"
+    for condition in conditions:
+        for a, b in pairs:
+            held = _holds(a - b, condition)
+            if not held:
+                raise ProofFailed(
+                    f"step '{step.rule}' does not hold: {latex(step.before)} ≠ {latex(step.after)}"
+                )
+            how = "instances" if held == "instances" else how
+    return how
+
+
+@lru_cache(maxsize=4096)  # the row view and the explicit matrix compare the same entries again
+def _holds(difference, condition) -> str:
+    """ "symbolic" or "instances" when difference vanishes under condition, else ""."""
+    under_it = _written_out(under(condition, difference))
+    logs_expanded = expand_log(under_it, force=False)
+    if vanishes(under_it) or (logs_expanded != under_it and vanishes(logs_expanded)):
+        return "symbolic"
+    return "instances" if _at_instances(difference, condition) else ""
+
+
+def _written_out(expr):
+    """Sums over a few concrete terms written out: differentiation writes Σ_{k=1}^{4} out in some places
+    and not in others, and algebra must see z_1 + … + z_4 and Σ_{k=1}^{4} z_k as the same."""
+    few = max(INSTANCES) + 1
+    return expr.replace(
+        lambda e: isinstance(e, Sum) and all(lim[2].is_Integer and lim[2] <= few for lim in e.limits),
+        lambda e: e.doit(),
+    )
+
+
+def _cells(expr) -> list:
+    return list(expr) if isinstance(expr, MatrixBase) else [expr]
+
+
+def value(expr, facts: Facts):
+    """expr in the inputs alone: names expanded, derivatives taken, outputs replaced by their definitions."""
+    expr = sympify(expr)
+    if expr in facts.named and not expr.is_Symbol:
+        expr = facts.named[expr]  # J, or ∂s_r/∂z: a name for a matrix or for its (i, j) entry
+    if isinstance(expr, MatrixBase):
+        return expr.applyfunc(lambda e: value(e, facts))
+    if isinstance(expr, MatrixExpr):
+        expr = entries(expr) if expr.shape[1] != 1 else _entry_of_column(expr)
+    expr = expr.replace(lambda e: isinstance(e, UnevaluatedExpr), lambda e: e.args[0])
+    expr = expr.xreplace({name: body for name, body in facts.named.items() if name.is_Symbol})
+    expr = expr.replace(lambda e: isinstance(e, Derivative), lambda e: _take(e, facts))
+    return collapse(back_to_inputs(expr, facts.definitions))
+
+
+def _entry_of_column(column):
+    """Entry i of a column expression such as s − y, in indexed form."""
+    return (
+        column[i, 0]
+        .doit()
+        .replace(lambda e: e.func.__name__ == "MatrixElement", lambda e: vector(e.parent.name)[e.i])
+    )
+
+
+def _take(derivative, facts: Facts):
+    """An unevaluated derivative, evaluated: with respect to an output as written, to an input through it."""
+    body = derivative.expr
+    for variable, count in derivative.variable_count:
+        for _ in range(count):
+            if isinstance(variable, Indexed) and variable.base in facts.definitions:
+                body = collapse(renamed_apart(body, variable).diff(variable))
+            else:
+                body = partial(back_to_inputs(body, facts.definitions), variable)
+    return body
+
+
+def renamed_apart(expr, variable):
+    """Σ_k y_k log s_k, to be differentiated by s_k, with its summation index renamed (l, m, …)."""
+    clash = variable.free_symbols
+    taken = expr.free_symbols | clash | {limit[0] for s in expr.atoms(Sum) for limit in s.limits}
+    spare = iter(name for name in INDICES[2:] if name not in taken)
+    return expr.replace(
+        lambda e: isinstance(e, Sum) and any(limit[0] in clash for limit in e.limits),
+        lambda e: e.xreplace({limit[0]: next(spare) for limit in e.limits if limit[0] in clash}),
+    )
+
+
+def under(condition, expr):
+    """expr where condition holds: i = j sets j to i; i ≠ j sets j to i + 1; Σ y = 1 substitutes the sum."""
+    if condition is None:
+        return expr
+    lhs, rhs = condition.args
+    if lhs == n:
+        # n > m: every shown index 1..m stays apart from n, as in the ⋯ matrix for any n
+        return expr.xreplace({n: n + rhs})
+    if lhs in INDICES and rhs in INDICES:
+        return expr.xreplace({rhs: lhs}) if isinstance(condition, Eq) else expr.subs({rhs: lhs + 1})
+    if lhs.has(Sum) and not lhs.has(n):
+        # at a given n the sum may be written out: Σ_{k=1}^{4} y_k = 1 makes y_4 = 1 − y_1 − y_2 − y_3
+        written = lhs.doit()
+        last = max(written.atoms(Indexed), key=lambda a: (str(a.base), a.indices))
+        return expr.doit().xreplace({last: solve(written - rhs, last)[0]})
+    return normalize_sums(expr).xreplace({normalize_sums(lhs): rhs})
+
+
+def _at_instances(difference, condition) -> bool:
+    """Whether difference vanishes at n = 2..5, for every value of its free indices that meets condition."""
+    if condition is not None and not (isinstance(condition, Ne) and set(condition.args) <= set(INDICES)):
+        difference, condition = under(condition, difference), None  # i = j and assumptions: substituted
+    names = sorted(free_indices(difference), key=str)
+    for size in INSTANCES:
+        for values in product(range(1, size + 1), repeat=len(names)):
+            at = dict(zip(names, values, strict=True))
+            if condition is not None and set(condition.args) <= set(at) and not condition.xreplace(at):
+                continue
+            if not vanishes(difference.xreplace({**at, n: size}).doit()):
+                return False
+    return True
