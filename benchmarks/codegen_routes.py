@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from derive import derive
-from derive.codegen.numpy import KINDS, generate
+from derive.codegen.module import KINDS
+from derive.codegen.targets import generate
 
 SIZES = range(1, 9)
 BATCHES = (1, 4096)

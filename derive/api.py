@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from derive.engine.derivation import Derivation, derive
+from derive.engine.derivation import Derivation, Notebook, derive
 from derive.errors import InvalidInput
 
 FORMATS = ("text", "json", "latex", "markdown")
+
+
+def notebook(d: Derivation, fmt: str) -> str:
+    """What a notebook shows of d: the Markdown write-up, or for LaTeX consumers the key results."""
+    from derive.writeup.document import notebook
+
+    return notebook(d, fmt)
+
+
+Notebook.show = notebook
 
 
 def render(d: Derivation, fmt: str = "text", **options) -> str:
@@ -27,7 +37,7 @@ def render(d: Derivation, fmt: str = "text", **options) -> str:
 
 def emit(d: Derivation, target: str = "numpy") -> str:
     """Source code of a standalone module computing the function and its derivatives."""
-    from derive.codegen.numpy import generate
+    from derive.codegen.targets import generate
 
     return generate(d, target)
 

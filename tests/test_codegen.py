@@ -12,8 +12,9 @@ import pytest
 from sympy import Ei, erf, exp, log
 
 from derive import derive, emit
-from derive.codegen.numpy import EXPLICIT_UP_TO, generate, holomorphic
+from derive.codegen.numpy import EXPLICIT_UP_TO, holomorphic
 from derive.codegen.stable import needs_shift, shift_invariant
+from derive.codegen.targets import generate
 from derive.engine.registry import register, unregister
 from derive.errors import NotApplicable
 from derive.notation.function import Function

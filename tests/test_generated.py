@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from derive import derive, emit
 from derive.check.numeric import defined
-from derive.codegen.numpy import parameters
-from derive.codegen.scalarcode import data as scalar_data
+from derive.codegen.module import data as scalar_data
+from derive.codegen.module import parameters
 from derive.notation.symbols import i, n
 from tests.examples import ALL, EXAMPLES, emittable, function, is_scalar
 from tests.generated import load

@@ -7,9 +7,9 @@ from derive import derive
 from derive.engine.registry import functions, register, unregister
 from derive.errors import InvalidInput, NotApplicable, ProofFailed
 from derive.notation.symbols import i, j, k, l, n, total, vector, z
-from derive.writeup.writeup import writeup
 from derive.writeup.routes import route
 from derive.writeup.steps import Facts, chain
+from derive.writeup.writeup import writeup
 
 from .documents import SHAPES, shape
 

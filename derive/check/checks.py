@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from derive.check.invariants import MEANING
-from derive.check.numeric import COLUMNS, PARAMETER, POINTS, SEED, TOLERANCE, Check, batch
+from derive.check.points import COLUMNS, PARAMETER, POINTS, SEED, TOLERANCE, batch
+from derive.check.report import Check
+from derive.codegen.module import parameters
 
 EPS = np.finfo(np.float64).eps
 
@@ -38,8 +40,6 @@ def said(error: Exception) -> str:
 
 def run(module, d, sizes, holomorphic: bool, facts) -> list[Check]:
     """Every check of module's four functions, at each n in sizes."""
-    from derive.codegen.numpy import parameters
-
     name = d.function.name
     wanted = [name, f"{name}_jacobian", f"{name}_vjp", f"{name}_jvp"]
     missing = [w for w in wanted if not callable(getattr(module, w, None))]

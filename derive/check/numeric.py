@@ -1,93 +1,27 @@
-"""Check generated code numerically: differences, complex step, products, invariants, stability, dtypes."""
+"""Check generated code numerically: import it by path, run every check of its kind, report."""
 
 from __future__ import annotations
 
 import importlib.util
 import tempfile
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from derive.check.checks import run, said
+from derive.check.invariants import implied
+from derive.check.points import SIZES
+from derive.check.report import Check, Report
+from derive.check.scalarchecks import run_scalar
+from derive.codegen.module import command, data, gradient_view, parameters
+from derive.codegen.numpy import holomorphic
+from derive.codegen.targets import TARGETS, generate
 from derive.errors import NotApplicable
-from derive.show.templating import render_template
-
-SEED = 20261121
-PARAMETER = 1.5  # the value every symbolic parameter (a temperature T, …) takes in the check
-SIZES = (1, 3, 8)  # n checked when the module is for any n
-COLUMNS = 16  # columns of J compared with differences at most (chosen at random when n is larger)
-# z = offset + scale·N(0, 1): ordinary, wide, and far from 0 both ways (where exp overflows unshifted).
-POINTS = (
-    ("N(0,1)", 0.0, 1.0),
-    ("10·N(0,1)", 0.0, 10.0),
-    ("1e4+N(0,1)", 1e4, 1.0),
-    ("-1e4+N(0,1)", -1e4, 1.0),
-    ("1e4·N(0,1)", 0.0, 1e4),
-)
-
-
-def batch(size: int) -> tuple:
-    """The leading axes of z at this n: two of them always; fewer vectors where J is large."""
-    return (2, 3) if size <= 256 else (1, 2) if size <= 1024 else (1, 1)
-
-
-# Errors are max |A − B| / max(1, max |B|) per matrix or vector of the batch: relative when B is large.
-TOLERANCE = {
-    "differences": 1e-6,  # central, step (ε·max(1, |z|))^⅓: errors near 1e-10 at |z| ≈ 1, 1e-8 at 1e4
-    "complex step": 1e-12,  # no subtraction at all: only rounding
-    "products": 1e-12,  # gᵀJ and J v against g·J and J·v formed here
-    "invariant": 1e-12,
-    "float32": 1e-5,  # float32 against float64 at the same (float32) z
-}
-
-
-@dataclass(frozen=True)
-class Check:
-    """One check: its largest error over every point, and the tolerance it must meet."""
-
-    name: str
-    error: float
-    tolerance: float
-    note: str = ""
-
-    @property
-    def passed(self) -> bool:
-        """Whether the error is within tolerance (a NaN error never is)."""
-        return bool(self.error <= self.tolerance)
-
-
-@dataclass(frozen=True)
-class Report:
-    """Every check of one generated module; str() is a table, passed says whether all held."""
-
-    function: str
-    module: str
-    sizes: tuple
-    checks: tuple
-    parameters: tuple = ()  # names, each set to PARAMETER
-
-    @property
-    def passed(self) -> bool:
-        """Whether every check passed."""
-        return all(c.passed for c in self.checks)
-
-    def __str__(self) -> str:
-        shapes = [f"{'×'.join(map(str, batch(size)))}×{size}" for size in self.sizes]
-        text = render_template(
-            "check_report.txt.j2", report=self, points=POINTS, seed=SEED, shapes=shapes, value=PARAMETER
-        )
-        return text.rstrip("\n")
 
 
 def verify(d, target: str = "numpy", module_path=None) -> Report:
     """Generate d's module (or take module_path), import it by path, and check it numerically."""
-    from derive.check.checks import run, said
-    from derive.check.invariants import implied
-    from derive.check.scalarchecks import run_scalar
-    from derive.codegen.numpy import TARGETS, command, generate, holomorphic, parameters
-    from derive.codegen.scalarcode import data, gradient_view
-
     if target not in TARGETS:
         raise NotApplicable(f"unknown target '{target}'; known: {', '.join(TARGETS)}")
     sizes = (d.n,) if d.n else tuple(size for size in SIZES if defined(d, size))

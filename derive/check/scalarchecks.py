@@ -6,15 +6,15 @@ import numpy as np
 
 from derive.check.checks import _complex_step, _differences, _error, _invariant, _with, _Worst
 from derive.check.invariants import MEANING
-from derive.check.numeric import PARAMETER, POINTS, SEED, TOLERANCE, Check, batch
+from derive.check.points import PARAMETER, POINTS, SEED, TOLERANCE, batch
+from derive.check.report import Check
+from derive.codegen.module import parameters
 
 SUFFIXES = ("", "_grad", "_hessian", "_hvp")
 
 
 def run_scalar(module, d, sizes, holomorphic: bool, facts, data) -> list[Check]:
     """Every check of L, its gradient, Hessian and HVP, at each n in sizes; data vectors (y) drawn too."""
-    from derive.codegen.numpy import parameters
-
     wanted = [d.function.name + suffix for suffix in SUFFIXES]
     missing = [w for w in wanted if not callable(getattr(module, w, None))]
     if missing:

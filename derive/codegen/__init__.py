@@ -1,7 +1,7 @@
-"""Code generation: takes a Derivation; gives the source of a module that computes it.
+"""Code generation: takes a Derivation; gives the source of a module that computes it and its derivatives.
 
-The shared lowering first: products splits the general form, broadcast and entries make NumPy arrays of
-it (arrays, statements), stable the max shift, loops the Numba loops, npcode and pystyle print code.
-Then one module per target over it: numpy, numba (and scalarcode, a scalar's gradient as a target's
-function); each fills its template beside it.
+The shared lowering first: products splits the general form, broadcast and entries make it NumPy arrays
+(arrays, statements), stable adds the max shift, loops makes Numba loops, npcode and pystyle print code,
+module holds what every target's module shares. Then one module per target: numpy, numba; targets picks
+one. Each target fills its template in templates/.
 """

@@ -9,8 +9,9 @@ from sympy import Indexed, Rational, Symbol, factorial, log
 
 from derive._version import __version__
 from derive.codegen import broadcast, loops
+from derive.codegen.module import KINDS, parameters
+from derive.codegen.module import command as emitting
 from derive.codegen.npcode import ArrayPrinter
-from derive.codegen.numpy import KINDS, parameters
 from derive.codegen.pystyle import formatted
 from derive.errors import NotApplicable
 from derive.notation.symbols import i
@@ -102,8 +103,6 @@ def generate(d) -> str:
 
 def command(d) -> str:
     """The command line that emits d's Numba module."""
-    from derive.codegen.numpy import command as emitting
-
     return emitting(d, "numba")
 
 

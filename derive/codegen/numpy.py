@@ -1,21 +1,21 @@
-"""Code from a derivation: the function, its Jacobian, VJP and JVP as a standalone NumPy module."""
+"""The NumPy target: a derivation as a standalone NumPy module, broadcast over rows or entry by entry.
+
+A vector function gets F, its Jacobian, VJP and JVP; a scalar L gets L, its gradient, Hessian and HVP, the
+gradient's emitted exactly as a vector function's forward, Jacobian and JVP (the Hessian is symmetric).
+"""
 
 from __future__ import annotations
 
-import keyword
-import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sympy import (
     Abs,
     Heaviside,
-    Indexed,
     Max,
     Min,
     Piecewise,
     S,
     Sum,
-    Symbol,
     arg,
     ceiling,
     conjugate,
@@ -25,18 +25,16 @@ from sympy import (
     sign,
 )
 
-from derive._version import __version__
 from derive.codegen import broadcast, entries, npcode, stable
 from derive.codegen.arrays import Empty, Largest, Zeros, array
+from derive.codegen.module import AS_VECTOR, KINDS, RESERVED, _names, gradient_view, module_facts
 from derive.codegen.npcode import code
 from derive.codegen.statements import block
 from derive.errors import NotApplicable
-from derive.notation.symbols import INDICES, i, n, vector
+from derive.notation.symbols import n
 from derive.show.docprint import formula
 from derive.show.templating import render_template
 
-TARGETS = ("numpy", "numba")
-KINDS = ("forward", "jacobian", "vjp", "jvp")
 _NOT_ANALYTIC = (Abs, Max, Min, Piecewise, Heaviside, sign, re, im, floor, ceiling, conjugate, arg)
 
 # The largest n up to which writing every entry out (SymPy's cse over the explicit matrix) ran faster
@@ -64,59 +62,53 @@ class Routine:
     helpers: tuple  # math functions NumPy lacks, defined in the module: ("erf",)
 
 
-def generate(d, target: str = "numpy", route: str | None = None) -> str:
-    """Source of a standalone module computing F, its Jacobian, VJP and JVP; route forces one path."""
-    if target not in TARGETS:
-        raise NotApplicable(f"unknown target '{target}'; known: {', '.join(TARGETS)}")
-    if target == "numba":  # loops, not broadcasting: its own emitter
-        from derive.codegen import numba as numba_target
+ROUTES = ("broadcast", "explicit")
 
-        return numba_target.generate(d)
+
+def generate(d, route: str | None = None) -> str:
+    """Source of a standalone NumPy module: F, its Jacobian, VJP and JVP (for a scalar L: L, its gradient,
+    Hessian and HVP); route forces broadcasting or the explicit entries where both apply."""
+    if route not in (None, *ROUTES):
+        raise NotApplicable(f"unknown route '{route}'; known: {', '.join(ROUTES)}")
     if getattr(d, "kind", "vector") == "scalar":
-        from derive.codegen.scalarcode import generate_scalar
-
-        return generate_scalar(d, route)
+        return _scalar(d, route)
     names = _names(d)
     shift = stable.needs_shift(d.definition, d.input)
     routines = [_routine(d, kind, names, shift, route) for kind in KINDS]
     return render_template(
         "numpy_module.py.j2",
         **module_facts(d, routines, d.function.where),
+        explicit_up_to=EXPLICIT_UP_TO,
         coupled=d.definition.has(Sum) or shift,
         shift=code(array(names["input"]) - Largest(array(names["input"]))) if shift else None,
         names=names,
     )
 
 
-def module_facts(d, routines, where) -> dict:
-    """What every module's template is told: header, definition, where-lines, routines, helpers."""
-    return {
-        "version": __version__,
-        "command": command(d),
-        "function": d.function,
-        "n": d.n,
-        "explicit_up_to": EXPLICIT_UP_TO,
-        "definition": formula(d.function.definition),
-        "where": [(formula(_named(name, body)), formula(body)) for name, body in where],
-        "routines": routines,
-        "helpers": sorted(set().union(*(r.helpers for r in routines))),
-    }
-
-
-def command(d, target: str = "numpy") -> str:
-    """The command line that emits d's module for target."""
-    fn = d.function
-    if fn.source is None:
-        name = fn.name
-    else:  # written on the command line: the expression itself, quoted for a POSIX shell
-        name = f"expr {shlex.quote(fn.source)}" + (f" --name {fn.name}" if fn.name != "f" else "")
-    values = "".join(f" --param {symbol}={value}" for symbol, value in d.spelled.parameters)
-    return f"derive {name}" + (f" --n {d.n}" if d.n else "") + values + f" --emit {target}"
-
-
-def parameters(d) -> list[str]:
-    """The symbolic parameters of d, by name, as the generated functions take them: keywords."""
-    return _names(d, data=d.kind == "scalar")["params"]
+def _scalar(d, route) -> str:
+    """Source of a module computing L, its gradient, Hessian and HVP."""
+    names = _names(d, data=True)
+    view = gradient_view(d)
+    grad_names = {**_names(view, data=True, reserved=RESERVED - {"g"}), "data": names["data"]}
+    value = _routine(d, "value", names, stable.needs_shift(d.definition, d.input), route)
+    shift = stable.needs_shift(view.definition, view.input)
+    routines = [value] + [
+        replace(_routine(view, kind, grad_names, shift, route), name=f"{names['function']}_{suffix}")
+        for suffix, kind in AS_VECTOR.items()
+    ]
+    where = [(name, body) for name, body in view.function.where]
+    if d.hessian.spelled.recognized:  # ∇ logsumexp = s, softmax: say what s is
+        where.append((view.function.output, view.function.definition))
+    where = [(n, b) for n, b in d.function.where if (n, b) not in where] + where
+    assumed = dict.fromkeys((*d.assumed, *d.hessian.assumed))
+    return render_template(
+        "numpy_scalar.py.j2",
+        **module_facts(d, routines, where),
+        explicit_up_to=EXPLICIT_UP_TO,
+        assumed=[f"{formula(lhs)} = {formula(rhs)}" for lhs, rhs in assumed],
+        names=names,
+        gradient=grad_names,
+    )
 
 
 def holomorphic(d) -> bool:
@@ -129,39 +121,6 @@ def holomorphic(d) -> bool:
     values = [stable.final(s, d.n, shift, z).value for s in statements]
     # Helpers run math.erf, which takes real numbers only.
     return not any(v.has(*_NOT_ANALYTIC) for v in values) and not npcode.helpers(values)
-
-
-def _named(name, body):
-    """An intermediate as the math writes it: s_i for a vector, r for a scalar."""
-    return vector(name)[i] if body.has(i) else Symbol(name)
-
-
-RESERVED = {"g", "v", "J", "gJ", "Jv", "np", "n", "math"}
-
-
-def _names(d, data: bool = False, reserved=frozenset(RESERVED)) -> dict:
-    """The names the generated code uses, checked to be Python identifiers that do not collide.
-
-    data allows vectors besides the input (the target y of a loss): they become arguments like z.
-    """
-    fn = d.function
-    labels = {a.base.label for a in d.definition.atoms(Indexed)}
-    free = {s for s in d.definition.free_symbols if isinstance(s, Symbol) and s not in labels}
-    where = {name for name, _ in fn.where}
-    params = sorted({s.name for s in free - {n, *INDICES}} - where | {p.name for p in fn.parameters})
-    known = {fn.input, fn.output, *(name for name, _ in fn.where)}
-    others = sorted({a.base.label.name for a in d.definition.atoms(Indexed)} - known)
-    if others and not data:
-        extra = ", ".join(others)
-        raise NotApplicable(f"{fn.name} also takes {extra}; derive emits functions of {fn.input} only")
-    names = {"function": fn.name, "input": fn.input, "output": fn.output, "params": params, "data": others}
-    used = [fn.name, fn.input, fn.output, *others, *params, *(name for name, _ in fn.where)]
-    for name in used:
-        if not name.isidentifier() or keyword.iskeyword(name):
-            raise NotApplicable(f"'{name}' is not a Python name; cannot emit code for {fn.name}")
-    if len(set(used)) != len(used) or set(used) & reserved:
-        raise NotApplicable(f"the names in {fn.name} ({', '.join(used)}) collide with the generated code's")
-    return names
 
 
 def _routine(d, kind, names, shift, route) -> Routine:

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from sympy import Add, KroneckerDelta, Mul, S, Sum, collect, count_ops, expand, factor
 
-from derive.engine.rewrite import Hidden, normalize_sums, positive_signs, tidy
+from derive.engine.rewrite import Hidden, positive_signs, tidy
+from derive.engine.sums import normalize_sums
 from derive.errors import NotApplicable
 from derive.notation.symbols import INDICES, i, j, n
 

@@ -9,7 +9,8 @@ from sympy.codegen.rewriting import expm1_opt, log1p_opt, optimize
 from derive.codegen.arrays import Empty, Largest, Total, Zeros
 from derive.codegen.statements import Statement
 from derive.engine.prove import vanishes
-from derive.engine.rewrite import Hidden, normalize_sums
+from derive.engine.rewrite import Hidden
+from derive.engine.sums import normalize_sums
 from derive.notation.symbols import n
 
 

@@ -8,7 +8,7 @@ from functools import cache
 
 from sympy import Indexed, IndexedBase, Rational, Sum, Symbol, solve
 
-from derive.engine.rewrite import normalize_sums
+from derive.engine.sums import normalize_sums
 from derive.errors import InvalidInput
 from derive.notation.function import Function
 from derive.notation.symbols import INDICES, i, n, vector
@@ -70,11 +70,10 @@ class Definition:
             expr = expr.xreplace(_solved(lhs, rhs, size))
         return expr
 
-    def gradient_function(self, raw) -> Definition:
-        """The gradient ∂L/∂z_i as a vector function; its Jacobian is the Hessian."""
-        from derive.engine.recognize import recognized
-
-        fn, output, body = recognized(raw, self) or (self.function, GRADIENT, raw)
+    def gradient_function(self, raw, known=None) -> Definition:
+        """The gradient ∂L/∂z_i as a vector function; its Jacobian is the Hessian. known is the registered
+        (function, output, definition) it was recognised as (engine/recognize.py), or None."""
+        fn, output, body = known or (self.function, GRADIENT, raw)
         extra = tuple(r for r in self.intermediates if r[0] != output)
         return Definition(fn, "vector", output, self.input, body, extra, self.assumptions, self.parameters)
 

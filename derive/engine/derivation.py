@@ -10,6 +10,7 @@ from sympy import Symbol
 from derive.engine import matrix, prove, registry
 from derive.engine.definition import Definition, define
 from derive.engine.differentiate import partial
+from derive.engine.recognize import recognized
 from derive.engine.rewrite import in_terms_of
 from derive.errors import InvalidInput, ProofFailed
 from derive.notation.function import Function
@@ -84,14 +85,17 @@ class Derivation:
 
     def _repr_markdown_(self):
         # Jupyter shows the Markdown write-up; LaTeX consumers (nbconvert) get the key results.
-        from derive.writeup.document import notebook
-
-        return notebook(self, "markdown")
+        return None if Notebook.show is None else Notebook.show(self, "markdown")
 
     def _repr_latex_(self):
-        from derive.writeup.document import notebook
+        return None if Notebook.show is None else Notebook.show(self, "latex")
 
-        return notebook(self, "latex")
+
+class Notebook:
+    """How a notebook shows a Derivation: show(d, fmt) -> str, set by derive.api. The write-up that makes it
+    sits above the engine, which does not import it; without it, a notebook shows the plain repr."""
+
+    show = None
 
 
 def derive(function: str | Function, n: int | None = None, params: dict | None = None) -> Derivation:
@@ -138,7 +142,7 @@ def _general(spelled: Definition) -> Derivation:
 
 def _scalar(spelled: Definition, raw) -> Derivation:
     """A scalar's gradient, proven, and its Hessian derived as the gradient's Jacobian."""
-    as_vector = spelled.gradient_function(raw)
+    as_vector = spelled.gradient_function(raw, recognized(raw, spelled))
     # A gradient that is a registered function is written as its output (∇ logsumexp = s); any other
     # is written in the intermediates, never as itself.
     names = as_vector.rewrites if as_vector.recognized else spelled.intermediates

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from sympy import Dummy, Indexed, KroneckerDelta, Piecewise, Sum, Symbol
+from sympy import Dummy, Indexed, KroneckerDelta, Piecewise, Sum
 
+from derive.engine.sums import normalize_sums
 from derive.notation.symbols import INDICES, n
 
 
@@ -32,8 +33,6 @@ def collapse(expr):
 def _collapse_sum(s):
     """Σ_k (δ_jk a_k + b_k) → a_j + Σ_k b_k: only the δ terms are collapsed, the rest stays a sum
     (at a concrete n, doit on the whole sum would write b_1 + … + b_n out)."""
-    from derive.engine.rewrite import normalize_sums
-
     if not all(limit[2].is_number for limit in s.limits):
         return s.doit()  # for symbolic n, doit keeps the other terms as sums anyway
     split = normalize_sums(s)
@@ -75,8 +74,3 @@ def _decide(condition):
     gap = Dummy("gap", integer=True, nonnegative=True)
     decided = condition.xreplace({n: indices[0] + gap})
     return bool(decided) if decided in (True, False) else None
-
-
-def free_indices(expr) -> set[Symbol]:
-    """The index symbols that are free in expr."""
-    return {s for s in expr.free_symbols if s in INDICES}

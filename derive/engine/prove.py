@@ -9,7 +9,8 @@ from sympy.concrete.expr_with_intlimits import ExprWithIntLimits
 
 from derive.engine.differentiate import partial
 from derive.engine.matrix import entries
-from derive.engine.rewrite import Hidden, normalize_sums
+from derive.engine.rewrite import Hidden
+from derive.engine.sums import normalize_sums
 from derive.notation.symbols import i, j, n
 
 INSTANCES = (2, 3, 4, 5, 6)

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+from derive.engine.definition import define
+from derive.engine.prove import vanishes
+from derive.engine.registry import functions
 from derive.notation.symbols import i, vector
 
 
 def recognized(expr, spelled):
     """(function, output, definition) of a registered vector function equal to expr, or None."""
-    from derive.engine.definition import define
-    from derive.engine.prove import vanishes
-    from derive.engine.registry import functions
-
     for fn in functions().values():
         if fn.name == spelled.function.name or fn.input != spelled.function.input:
             continue

@@ -7,8 +7,8 @@ from functools import partial
 
 from derive.errors import DeriveError, InvalidInput
 from derive.show.templating import render_template
-from derive.writeup.writeup import writeup
 from derive.writeup.typeset import facts, lines
+from derive.writeup.writeup import writeup
 
 FORMATS = ("latex", "markdown")
 LANGUAGES = ("en", "zh")

@@ -22,7 +22,8 @@ from sympy import (
 from derive.engine.differentiate import collapse
 from derive.engine.matrix import as_vector
 from derive.engine.prove import vanishes
-from derive.engine.rewrite import Hidden, normalize_sums, positive_signs
+from derive.engine.rewrite import Hidden, positive_signs
+from derive.engine.sums import normalize_sums
 from derive.notation.symbols import INDICES, i, j, n, y
 from derive.writeup.rules import depends, rule_of
 from derive.writeup.steps import Facts, chain, renamed_apart, under

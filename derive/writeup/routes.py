@@ -25,7 +25,8 @@ from sympy import (
 
 from derive.engine.differentiate import collapse
 from derive.engine.prove import back_to_inputs
-from derive.engine.rewrite import Hidden, normalize_sums
+from derive.engine.rewrite import Hidden
+from derive.engine.sums import normalize_sums
 from derive.errors import InvalidInput, NotApplicable
 from derive.notation.symbols import i, j
 from derive.writeup.rules import depends, explain

@@ -21,7 +21,8 @@ from sympy import (
 )
 
 from derive.engine.differentiate import collapse
-from derive.engine.rewrite import in_terms_of, normalize_sums
+from derive.engine.rewrite import in_terms_of
+from derive.engine.sums import normalize_sums
 from derive.notation.symbols import i, j
 from derive.writeup.steps import Facts, chain
 

@@ -21,10 +21,10 @@ from sympy import (
     sympify,
 )
 
-from derive.engine.differentiate import collapse, free_indices, partial
+from derive.engine.differentiate import collapse, partial
 from derive.engine.matrix import entries
 from derive.engine.prove import back_to_inputs, vanishes
-from derive.engine.rewrite import normalize_sums
+from derive.engine.sums import free_indices, normalize_sums
 from derive.errors import ProofFailed
 from derive.notation.symbols import INDICES, i, j, n, vector
 from derive.show.printing import latex

@@ -1,0 +1,42 @@
+"""Sums written one way: split over their terms, constants pulled out, the index named k, then l, …"""
+
+from __future__ import annotations
+
+from sympy import Add, Sum, Symbol, expand
+
+from derive.notation.symbols import INDICES
+
+_BOUND = INDICES[2:]  # k, l, m, p, q
+
+
+def normalize_sums(expr):
+    """Split sums over their terms, pull out what does not depend on the summation index."""
+    return expr.replace(lambda e: isinstance(e, Sum), _split_sum)
+
+
+def _split_sum(s):
+    if len(s.limits) != 1:
+        return s
+    index, lo, hi = s.limits[0]
+    body = expand(s.function, power_exp=False, power_base=False, log=False)
+    result = 0
+    for term in Add.make_args(body):
+        coeff, rest = term.as_independent(index, as_Add=False)
+        if rest == 1:
+            result += coeff * (hi - lo + 1)
+        else:
+            result += coeff * _canonical_sum(rest, index, lo, hi)
+    return result
+
+
+def _canonical_sum(body, index, lo, hi):
+    # The same sum written over k or over l must compare equal, so each takes the first free name.
+    taken = body.free_symbols - {index}
+    taken |= {limit[0] for inner in body.atoms(Sum) for limit in inner.limits}
+    name = next(b for b in _BOUND if b not in taken)
+    return Sum(body.xreplace({index: name}), (name, lo, hi))
+
+
+def free_indices(expr) -> set[Symbol]:
+    """The index symbols that are free in expr."""
+    return {s for s in expr.free_symbols if s in INDICES}
