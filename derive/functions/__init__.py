@@ -1,1 +1,1 @@
-"""Registered functions: one module each, holding FUNCTION, a definition and nothing derived."""
+"""The functions: each module takes the notation and gives FUNCTION, a definition and nothing derived."""
