@@ -15,17 +15,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 # (label, file the function is in, function, the caller it is counted under or None for all callers)
 STAGES = (
     ("import SymPy", "sympy/__init__.py", "<module>", None),
-    ("differentiate for symbolic n", "derive/differentiate.py", "partial", "_general"),
-    ("rewrite in the outputs", "derive/rewrite.py", "in_terms_of", "_general"),
-    ("split into cases", "derive/matrix.py", "cases", "_general"),
-    ("find the matrix form", "derive/matrix.py", "matrix_form", "_general"),
-    ("prove the general form", "derive/prove.py", "general", "_general"),
-    ("prove the cases", "derive/prove.py", "cases", "_general"),
-    ("prove the matrix form", "derive/prove.py", "matrix", "_general"),
-    ("prove n = 2..6 (90 entries)", "derive/prove.py", "instances", None),
-    ("prove 6 entries at n = 64", "derive/prove.py", "explicit", None),
-    ("build all 4096 entries", "derive/matrix.py", "matrix", None),
-    ("print them as JSON", "derive/jsonify.py", "to_json", None),
+    ("differentiate for symbolic n", "derive/engine/differentiate.py", "partial", "_general"),
+    ("rewrite in the outputs", "derive/engine/rewrite.py", "in_terms_of", "_general"),
+    ("split into cases", "derive/engine/matrix.py", "cases", "_general"),
+    ("find the matrix form", "derive/engine/matrix.py", "matrix_form", "_general"),
+    ("prove the general form", "derive/engine/prove.py", "general", "_general"),
+    ("prove the cases", "derive/engine/prove.py", "cases", "_general"),
+    ("prove the matrix form", "derive/engine/prove.py", "matrix", "_general"),
+    ("prove n = 2..6 (90 entries)", "derive/engine/prove.py", "instances", None),
+    ("prove 6 entries at n = 64", "derive/engine/prove.py", "explicit", None),
+    ("build all 4096 entries", "derive/engine/matrix.py", "matrix", None),
+    ("print them as JSON", "derive/show/jsonify.py", "to_json", None),
     ("render LaTeX", "derive/api.py", "render", "latex"),
 )
 
