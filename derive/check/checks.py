@@ -1,15 +1,54 @@
-"""The numeric checks of a generated module, each run over seeded points of every size and scale."""
+"""What every numeric check is made of: the worst error kept, differences, the complex step, invariants."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from derive.check.invariants import MEANING
-from derive.check.points import COLUMNS, PARAMETER, POINTS, SEED, TOLERANCE, batch
+from derive.check.points import COLUMNS, PARAMETER, POINTS, SEED, batch
 from derive.check.report import Check
 from derive.codegen.module import parameters
 
 EPS = np.finfo(np.float64).eps
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What the checks of one kind of function (vector, scalar) read: where a check differs, it is data."""
+
+    suffixes: tuple  # the module's functions: the name plus each suffix
+    draw: object  # (rng, z, data) -> the two arrays a point needs besides z: (g, v), or (ys, v)
+    at_point: object  # (worst, functions, z, a, b, rng, holomorphic, facts): every check at one point
+    rows: object  # (holomorphic, facts) -> the report's rows: (key, label, tolerance)
+    always: tuple = ()  # facts that hold whatever was derived (a Hessian is symmetric)
+
+
+def run(module, d, kind: Kind, sizes, holomorphic: bool, facts, data=()) -> list[Check]:
+    """Every check of module's four functions, at each n in sizes, at seeded points of every scale."""
+    wanted = [d.function.name + suffix for suffix in kind.suffixes]
+    missing = [w for w in wanted if not callable(getattr(module, w, None))]
+    if missing:
+        return [Check("functions present", np.nan, 0, f"missing: {', '.join(missing)}")]
+    keywords = {p: PARAMETER for p in parameters(d)}
+    functions = tuple(_with(getattr(module, w), keywords) for w in wanted)
+    facts = tuple(dict.fromkeys((*kind.always, *facts)))
+    worst = _Worst()
+    for size in sizes:
+        rng = np.random.default_rng([SEED, size])
+        for _, offset, scale in POINTS:
+            z = offset + scale * rng.standard_normal(batch(size) + (size,))
+            a, b = kind.draw(rng, z, data)
+            with np.errstate(all="ignore"):  # overflow to inf inside exp may be harmless; results decide
+                kind.at_point(worst, functions, z, a, b, rng, holomorphic, facts)
+    if worst.overflowed:
+        skipped = f"{worst.overflowed} of {worst.stepped}"
+        note = f"complex arithmetic overflowed in {skipped} vectors: left to the differences"
+        worst.notes.setdefault("complex", note)
+    return [
+        Check(label, worst.errors.get(key, np.nan), tolerance, worst.notes.get(key, _unrun(key, worst)))
+        for key, label, tolerance in kind.rows(holomorphic, facts)
+    ]
 
 
 class _Worst:
@@ -38,33 +77,6 @@ def said(error: Exception) -> str:
     return f"{type(error).__name__}: {' '.join(str(error).split())}"[:100]
 
 
-def run(module, d, sizes, holomorphic: bool, facts) -> list[Check]:
-    """Every check of module's four functions, at each n in sizes."""
-    name = d.function.name
-    wanted = [name, f"{name}_jacobian", f"{name}_vjp", f"{name}_jvp"]
-    missing = [w for w in wanted if not callable(getattr(module, w, None))]
-    if missing:
-        return [Check("functions present", np.nan, 0, f"missing: {', '.join(missing)}")]
-    keywords = {p: PARAMETER for p in parameters(d)}
-    F, jacobian, vjp, jvp = (_with(getattr(module, w), keywords) for w in wanted)
-    worst = _Worst()
-    for size in sizes:
-        rng = np.random.default_rng([SEED, size])
-        for _, offset, scale in POINTS:
-            z = offset + scale * rng.standard_normal(batch(size) + (size,))
-            g, v = rng.standard_normal((2,) + z.shape)
-            with np.errstate(all="ignore"):  # overflow to inf inside exp may be harmless; results decide
-                _at_point(worst, (F, jacobian, vjp, jvp), z, g, v, rng, holomorphic, facts)
-    if worst.overflowed:
-        skipped = f"{worst.overflowed} of {worst.stepped}"
-        note = f"complex arithmetic overflowed in {skipped} vectors: left to the differences"
-        worst.notes.setdefault("complex", note)
-    return [
-        Check(label, worst.errors.get(key, np.nan), tolerance, worst.notes.get(key, _unrun(key, worst)))
-        for key, label, tolerance in _rows(holomorphic, facts)
-    ]
-
-
 def _with(function, keywords):
     """function with the parameters filled in."""
     return lambda *args: function(*args, **keywords)
@@ -72,68 +84,6 @@ def _with(function, keywords):
 
 def _unrun(key, worst):
     return "" if key in worst.errors else "not run"
-
-
-def _rows(holomorphic, facts):
-    rows = [
-        ("shape", "shapes (..., n) and (..., n, n)", 0),
-        ("finite64", "finite everywhere, float64", 0),
-        ("finite32", "finite everywhere, float32", 0),
-        ("dtype", "float32 in, float32 out", 0),
-        ("differences", "J = central differences of F", TOLERANCE["differences"]),
-    ]
-    if holomorphic:
-        rows.append(("complex", "J = complex step of F", TOLERANCE["complex step"]))
-    rows += [
-        ("vjp", "vjp(z, g) = gᵀJ", TOLERANCE["products"]),
-        ("jvp", "jvp(z, v) = J v", TOLERANCE["products"]),
-        ("float32", "float32 = float64 (F and J, error / max(1, |z|))", TOLERANCE["float32"]),
-    ]
-    rows += [(fact, MEANING[fact], TOLERANCE["invariant"]) for fact in facts]
-    return rows
-
-
-def _at_point(worst, functions, z, g, v, rng, holomorphic, facts):
-    F, jacobian, vjp, jvp = functions
-    size = z.shape[-1]
-    values = {}
-
-    def compute_all():
-        values.update(s=F(z), J=jacobian(z), gJ=vjp(z, g), Jv=jvp(z, v))
-        wrong = [a.shape != z.shape for a in (values["s"], values["gJ"], values["Jv"])]
-        return sum(wrong) + (values["J"].shape != z.shape + (size,))
-
-    worst.attempt("shape", compute_all)
-    if len(values) < 4:
-        for key in ("finite64", "differences", "complex", "vjp", "jvp", *facts):
-            worst.add(key, np.nan, "the functions raised")
-        return
-    J = values["J"]
-    worst.add("finite64", sum(np.mean(~np.isfinite(a)) for a in values.values()))
-    worst.attempt("differences", lambda: _differences(F, z, J, values["s"], rng))
-    # z itself is rounded by ε·|z|: where |z| ≈ 1e4, z − mean(z) can do no better than 1e-12.
-    floor = np.maximum(1.0, np.max(np.abs(z), axis=-1))
-    if holomorphic:
-        worst.attempt("complex", lambda: _complex_step(worst, F, z, J, rng, floor))
-    worst.add("vjp", _error(values["gJ"], np.einsum("...i,...ij->...j", g, J)))
-    worst.add("jvp", _error(values["Jv"], np.einsum("...ij,...j->...i", J, v)))
-    worst.attempt("finite32", lambda: _float32(worst, functions, z, g, v, values))
-    for fact in facts:
-        worst.add(fact, _invariant(fact, J, floor))
-
-
-def _float32(worst, functions, z, g, v, values):
-    """Finite results in float32; float32 kept; F and J as in float64 at the same rounded z."""
-    F, jacobian, vjp, jvp = functions
-    z32, g32, v32 = (a.astype(np.float32) for a in (z, g, v))
-    low = {"s": F(z32), "J": jacobian(z32), "gJ": vjp(z32, g32), "Jv": jvp(z32, v32)}
-    worst.add("dtype", sum(a.dtype != np.float32 for a in low.values()))
-    z64 = z32.astype(np.float64)
-    reference = {"s": F(z64), "J": jacobian(z64)}
-    # float32 arithmetic on z rounds by about ε₃₂·|z|: z − mean(z) at z ≈ 1e4 cannot do better than 1e-3.
-    floor = np.maximum(1.0, np.max(np.abs(z64), axis=-1))
-    worst.add("float32", max(_error(low[k].astype(np.float64), reference[k], floor) for k in reference))
-    return sum(np.mean(~np.isfinite(a)) for a in low.values())
 
 
 def _columns(size, rng):

@@ -13,11 +13,14 @@ from derive.check.checks import run, said
 from derive.check.invariants import implied
 from derive.check.points import SIZES
 from derive.check.report import Check, Report
-from derive.check.scalarchecks import run_scalar
+from derive.check.scalar import SCALAR
+from derive.check.vector import VECTOR
 from derive.codegen.module import command, data, gradient_view, parameters
 from derive.codegen.numpy import holomorphic
 from derive.codegen.targets import TARGETS, generate
 from derive.errors import NotApplicable
+
+KINDS = {"vector": VECTOR, "scalar": SCALAR}  # what the checks read of each kind of function
 
 
 def verify(d, target: str = "numpy", module_path=None) -> Report:
@@ -41,11 +44,10 @@ def verify(d, target: str = "numpy", module_path=None) -> Report:
             warnings.simplefilter("ignore")  # the code under test may warn (overflow, casts); results decide
             # The Numba kernels are real-only: the complex step is left to the NumPy target.
             analytic = target == "numpy" and holomorphic(d)
-            if d.kind == "scalar":
-                view = gradient_view(d)
-                checks = run_scalar(module, d, sizes, analytic, implied(view), data(d))
-            else:
-                checks = run(module, d, sizes, analytic, implied(d))
+            # A scalar's Hessian is its gradient's Jacobian: what is derived of that Jacobian holds of it.
+            scalar = d.kind == "scalar"
+            facts = implied(gradient_view(d) if scalar else d)
+            checks = run(module, d, KINDS[d.kind], sizes, analytic, facts, data(d) if scalar else ())
     return Report(d.function.name, shown, sizes, tuple(checks), tuple(parameters(d)))
 
 

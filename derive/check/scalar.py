@@ -4,38 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from derive.check.checks import _complex_step, _differences, _error, _invariant, _with, _Worst
+from derive.check.checks import Kind, _complex_step, _differences, _error, _invariant
 from derive.check.invariants import MEANING
-from derive.check.points import PARAMETER, POINTS, SEED, TOLERANCE, batch
-from derive.check.report import Check
-from derive.codegen.module import parameters
-
-SUFFIXES = ("", "_grad", "_hessian", "_hvp")
+from derive.check.points import TOLERANCE
 
 
-def run_scalar(module, d, sizes, holomorphic: bool, facts, data) -> list[Check]:
-    """Every check of L, its gradient, Hessian and HVP, at each n in sizes; data vectors (y) drawn too."""
-    wanted = [d.function.name + suffix for suffix in SUFFIXES]
-    missing = [w for w in wanted if not callable(getattr(module, w, None))]
-    if missing:
-        return [Check("functions present", np.nan, 0, f"missing: {', '.join(missing)}")]
-    keywords = {p: PARAMETER for p in parameters(d)}
-    functions = [_with(getattr(module, w), keywords) for w in wanted]
-    facts = tuple(dict.fromkeys(("symmetric", *facts)))  # a Hessian is symmetric, whatever else holds
-    worst = _Worst()
-    for size in sizes:
-        rng = np.random.default_rng([SEED, size])
-        for _, offset, scale in POINTS:
-            z = offset + scale * rng.standard_normal(batch(size) + (size,))
-            # Each data vector a random probability vector: Σ_k y_k = 1, as a loss's target assumes.
-            ys = [rng.dirichlet(np.ones(size), batch(size)) for _ in data]
-            v = rng.standard_normal(z.shape)
-            with np.errstate(all="ignore"):
-                _at_point(worst, functions, z, ys, v, rng, holomorphic, facts)
-    return [
-        Check(label, worst.errors.get(key, np.nan), tolerance, worst.notes.get(key, ""))
-        for key, label, tolerance in _rows(holomorphic, facts)
-    ]
+def _draw(rng, z, data):
+    """Each data vector a random probability vector, Σ_k y_k = 1, as a loss's target assumes; then v."""
+    ys = [rng.dirichlet(np.ones(z.shape[-1]), z.shape[:-1]) for _ in data]
+    v = rng.standard_normal(z.shape)
+    return ys, v
 
 
 def _rows(holomorphic, facts):
@@ -109,3 +87,13 @@ def _float32(worst, functions, z, v):
     errors.append(float(np.max(np.abs(low["L"] - reference["L"]) / scale, initial=0.0)))
     worst.add("float32", max(errors))
     return sum(np.mean(~np.isfinite(a)) for a in low.values())
+
+
+# A Hessian is symmetric, whatever else the derivation implies.
+SCALAR = Kind(
+    suffixes=("", "_grad", "_hessian", "_hvp"),
+    draw=_draw,
+    at_point=_at_point,
+    rows=_rows,
+    always=("symmetric",),
+)
