@@ -200,6 +200,15 @@ def test_other_targets_are_refused():
         emit(derive("softmax"), "jax")
 
 
+def test_an_unknown_route_is_refused_not_taken_for_the_default():
+    # The NumPy emitter takes a route, not a target: generate(d, "numpy") on it must not pass silently.
+    from derive.codegen import numpy
+
+    with pytest.raises(NotApplicable, match="unknown route 'numpy'; known: broadcast, explicit"):
+        numpy.generate(derive("softmax", n=4), "numpy")
+    assert numpy.generate(derive("softmax", n=4)) == generate(derive("softmax", n=4), "numpy")
+
+
 def test_a_scalar_gets_its_value_gradient_hessian_and_hvp_with_the_target_as_an_argument():
     source = emit(derive("softmax_cross_entropy", n=4))
     tree = ast.parse(source)
