@@ -44,7 +44,7 @@ def emit(d: Derivation, target: str = "numpy") -> str:
 
 def check(d: Derivation, target: str = "numpy", module_path=None):
     """Load the generated code (or the module at module_path) and check it numerically; returns a report."""
-    from derive.check.numeric import verify
+    from derive.checking.numeric import verify
 
     return verify(d, target, module_path=module_path)
 

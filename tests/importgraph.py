@@ -22,7 +22,7 @@ LAYERS = (
     ("derive.api",),
     ("derive.userdefined",),
     ("derive.parse",),
-    ("derive.check",),
+    ("derive.checking",),
     ("derive.writeup", "derive.codegen"),
     ("derive.engine", "derive.show"),
     ("derive.functions",),

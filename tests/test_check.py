@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from derive import check, derive
-from derive.check.invariants import implied
-from derive.check.numeric import verify
-from derive.check.report import Report
+from derive.checking.invariants import implied
+from derive.checking.numeric import verify
+from derive.checking.report import Report
 from derive.codegen.targets import generate
 from tests.examples import ALL, EXAMPLES, emittable, function
 
@@ -121,7 +121,7 @@ def test_module_without_check_is_a_usage_error(run):
 
 
 def test_errors_are_nan_safe():
-    from derive.check.report import Check
+    from derive.checking.report import Check
 
     assert not Check("x", np.nan, 1.0).passed and Check("x", 0.5, 1.0).passed
 

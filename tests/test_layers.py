@@ -1,5 +1,6 @@
 """The package stays laid out by its stages: no import cycles, imports running downward only."""
 
+import importlib
 import sys
 from pathlib import Path
 
@@ -28,21 +29,33 @@ def test_each_stage_says_what_it_takes_and_gives(stage):
     assert sign and "takes" in sign and "gives" in sign, stage
 
 
+def test_no_stage_shadows_the_public_api():
+    # `from derive import check` must give the function even after derive.<stage> was imported: a
+    # subpackage named like a public name becomes an attribute of derive and hides the lazy API.
+    import derive
+
+    stages = {name.split(".")[1] for name in imports() if name.count(".") >= 1}
+    assert stages.isdisjoint(derive.__all__)
+    for name in sorted(set(imports()) - {"derive.__main__"}):  # __main__ would run the CLI
+        importlib.import_module(name)
+    assert all(callable(getattr(derive, name)) for name in derive.__all__)
+
+
 def test_the_graph_finds_a_cycle_and_an_upward_import(tmp_path):
     root = tmp_path / "derive"
     for folder, text in {
-        "engine/low.py": "from derive.check import high\n",
-        "check/high.py": "def f():\n    from derive.engine.low import g\n",
+        "engine/low.py": "from derive.checking import high\n",
+        "checking/high.py": "def f():\n    from derive.engine.low import g\n",
         "stray.py": "",
     }.items():
         (root / folder).parent.mkdir(parents=True, exist_ok=True)
         (root / folder).write_text(text)
-    for package in (root, root / "engine", root / "check"):
+    for package in (root, root / "engine", root / "checking"):
         (package / "__init__.py").write_text('"""A package."""\n')
     graph = imports(root)
-    assert graph["derive.engine.low"] == {"derive.check.high"}
-    assert cycles(graph) == [["derive.check.high", "derive.engine.low"]]
-    assert ("derive.engine.low", "derive.check.high") in upward(graph)
+    assert graph["derive.engine.low"] == {"derive.checking.high"}
+    assert cycles(graph) == [["derive.checking.high", "derive.engine.low"]]
+    assert ("derive.engine.low", "derive.checking.high") in upward(graph)
     assert ("derive.stray", None) in upward(graph)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from derive.check.points import PARAMETER, POINTS, SEED, batch
+from derive.checking.points import PARAMETER, POINTS, SEED, batch
 from derive.show.templating import render_template
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from derive.check.checks import Kind, _complex_step, _differences, _error, _invariant
-from derive.check.invariants import MEANING
-from derive.check.points import TOLERANCE
+from derive.checking.checks import Kind, _complex_step, _differences, _error, _invariant
+from derive.checking.invariants import MEANING
+from derive.checking.points import TOLERANCE
 
 
 def _draw(rng, z, data):

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import numpy as np
 
-from derive.check.checks import run, said
-from derive.check.invariants import implied
-from derive.check.points import SIZES
-from derive.check.report import Check, Report
-from derive.check.scalar import SCALAR
-from derive.check.vector import VECTOR
+from derive.checking.checks import run, said
+from derive.checking.invariants import implied
+from derive.checking.points import SIZES
+from derive.checking.report import Check, Report
+from derive.checking.scalar import SCALAR
+from derive.checking.vector import VECTOR
 from derive.codegen.module import command, data, gradient_view, parameters
 from derive.codegen.numpy import holomorphic
 from derive.codegen.targets import TARGETS, generate

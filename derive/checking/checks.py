@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from derive.check.points import COLUMNS, PARAMETER, POINTS, SEED, batch
-from derive.check.report import Check
+from derive.checking.points import COLUMNS, PARAMETER, POINTS, SEED, batch
+from derive.checking.report import Check
 from derive.codegen.module import parameters
 
 EPS = np.finfo(np.float64).eps
