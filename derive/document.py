@@ -15,9 +15,15 @@ LANGUAGES = ("en", "zh")
 
 
 def document(
-    d, fmt: str = "latex", lang: str = "en", method: str = "quotient", standalone: bool = False
+    d,
+    fmt: str = "latex",
+    lang: str = "en",
+    method: str = "quotient",
+    standalone: bool = False,
+    notation=None,
 ) -> str:
-    """d written out: the definition, the route, the cases, the matrices, and what follows from them."""
+    """d written out: the definition, the route, the cases, the matrices, and what follows from them;
+    in notation (derive.notation.Notation, printed by the caller's printing.notation) if given."""
     if fmt not in FORMATS:
         raise InvalidInput(f"unknown document format '{fmt}'; known: {', '.join(FORMATS)}")
     if lang not in LANGUAGES:
@@ -31,7 +37,7 @@ def document(
         fmt=fmt,
         lang=lang,
         standalone=standalone,
-        command=_command(d, fmt, lang, method, standalone),
+        command=_command(d, fmt, lang, method, standalone, notation),
         dialect=f"dialect/{fmt}.j2",
         prose=f"prose/{lang}.j2",
         **shown,
@@ -53,7 +59,7 @@ def notebook(d, fmt: str):
         return None  # nothing to show beyond the default repr
 
 
-def _command(d, fmt, lang, method, standalone) -> str:
+def _command(d, fmt, lang, method, standalone, notation=None) -> str:
     """The command that writes this document again."""
     fn = d.function
     words = ["derive", fn.name]
@@ -64,6 +70,7 @@ def _command(d, fmt, lang, method, standalone) -> str:
     words += ["--format", fmt]
     words += [] if lang == "en" else ["--lang", lang]
     words += [] if method == "quotient" else ["--method", method]
+    words += [] if notation is None else [notation.command]
     return " ".join(words + (["--standalone"] if standalone else []))
 
 
