@@ -11,7 +11,8 @@ from derive.typeset import facts, lines
 from derive.writeup import writeup
 
 FORMATS = ("latex", "markdown")
-LANGUAGES = ("en", "zh")
+LANGUAGES = ("en", "zh", "zh-Hant")  # zh is simplified Chinese, zh-Hant traditional
+ALIASES = {"zh-Hans": "zh"}
 
 
 def document(
@@ -26,8 +27,9 @@ def document(
     in notation (derive.notation.Notation, printed by the caller's printing.notation) if given."""
     if fmt not in FORMATS:
         raise InvalidInput(f"unknown document format '{fmt}'; known: {', '.join(FORMATS)}")
+    lang = ALIASES.get(lang, lang)
     if lang not in LANGUAGES:
-        raise InvalidInput(f"unknown language '{lang}'; known: {', '.join(LANGUAGES)}")
+        raise InvalidInput(f"unknown language '{lang}'; known: {', '.join((*LANGUAGES, *ALIASES))}")
     if standalone and fmt != "latex":
         raise InvalidInput("--standalone makes a complete LaTeX document: use it with --format latex")
     shown = facts(d, writeup(d, method), partial(escape, fmt=fmt), partial(label, fmt=fmt, lang=lang))
