@@ -29,6 +29,7 @@ import derive
 from derive import broadcast, entries, npcode, stable
 from derive.arrays import Empty, Largest, Zeros, array
 from derive.docprint import formula
+from derive.printing import current, renamed
 from derive.errors import NotApplicable
 from derive.npcode import code
 from derive.statements import block
@@ -93,6 +94,7 @@ def module_facts(d, routines, where) -> dict:
     return {
         "version": derive.__version__,
         "command": command(d),
+        **docstring_names(d),
         "function": d.function,
         "n": d.n,
         "explicit_up_to": EXPLICIT_UP_TO,
@@ -111,7 +113,20 @@ def command(d, target: str = "numpy") -> str:
     else:  # written on the command line: the expression itself, quoted for a POSIX shell
         name = f"expr {shlex.quote(fn.source)}" + (f" --name {fn.name}" if fn.name != "f" else "")
     values = "".join(f" --param {symbol}={value}" for symbol, value in d.spelled.parameters)
-    return f"derive {name}" + (f" --n {d.n}" if d.n else "") + values + f" --emit {target}"
+    spelling = current()
+    asked = f" {spelling.command}" if spelling is not None and spelling.asked else ""
+    return f"derive {name}" + (f" --n {d.n}" if d.n else "") + values + f" --emit {target}" + asked
+
+
+def docstring_names(d) -> dict:
+    """How docstrings write the input and output (the reader's names, under --symbols), and a line
+    saying which code names they stand for; the code itself keeps the definition's names."""
+    fn = d.function
+    doc = {"z": renamed(fn.input), "s": renamed(fn.output), "L": renamed(fn.output)}
+    pairs = [(renamed(key), key) for key in dict.fromkeys([fn.input, fn.output, "n", *(k for k, _ in fn.where)])]
+    pairs = [f"{new} for {old}" for new, old in pairs if new != old]
+    notation = f"Formulas are written {', '.join(pairs)}; the code's names are the definition's." if pairs else None
+    return {"doc": doc, "notation": notation}
 
 
 def parameters(d) -> list[str]:

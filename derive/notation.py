@@ -29,6 +29,7 @@ GREEK = {
         )
     ),
 }
+GREEK["ell"] = "ℓ"  # not Greek, but a letter commands write: the loss ℓ
 ACCENTS = {"hat": "\u0302", "tilde": "\u0303", "bar": "\u0304", "check": "\u030c"}
 # What a name may never be: the indices of ∂s_i/∂z_j, the summation index, δ, e (of e^x), I (the identity).
 RESERVED = {"i", "j", "k", "e", "I", r"\delta", r"\pi"}
@@ -47,6 +48,7 @@ STAND_INS = {
     "y": ("t", "q", "p"),
     "J": (r"\mathcal{J}",),
     "H": (r"\mathcal{H}",),
+    "l": ("m", "q", "p"),  # the loss section's second summation index
 }
 
 
@@ -66,7 +68,7 @@ def name(text: str) -> Name:
         text = f"\\{_BY_MARK[text[1]]}{{{text[0]}}}"
     found = _NAME.match(text)
     if not found:
-        raise InvalidInput(f"--symbols: {text!r} is not a name derive can typeset; {_ALLOWED}")
+        raise InvalidInput(f"--symbols: '{text}' is not a name derive can typeset; {_ALLOWED}")
     accent, letter = found["accent"], found["inner"] if found["accent"] else found["base"]
     if accent is not None and accent not in ACCENTS:
         raise InvalidInput(f"--symbols: unknown accent \\{accent}; known: {', '.join(ACCENTS)}")
@@ -84,8 +86,8 @@ def _letter(text: str, whole: str) -> Name:
     if text in _BY_UNICODE:
         text = "\\" + _BY_UNICODE[text]
     if text.startswith("\\") and text[1:] in GREEK:
-        return Name(text, GREEK[text[1:]], greek=True)
-    raise InvalidInput(f"--symbols: {whole!r} is not a name derive can typeset; {_ALLOWED}")
+        return Name(text, GREEK[text[1:]], greek=text != r"\ell")
+    raise InvalidInput(f"--symbols: '{whole}' is not a name derive can typeset; {_ALLOWED}")
 
 
 _ALLOWED = "a name is one letter (a, S), a Greek letter (\\alpha or α), or one of them under \\hat, \\tilde, \\bar, \\check"

@@ -9,10 +9,11 @@ from sympy import Indexed, Rational, Symbol, factorial, log
 
 import derive
 from derive import broadcast, loops
-from derive.codegen import KINDS, parameters
+from derive.codegen import KINDS, docstring_names, parameters
 from derive.docprint import formula
 from derive.errors import NotApplicable
 from derive.npcode import ArrayPrinter
+from derive.printing import renamed
 from derive.pystyle import formatted
 from derive.symbols import i
 from derive.templating import render_template
@@ -86,10 +87,11 @@ def generate(d) -> str:
         "numba_module.py.j2",
         version=derive.__version__,
         command=command(d),
+        **docstring_names(d),
         function=fn,
         n=d.n,
         definition=formula(fn.definition),
-        where=[(name, formula(body)) for name, body in fn.where],
+        where=[(renamed(name), formula(body)) for name, body in fn.where],
         z=fn.input,
         s=fn.output,
         params=params,

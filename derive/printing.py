@@ -37,6 +37,11 @@ def _latex_name(name: str, whole: bool = True) -> str | None:
     return None if spelling is None else spelling.latex(name, whole)
 
 
+def current():
+    """The notation printing is in (a derive.notation.Notation), or None for the canonical names."""
+    return _notation.get()
+
+
 def renamed(name: str) -> str:
     """name (z, s12, ∇L) in the reader's notation, in Unicode: a, S12, ∇L."""
     spelling = _notation.get()
