@@ -244,12 +244,12 @@ def resolve(d, asked: dict[str, Name] | None = None, bold: bool = False) -> Nota
             if free is not None:
                 moved[letter] = Name(free, _unicode_of(free))
                 taken[free] = letter
-    # the write-up's target y and gradient g are vectors too, in bold with the others
+    # the write-up's target y is a vector too, in bold with the others; f and g (numerator and
+    # denominator, also the gradient's name) are the route's scalars
     every = {**moved, **asked}
-    extra = {"y", "g"} if bold else set()
     return Notation(
         names=tuple(sorted(every.items())),
-        vectors=frozenset(vectors | extra) if bold else frozenset(),
+        vectors=frozenset((vectors | {"y"}) - {"f", "g"}) if bold else frozenset(),
         asked=tuple(asked.items()),
     )
 

@@ -134,7 +134,7 @@ class Latex(LatexPrinter):
     def _print_Indexed(self, expr):
         indices = ",".join(self._print(x) for x in expr.indices)
         label = expr.base.label
-        base = _latex_name(label.name, whole=False) or self._print(label)  # an entry: never bold
+        base = _latex_name(label.name, whole=False) or super()._print_Symbol(label)  # an entry: never bold
         return f"{base}_{{{indices}}}"
 
     def _print_Symbol(self, expr, style="plain"):
