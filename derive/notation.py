@@ -29,6 +29,7 @@ GREEK = {
         )
     ),
 }
+GREEK |= {"varsigma": "ς", "varrho": "ϱ"}
 GREEK["ell"] = "ℓ"  # not Greek, but a letter commands write: the loss ℓ
 ACCENTS = {"hat": "\u0302", "tilde": "\u0303", "bar": "\u0304", "check": "\u030c"}
 # What a name may never be: the indices of ∂s_i/∂z_j, the summation index, δ, e (of e^x), I (the identity).
