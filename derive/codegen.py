@@ -29,9 +29,9 @@ import derive
 from derive import broadcast, entries, npcode, stable
 from derive.arrays import Empty, Largest, Zeros, array
 from derive.docprint import formula
-from derive.printing import current, renamed
 from derive.errors import NotApplicable
 from derive.npcode import code
+from derive.printing import current, renamed
 from derive.statements import block
 from derive.symbols import INDICES, i, n, vector
 from derive.templating import render_template
@@ -123,10 +123,12 @@ def docstring_names(d) -> dict:
     saying which code names they stand for; the code itself keeps the definition's names."""
     fn = d.function
     doc = {"z": renamed(fn.input), "s": renamed(fn.output), "L": renamed(fn.output)}
-    pairs = [(renamed(key), key) for key in dict.fromkeys([fn.input, fn.output, "n", *(k for k, _ in fn.where)])]
-    pairs = [f"{new} for {old}" for new, old in pairs if new != old]
-    notation = f"Formulas are written {', '.join(pairs)}; the code's names are the definition's." if pairs else None
-    return {"doc": doc, "notation": notation}
+    keys = dict.fromkeys([fn.input, fn.output, "n", *(key for key, _ in fn.where)])
+    pairs = [f"{renamed(key)} for {key}" for key in keys if renamed(key) != key]
+    if not pairs:
+        return {"doc": doc, "notation": None}
+    line = f"Formulas are written {', '.join(pairs)}; the code's names are the definition's."
+    return {"doc": doc, "notation": line}
 
 
 def parameters(d) -> list[str]:

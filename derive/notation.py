@@ -9,27 +9,14 @@ from dataclasses import dataclass
 from sympy import IndexedBase, Sum
 
 from derive.errors import InvalidInput
+from derive.symbols import i
 
 # Greek letters a name may be, as LaTeX commands, with their Unicode letters. δ is the Kronecker delta,
 # π a constant: neither may name a quantity.
-GREEK = {
-    **dict(
-        zip(
-            "alpha beta gamma epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi rho sigma "
-            "tau upsilon phi varphi chi psi omega".split(),
-            "αβγϵεζηθϑικλμνξρστυϕφχψω",
-            strict=True,
-        )
-    ),
-    **dict(
-        zip(
-            "Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega".split(),
-            "ΓΔΘΛΞΠΣΥΦΨΩ",
-            strict=True,
-        )
-    ),
-}
-GREEK |= {"varsigma": "ς", "varrho": "ϱ"}
+_LOWER = "alpha beta gamma epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi rho varrho"
+_LOWER += " sigma varsigma tau upsilon phi varphi chi psi omega"
+_UPPER = "Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega"
+GREEK = dict(zip(f"{_LOWER} {_UPPER}".split(), "αβγϵεζηθϑικλμνξρϱσςτυϕφχψωΓΔΘΛΞΠΣΥΦΨΩ", strict=True))
 GREEK["ell"] = "ℓ"  # not Greek, but a letter commands write: the loss ℓ
 ACCENTS = {"hat": "\u0302", "tilde": "\u0303", "bar": "\u0304", "check": "\u030c"}
 # What a name may never be: the indices of ∂s_i/∂z_j, the summation index, δ, e (of e^x), I (the identity).
@@ -91,7 +78,7 @@ def _letter(text: str, whole: str) -> Name:
     raise InvalidInput(f"--symbols: '{whole}' is not a name derive can typeset; {_ALLOWED}")
 
 
-_ALLOWED = "a name is one letter (a, S), a Greek letter (\\alpha or α), or one of them under \\hat, \\tilde, \\bar, \\check"
+_ALLOWED = "a name is a letter (a, S) or a Greek one (\\alpha, α), maybe under \\hat, \\tilde, \\bar, \\check"
 
 
 def parse(text: str) -> dict[str, Name]:
@@ -106,7 +93,7 @@ def parse(text: str) -> dict[str, Name]:
         key, sep, value = pair.partition("=")
         key = key.strip()
         if not sep or not key or not value.strip():
-            raise InvalidInput(f"--symbols takes OLD=NEW pairs separated by commas, e.g. z=a,s=S,n=N; got {pair!r}")
+            raise InvalidInput(f"--symbols takes OLD=NEW pairs, e.g. z=a,s=S,n=N; got {pair!r}")
         if not _KEY.match(key):
             raise InvalidInput(f"--symbols: {key!r} is not a symbol's name (z, s, n, k, mu, …)")
         if key in names:
@@ -187,9 +174,7 @@ def symbols_of(d) -> tuple[set, set]:
     (vectors if d.kind == "vector" else names).add(fn.output)
     names.add(fn.output)
     names |= {key for key, _ in fn.where} | set(fn.parameter_names)
-    for key, body in fn.where:
-        if _is_vector(body):
-            vectors.add(key)
+    vectors |= {key for key, body in fn.where if body.has(i)}
     if d.kind == "scalar":  # the gradient's name: a registered function's output (s) or g
         gradient = d.hessian.spelled.output
         names.add(gradient.label.name)
@@ -203,12 +188,6 @@ def symbols_of(d) -> tuple[set, set]:
     return names - {"i", "j"}, vectors
 
 
-def _is_vector(body) -> bool:
-    from derive.symbols import i
-
-    return body.has(i)
-
-
 def resolve(d, asked: dict[str, Name] | None = None, bold: bool = False) -> Notation | None:
     """The notation for d: the asked names checked against d's symbols, the write-up's letters moved
     aside where a name takes one; None when nothing is asked (canonical printing)."""
@@ -218,13 +197,13 @@ def resolve(d, asked: dict[str, Name] | None = None, bold: bool = False) -> Nota
     names, vectors = symbols_of(d)
     unknown = [key for key in asked if key not in names]
     if unknown:
-        raise InvalidInput(
-            f"--symbols: {d.function.name} has no symbol {unknown[0]!r}; its symbols: {', '.join(_ordered(names, d))}"
-        )
+        known = ", ".join(_ordered(names, d))
+        raise InvalidInput(f"--symbols: {d.function.name} has no symbol {unknown[0]!r}; its symbols: {known}")
     taken: dict[str, str] = {}  # a new name's LaTeX → the symbol it names
     for key, value in asked.items():
         if value.latex in RESERVED or value.unicode in ("δ", "π"):
-            raise InvalidInput(f"--symbols: {key}={value.latex} clashes with {value.latex}, which derive reserves")
+            reserved = value.latex
+            raise InvalidInput(f"--symbols: {key}={reserved} clashes with {reserved}, which is reserved")
         if value.latex in taken:
             raise InvalidInput(
                 f"--symbols: {taken[value.latex]} and {key} would both be written {value.latex}"
@@ -262,7 +241,6 @@ def _unicode_of(tex: str) -> str:
 def _ordered(names, d) -> list[str]:
     first = [d.function.input, d.function.output, "n"]
     return [*first, *sorted(set(names) - set(first))]
-
 
 
 def of(d, symbols=None, bold: bool = False) -> Notation | None:

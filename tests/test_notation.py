@@ -72,7 +72,7 @@ def test_bad_text_is_refused_in_one_line(text, message):
 @pytest.mark.parametrize(
     "function, symbols, message",
     [
-        ("softmax", "z=i", "clashes with i, which derive reserves"),
+        ("softmax", "z=i", "clashes with i, which is reserved"),
         ("softmax", "z=j", "clashes with j"),
         ("softmax", "z=k", "clashes with k"),
         ("softmax", "s=e", "clashes with e"),
@@ -148,7 +148,8 @@ def test_a_letter_the_write_up_uses_steps_aside():
 
 def test_bold_vectors_and_plain_entries():
     text = render(derive("softmax", n=4), "latex", symbols="s=\\hat{y},n=d", bold=True)
-    assert r"J = \operatorname{diag}\left(\mathbf{\hat{y}}\right) - \mathbf{\hat{y}} \mathbf{\hat{y}}^{\top}" in text
+    bold = r"\mathbf{\hat{y}}"
+    assert rf"J = \operatorname{{diag}}\left({bold}\right) - {bold} {bold}^{{\top}}" in text
     assert r"\mathbf{z} = \left( z_{1}, \  \dots, \  z_{d}\right)" in text  # the vector bold, entries not
     assert r"\hat{y}_{i} \left(\delta_{ij} - \hat{y}_{j}\right)" in text
     greek = render(derive("softmax"), "markdown", symbols="z=\\alpha", bold=True)
