@@ -17,7 +17,7 @@ class OneLine(Str):
         return sorted(super()._as_ordered_terms(expr, order), key=lambda t: t.could_extract_minus_sign())
 
     def _print_Indexed(self, expr):
-        return f"{renamed(expr.base.label.name)}_{''.join(str(x) for x in expr.indices)}"
+        return f"{renamed(expr.base.label.name)}_{''.join(renamed(str(x)) for x in expr.indices)}"
 
     def _print_KroneckerDelta(self, expr):
         return "δ_" + "".join(str(x) for x in expr.args[:2])

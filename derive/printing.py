@@ -224,7 +224,7 @@ class Pretty(PrettyPrinter):
         return prettyForm(*prettyForm(*inner.parens()).left("diag"))
 
     def _print_Indexed(self, expr):
-        label = renamed(expr.base.label.name) + "_" + "".join(str(x) for x in expr.indices)
+        label = renamed(expr.base.label.name) + "_" + "".join(renamed(str(x)) for x in expr.indices)
         return super()._print_Symbol(Symbol(label))
 
     def _print_Symbol(self, e, bold_name=False):
@@ -254,9 +254,10 @@ class Str(StrPrinter):
         head, *rest = expr.args
         if (head is S.NegativeOne or type(head) is Symbol) and all(type(f) is Symbol for f in rest):
             factors = expr.as_coeff_Mul()[1] if head is S.NegativeOne else expr
-            return ("-" if head is S.NegativeOne else "") + "*".join(
-                renamed(f.name) for f in factors.as_ordered_factors()
-            )
+            names = [f.name for f in factors.as_ordered_factors()]
+            if _notation.get() is not None:
+                names = [renamed(name) for name in names]
+            return ("-" if head is S.NegativeOne else "") + "*".join(names)
         return super()._print_Mul(expr)
 
     def _print_Symbol(self, expr):

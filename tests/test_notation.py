@@ -135,6 +135,11 @@ def test_a_users_expression_and_its_intermediates_are_renamed():
 
     d = derive(user_function("exp(z[i]) / sum(exp(z[k]), k)", "sm"), n=2)
     assert r"S_{i} \left(\delta_{ij} - S_{j}\right)" in render(d, "latex", symbols="z=a,s=S")
+    # the summation index, in its limits and in the entries it indexes, in every printer
+    assert r"\sum_{m=1}^{n} e^{a_{m}}" in render(d, "latex", symbols="z=a,k=m")
+    assert "aₘ" in render(d, "text", symbols="z=a,k=m") and "aₖ" not in render(d, "text", symbols="z=a,k=m")
+    assert "Σ_m exp(a_m)" in emit(d, "numpy", symbols="z=a,k=m")
+    assert "Sum(exp(a[m]), (m, 1, n))" in render(d, "json", symbols="z=a,k=m")
     norm = render(derive("layer_norm"), "latex", symbols="mu=m,sigma=\\varsigma")
     assert r"m = \frac{" in norm and "\\varsigma" in norm and "\\mu" not in norm and "\\sigma" not in norm
 
