@@ -18,28 +18,41 @@ def notebook(d: Derivation, fmt: str) -> str:
 Notebook.show = notebook
 
 
-def render(d: Derivation, fmt: str = "text", **options) -> str:
-    """The derivation as text, json, latex or markdown (options: lang, method, standalone)."""
-    if fmt == "text":
-        from derive.show.terminal import show
+def render(d: Derivation, fmt: str = "text", symbols=None, bold: bool = False, **options) -> str:
+    """The derivation as text, json, latex or markdown (options: lang, method, standalone), in the
+    reader's symbols ({'z': 'a', 's': 'S', 'n': 'N'} or "z=a,s=S,n=N"), vectors bold if asked (LaTeX)."""
+    from derive.notation import reader as notation
+    from derive.show.printing import notation as printed_in
 
-        return show(d)
-    if fmt == "json":
-        from derive.show.jsonify import to_json
+    if fmt not in FORMATS:
+        raise InvalidInput(f"unknown format '{fmt}'; known: {', '.join(FORMATS)}")
+    if bold and fmt not in ("latex", "markdown"):
+        raise InvalidInput("bold vectors are typeset by LaTeX: use them with --format latex or markdown")
+    spelling = notation.of(d, symbols, bold)
+    with printed_in(spelling):
+        if fmt == "text":
+            from derive.show.terminal import show
 
-        return to_json(d)
-    if fmt in ("latex", "markdown"):
+            return show(d)
+        if fmt == "json":
+            from derive.show.jsonify import to_json
+
+            return to_json(d, spelling)
         from derive.writeup.document import document
 
-        return document(d, fmt, **options)
-    raise InvalidInput(f"unknown format '{fmt}'; known: {', '.join(FORMATS)}")
+        return document(d, fmt, notation=spelling, **options)
 
 
-def emit(d: Derivation, target: str = "numpy") -> str:
-    """Source code of a standalone module computing the function and its derivatives."""
+def emit(d: Derivation, target: str = "numpy", symbols=None) -> str:
+    """Source code of a standalone module computing the function and its derivatives; symbols rename
+    what its docstrings say (the code keeps z, s: a reader's \\hat{y} is no Python name)."""
     from derive.codegen.targets import generate
+    from derive.notation import reader as notation
+    from derive.show.printing import notation as printed_in
 
-    return generate(d, target)
+    spelling = notation.of(d, symbols)
+    with printed_in(spelling):
+        return generate(d, target)
 
 
 def check(d: Derivation, target: str = "numpy", module_path=None):

@@ -24,6 +24,8 @@ class Format(str, Enum):
 class Lang(str, Enum):
     en = "en"
     zh = "zh"
+    zh_hans = "zh-Hans"  # the same as zh: simplified characters
+    zh_hant = "zh-Hant"
 
 
 class Method(str, Enum):
@@ -123,6 +125,15 @@ MODULE = Annotated[
 ]
 OUTPUT = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to FILE instead of stdout.")]
 FORCE = Annotated[bool, typer.Option("--force", help="Overwrite FILE if it exists.")]
+SYMBOLS = Annotated[
+    Optional[str],
+    typer.Option(
+        "--symbols",
+        help='Your notation, OLD=NEW pairs: "z=a,s=S,n=N", "z=x,s=y", "s=\\hat{y},n=d". '
+        "A name is a letter or a Greek letter, with at most one accent.",
+    ),
+]
+BOLD = Annotated[bool, typer.Option("--bold", help="Vectors in bold, z as \\mathbf{z} (latex, markdown).")]
 PARAM = Annotated[
     Optional[list[str]],
     typer.Option("--param", "-p", help="Set a parameter, NAME=NUMBER (e.g. T=0.5); others stay symbolic."),
@@ -154,12 +165,14 @@ def function(
     output: OUTPUT = None,
     force: FORCE = False,
     param: PARAM = None,
+    symbols: SYMBOLS = None,
+    bold: BOLD = False,
 ):
     """Derive NAME's Jacobian and print it."""
     from derive import api
 
     d = api.derive(name, n=n, params=_params(param))
-    _deliver(d, format, lang, method, standalone, emit, check, output, force, module)
+    _deliver(d, format, lang, method, standalone, emit, check, output, force, module, symbols, bold)
 
 
 @app.command("expr", help=_EXPR_HELP)
@@ -177,13 +190,15 @@ def expression(
     output: OUTPUT = None,
     force: FORCE = False,
     param: PARAM = None,
+    symbols: SYMBOLS = None,
+    bold: BOLD = False,
 ):
     """Derive the Jacobian of a function you write."""
     from derive import api
     from derive.userdefined import user_function
 
     d = api.derive(user_function(text, name), n=n, params=_params(param))
-    _deliver(d, format, lang, method, standalone, emit, check, output, force, module)
+    _deliver(d, format, lang, method, standalone, emit, check, output, force, module, symbols, bold)
 
 
 def _params(pairs) -> dict:
@@ -199,7 +214,9 @@ def _params(pairs) -> dict:
     return values
 
 
-def _deliver(d, format, lang, method, standalone, emit, check, output, force, module=None):
+def _deliver(
+    d, format, lang, method, standalone, emit, check, output, force, module=None, symbols=None, bold=False
+):
     """Render or emit d, write it to output or stdout, then run the numeric check if asked."""
     from derive import api
     from derive.show.output import write_text
@@ -207,12 +224,14 @@ def _deliver(d, format, lang, method, standalone, emit, check, output, force, mo
     if module is not None and not check:
         raise typer.BadParameter("--module names a file for --check to check; add --check")
     if emit is not None:
-        result = api.emit(d, emit.value)
+        if bold:
+            raise typer.BadParameter("--bold typesets vectors in LaTeX; generated code has none")
+        result = api.emit(d, emit.value, symbols=symbols)
     else:
         options = {} if format in (Format.text, Format.json) else dict(lang=lang.value, method=method.value)
         if format in (Format.latex, Format.markdown):
             options["standalone"] = standalone  # Markdown refuses it in one line rather than ignore it
-        result = api.render(d, format.value, **options)
+        result = api.render(d, format.value, symbols=symbols, bold=bold, **options)
     if check:
         report = api.check(d, (emit or Target.numpy).value, module_path=module)
     if output is not None:

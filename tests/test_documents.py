@@ -20,7 +20,7 @@ from derive.writeup.writeup import writeup
 from .documents import ROOT, SHAPES, katex_available, katex_failures, math_blocks, shape
 from .regen_golden import CASES, GOLDEN, render_case
 
-FORMATS, LANGS, METHODS = ("latex", "markdown"), ("en", "zh"), ("quotient", "log")
+FORMATS, LANGS, METHODS = ("latex", "markdown"), ("en", "zh", "zh-Hant"), ("quotient", "log")
 
 
 # The registry at collection time (more functions come in other modules), and the shapes a test registers.
@@ -166,27 +166,27 @@ def test_a_large_n_is_elided_and_fast():
 def test_chinese_prose_has_no_untranslated_words(registered, name):
     allowed = {"one-hot", "derive", "SymPy", "latexmk", "xelatex", "amsmath", "ctex", "input", "n", "format"}
     for fmt, lang, _, text in documents(name):
-        if lang != "zh" or text is None:
+        if not lang.startswith("zh") or text is None:
             continue
         prose = re.sub(
             r"\$\$.*?\$\$|\\\[.*?\\\]|\$[^$]*\$|`[^`]*`|\\[a-zA-Z]+\*?(\{[^}]*\})?", " ", text, flags=re.S
         )
         prose = "\n".join(line for line in prose.splitlines() if not line.startswith(("%", "<!--")))
-        words = set(re.findall(WORD, prose)) - allowed - chinese_titles(name)
+        words = set(re.findall(WORD, prose)) - allowed - chinese_titles(name, lang)
         assert not words, (name, fmt, words)
 
 
 WORD = r"[A-Za-z][A-Za-z-]+"
 
 
-def chinese_titles(name) -> set:
+def chinese_titles(name, lang="zh") -> set:
     """The Latin words a Chinese document may take from titles: its function's Chinese title, and for a
     scalar that of the function its gradient is; a function without one is named in code font."""
     d = derive(name)
     named = [d.function]
     if d.kind == "scalar" and d.hessian.spelled.recognized:
         named.append(d.hessian.function)
-    return {word for fn in named for word in re.findall(WORD, fn.titles.get("zh", ""))}
+    return {word for fn in named for word in re.findall(WORD, fn.title_in(lang) or "")}
 
 
 def test_a_function_without_a_chinese_title_is_named_in_code_font(registered):

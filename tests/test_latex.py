@@ -12,6 +12,7 @@ from derive import derive, render
 from derive.engine.registry import register, unregister
 
 from .documents import ROOT, shape
+from .regen_golden import CASES, GOLDEN
 
 pytestmark = pytest.mark.skipif(shutil.which("latexmk") is None, reason="latexmk is not installed")
 
@@ -26,6 +27,7 @@ DOCUMENTS = [
     ("test_tanh", 3, "zh", "quotient"),
     ("softmax_cross_entropy", 4, "zh", "quotient"),
     ("layer_norm", 4, "en", "quotient"),
+    ("softmax_cross_entropy", 4, "zh-Hant", "quotient"),
 ]
 # A user's expression, written by the command line as a user would.
 EXPRESSION = ["expr", "exp(z[i]) / sum(exp(z[k]), k)", "--n", "4", "--format", "latex", "--standalone"]
@@ -34,7 +36,7 @@ EXPRESSION = ["expr", "exp(z[i]) / sum(exp(z[k]), k)", "--n", "4", "--format", "
 def _compile(folder, text, lang):
     source = folder / "document.tex"
     source.write_text(text, encoding="utf-8")
-    engine = "-xelatex" if lang == "zh" else "-pdf"
+    engine = "-xelatex" if lang.startswith("zh") else "-pdf"
     done = subprocess.run(
         ["latexmk", engine, "-interaction=nonstopmode", "-halt-on-error", source.name],
         cwd=folder,
@@ -58,14 +60,29 @@ def test_standalone_documents_compile(tmp_path):
     finally:
         unregister("test_tanh")
     jobs.append((tmp_path / "expr", _from_the_command_line(tmp_path / "expr"), "en"))
+    # the golden documents in the notation of each note, as written
+    notes = [
+        GOLDEN / name
+        for name, options in CASES
+        if options.get("standalone") and (options.get("symbols") or options["lang"] == "zh-Hant")
+    ]
+    for path in notes:
+        folder = tmp_path / path.stem
+        folder.mkdir()
+        jobs.append((folder, path.read_text(encoding="utf-8"), "zh"))
     # The compiles are the slow part of the suite: run them side by side.
     with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
         results = list(pool.map(lambda job: _compile(*job), jobs))
-    cases = [*DOCUMENTS, ("derive expr", 4, "en", "quotient")]
+    cases = [*DOCUMENTS, ("derive expr", 4, "en", "quotient"), *((p.name, 4, "zh", "") for p in notes)]
     for (name, n, lang, method), (code, log, made) in zip(cases, results, strict=True):
         assert code == 0 and made, f"{name} n={n} {lang} {method} did not compile:\n{log[-3000:]}"
         assert "Overfull \\hbox" not in log, f"{name} n={n} {lang} {method}: a line runs into the margin"
         assert "Missing character" not in log, f"{name} n={n} {lang} {method}: a glyph is missing"
+    if shutil.which("pdftotext"):
+        # note 004's notation, in Traditional Chinese: the page reads diag(y) − y yᵀ
+        pdf = tmp_path / "softmax-n4-zh-Hant-x-y.standalone" / "document.pdf"
+        page = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+        assert "Softmax 函數的微分" in page and "J = diag (y) − yy ⊤" in page and "寫成矩陣形式" in page
 
 
 def _from_the_command_line(folder):

@@ -13,6 +13,7 @@ from derive.errors import NotApplicable
 from derive.notation.function import Function
 from derive.notation.symbols import INDICES, i, n, vector
 from derive.show.docprint import formula
+from derive.show.printing import current, renamed
 
 KINDS = ("forward", "jacobian", "vjp", "jvp")
 # Each function of a scalar's gradient, and the vector routine it is: the gradient's forward, Jacobian, JVP.
@@ -24,6 +25,7 @@ def module_facts(d, routines, where) -> dict:
     return {
         "version": __version__,
         "command": command(d),
+        **docstring_names(d),
         "function": d.function,
         "n": d.n,
         "definition": formula(d.function.definition),
@@ -41,7 +43,22 @@ def command(d, target: str = "numpy") -> str:
     else:  # written on the command line: the expression itself, quoted for a POSIX shell
         name = f"expr {shlex.quote(fn.source)}" + (f" --name {fn.name}" if fn.name != "f" else "")
     values = "".join(f" --param {symbol}={value}" for symbol, value in d.spelled.parameters)
-    return f"derive {name}" + (f" --n {d.n}" if d.n else "") + values + f" --emit {target}"
+    spelling = current()
+    asked = f" {spelling.command}" if spelling is not None and spelling.asked else ""
+    return f"derive {name}" + (f" --n {d.n}" if d.n else "") + values + f" --emit {target}" + asked
+
+
+def docstring_names(d) -> dict:
+    """How docstrings write the input and output (the reader's names, under --symbols), and a line
+    saying which code names they stand for; the code itself keeps the definition's names."""
+    fn = d.function
+    doc = {"z": renamed(fn.input), "s": renamed(fn.output), "L": renamed(fn.output)}
+    keys = dict.fromkeys([fn.input, fn.output, "n", *(key for key, _ in fn.where)])
+    pairs = [f"{renamed(key)} for {key}" for key in keys if renamed(key) != key]
+    if not pairs:
+        return {"doc": doc, "notation": None}
+    line = f"Formulas are written {', '.join(pairs)}; the code's names are the definition's."
+    return {"doc": doc, "notation": line}
 
 
 def parameters(d) -> list[str]:

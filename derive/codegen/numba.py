@@ -9,13 +9,14 @@ from sympy import Indexed, Rational, Symbol, factorial, log
 
 from derive._version import __version__
 from derive.codegen import broadcast, loops
-from derive.codegen.module import KINDS, parameters
+from derive.codegen.module import KINDS, docstring_names, parameters
 from derive.codegen.module import command as emitting
 from derive.codegen.npcode import ArrayPrinter
 from derive.codegen.pystyle import formatted
 from derive.errors import NotApplicable
 from derive.notation.symbols import i
 from derive.show.docprint import formula
+from derive.show.printing import renamed
 from derive.show.templating import render_template
 
 # Rows are split into at most this many chunks; each chunk allocates its row buffers once.
@@ -87,10 +88,11 @@ def generate(d) -> str:
         "numba_module.py.j2",
         version=__version__,
         command=command(d),
+        **docstring_names(d),
         function=fn,
         n=d.n,
         definition=formula(fn.definition),
-        where=[(name, formula(body)) for name, body in fn.where],
+        where=[(renamed(name), formula(body)) for name, body in fn.where],
         z=fn.input,
         s=fn.output,
         params=params,

@@ -10,7 +10,7 @@ mu, sigma = Symbol("mu", positive=True), Symbol("sigma", positive=True)
 FUNCTION = Function(
     name="layer_norm",
     title="Layer normalisation",
-    titles={"zh": "层归一化"},
+    titles={"zh": "层归一化", "zh-Hant": "層正規化"},
     description="The input centred by its mean mu and scaled by its standard deviation sigma.",
     definition=(z[i] - mu) / sigma,
     where=(("mu", total(z[k], k) / n), ("sigma", sqrt(total((z[k] - mu) ** 2, k) / n))),

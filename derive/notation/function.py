@@ -43,4 +43,14 @@ class Function:
 
     def title_in(self, lang: str) -> str | None:
         """The name prose in lang uses, or None when it has none (then the code name stands in)."""
-        return self.heading if lang == "en" else self.titles.get(lang)
+        if lang == "en":
+            return self.heading
+        if lang in self.titles:
+            return self.titles[lang]
+        # A title without Chinese characters (Softmax, GELU) reads the same in either script.
+        fallback = self.titles.get("zh") if lang == "zh-Hant" else None
+        return fallback if fallback is not None and not any(_is_han(c) for c in fallback) else None
+
+
+def _is_han(c: str) -> bool:
+    return "\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sympy.printing.precedence import PRECEDENCE
 
-from derive.show.printing import Str, _person_order
+from derive.show.printing import Str, _person_order, renamed
 
 
 class OneLine(Str):
@@ -17,13 +17,13 @@ class OneLine(Str):
         return sorted(super()._as_ordered_terms(expr, order), key=lambda t: t.could_extract_minus_sign())
 
     def _print_Indexed(self, expr):
-        return f"{expr.base.label}_{''.join(str(x) for x in expr.indices)}"
+        return f"{renamed(expr.base.label.name)}_{''.join(renamed(str(x)) for x in expr.indices)}"
 
     def _print_KroneckerDelta(self, expr):
         return "δ_" + "".join(str(x) for x in expr.args[:2])
 
     def _print_Sum(self, expr):
-        indices = "".join(str(limit[0]) for limit in expr.limits)
+        indices = "".join(renamed(str(limit[0])) for limit in expr.limits)
         body = self.parenthesize(expr.function, PRECEDENCE["Mul"], strict=True)  # Σ_k (a + b), Σ_k a*b
         return f"Σ_{indices} {body}"
 

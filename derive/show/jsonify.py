@@ -7,8 +7,9 @@ import json
 from derive.show.printing import text, texts
 
 
-def to_json(d) -> str:
-    """The derivation as JSON: the forms, the whole explicit result, and the proofs."""
+def to_json(d, notation=None) -> str:
+    """The derivation as JSON: the forms, the whole explicit result, and the proofs; keys stay
+    canonical, formulas are printed in the notation (given, also printed, as "notation")."""
     record = {
         "function": d.function.name,
         "description": d.function.description,
@@ -21,6 +22,8 @@ def to_json(d) -> str:
         "parameters": {str(name): text(value) for name, value in d.spelled.parameters},
         "assumed": [f"{text(lhs)} = {text(rhs)}" for lhs, rhs in d.assumed],
     }
+    if notation is not None:
+        record["notation"] = {key: value.unicode for key, value in notation.asked}
     if d.kind == "scalar":
         record["gradient"] = {
             "raw": text(d.raw),

@@ -7,6 +7,7 @@ import sys
 import threading
 import types
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 from sympy import Add, Mul, Pow, S, Symbol, UnevaluatedExpr, fraction
 from sympy.printing.latex import LatexPrinter
@@ -16,6 +17,39 @@ from sympy.printing.pretty.stringpict import prettyForm, stringPict
 from sympy.printing.str import StrPrinter
 
 _lock = threading.RLock()
+# The reader's notation (derive.notation.reader.Notation) while a document, report or module is printed:
+# the derivation stays in z, s, n; only its printing says a, S, N.
+_notation: ContextVar = ContextVar("notation", default=None)
+
+
+@contextmanager
+def notation(spelling):
+    """Print in spelling (a derive.notation.reader.Notation, or None for the canonical names) inside the block."""
+    token = _notation.set(spelling)
+    try:
+        yield
+    finally:
+        _notation.reset(token)
+
+
+def _latex_name(name: str, whole: bool = True) -> str | None:
+    spelling = _notation.get()
+    return None if spelling is None else spelling.latex(name, whole)
+
+
+def current():
+    """The notation printing is in (a derive.notation.reader.Notation), or None for the canonical names."""
+    return _notation.get()
+
+
+def renamed(name: str) -> str:
+    """name (z, s12, ∇L) in the reader's notation, in Unicode: a, S12, ∇L."""
+    spelling = _notation.get()
+    if spelling is None:
+        return name
+    if name.startswith("∇"):
+        return "∇" + renamed(name[1:])
+    return spelling.unicode(name) or name
 
 
 def _rank(factor) -> int:
@@ -99,7 +133,12 @@ class Latex(LatexPrinter):
 
     def _print_Indexed(self, expr):
         indices = ",".join(self._print(x) for x in expr.indices)
-        return f"{self._print(expr.base.label)}_{{{indices}}}"
+        label = expr.base.label
+        base = _latex_name(label.name, whole=False) or super()._print_Symbol(label)  # an entry: never bold
+        return f"{base}_{{{indices}}}"
+
+    def _print_Symbol(self, expr, style="plain"):
+        return _latex_name(expr.name) or super()._print_Symbol(expr, style=style)
 
     def _print_KroneckerDelta(self, expr, exp=None):
         a, b = (self._print(x) for x in expr.args[:2])
@@ -185,8 +224,11 @@ class Pretty(PrettyPrinter):
         return prettyForm(*prettyForm(*inner.parens()).left("diag"))
 
     def _print_Indexed(self, expr):
-        label = expr.base.label.name + "_" + "".join(str(x) for x in expr.indices)
-        return self._print(Symbol(label))
+        label = renamed(expr.base.label.name) + "_" + "".join(renamed(str(x)) for x in expr.indices)
+        return super()._print_Symbol(Symbol(label))
+
+    def _print_Symbol(self, e, bold_name=False):
+        return super()._print_Symbol(Symbol(renamed(e.name)) if _notation.get() else e, bold_name)
 
     def _print_KroneckerDelta(self, expr):
         return self._print(Symbol("δ_" + "".join(str(x) for x in expr.args[:2])))
@@ -212,10 +254,16 @@ class Str(StrPrinter):
         head, *rest = expr.args
         if (head is S.NegativeOne or type(head) is Symbol) and all(type(f) is Symbol for f in rest):
             factors = expr.as_coeff_Mul()[1] if head is S.NegativeOne else expr
-            return ("-" if head is S.NegativeOne else "") + "*".join(
-                f.name for f in factors.as_ordered_factors()
-            )
+            names = [f.name for f in factors.as_ordered_factors()]
+            if _notation.get() is not None:
+                names = [renamed(name) for name in names]
+            return ("-" if head is S.NegativeOne else "") + "*".join(names)
         return super()._print_Mul(expr)
+
+    def _print_Symbol(self, expr):
+        return renamed(expr.name)
+
+    _print_MatrixSymbol = _print_Symbol
 
 
 def latex(expr, **settings) -> str:

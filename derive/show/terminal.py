@@ -5,7 +5,7 @@ from __future__ import annotations
 from sympy import Derivative, ImmutableMatrix, MatrixSymbol, Symbol
 
 from derive.notation.symbols import i, j, n
-from derive.show.printing import pretty_equation
+from derive.show.printing import pretty_equation, renamed
 from derive.show.templating import render_template
 
 ELIDE_ABOVE = 6  # a larger matrix shows its first three rows and columns, ⋯ ⋮ ⋱, and the last
@@ -19,6 +19,7 @@ def show(d) -> str:
         "description": d.function.description,
         "kind": d.kind,
         "n": d.n,
+        "size": renamed("n"),  # the dimension's name: n, or the reader's (N, d)
         "elided": d.n is not None and d.n > ELIDE_ABOVE,
         "proofs": d.proofs,
         "hessian_proofs": d.hessian.proofs if d.hessian is not None else (),

@@ -11,17 +11,25 @@ from derive.writeup.typeset import facts, lines
 from derive.writeup.writeup import writeup
 
 FORMATS = ("latex", "markdown")
-LANGUAGES = ("en", "zh")
+LANGUAGES = ("en", "zh", "zh-Hant")  # zh is simplified Chinese, zh-Hant traditional
+ALIASES = {"zh-Hans": "zh"}
 
 
 def document(
-    d, fmt: str = "latex", lang: str = "en", method: str = "quotient", standalone: bool = False
+    d,
+    fmt: str = "latex",
+    lang: str = "en",
+    method: str = "quotient",
+    standalone: bool = False,
+    notation=None,
 ) -> str:
-    """d written out: the definition, the route, the cases, the matrices, and what follows from them."""
+    """d written out: the definition, the route, the cases, the matrices, and what follows from them;
+    in notation (derive.notation.reader.Notation, printed by the caller's printing.notation) if given."""
     if fmt not in FORMATS:
         raise InvalidInput(f"unknown document format '{fmt}'; known: {', '.join(FORMATS)}")
+    lang = ALIASES.get(lang, lang)
     if lang not in LANGUAGES:
-        raise InvalidInput(f"unknown language '{lang}'; known: {', '.join(LANGUAGES)}")
+        raise InvalidInput(f"unknown language '{lang}'; known: {', '.join((*LANGUAGES, *ALIASES))}")
     if standalone and fmt != "latex":
         raise InvalidInput("--standalone makes a complete LaTeX document: use it with --format latex")
     shown = facts(d, writeup(d, method), partial(escape, fmt=fmt), partial(label, fmt=fmt, lang=lang))
@@ -31,7 +39,7 @@ def document(
         fmt=fmt,
         lang=lang,
         standalone=standalone,
-        command=_command(d, fmt, lang, method, standalone),
+        command=_command(d, fmt, lang, method, standalone, notation),
         dialect=f"dialect/{fmt}.j2",
         prose=f"prose/{lang}.j2",
         **shown,
@@ -53,7 +61,7 @@ def notebook(d, fmt: str):
         return None  # nothing to show beyond the default repr
 
 
-def _command(d, fmt, lang, method, standalone) -> str:
+def _command(d, fmt, lang, method, standalone, notation=None) -> str:
     """The command that writes this document again."""
     fn = d.function
     words = ["derive", fn.name]
@@ -64,6 +72,7 @@ def _command(d, fmt, lang, method, standalone) -> str:
     words += ["--format", fmt]
     words += [] if lang == "en" else ["--lang", lang]
     words += [] if method == "quotient" else ["--method", method]
+    words += [] if notation is None else [notation.command]
     return " ".join(words + (["--standalone"] if standalone else []))
 
 
