@@ -65,7 +65,9 @@ def test_every_function_renders_in_every_format_language_and_route(registered, n
             assert not re.search(r"\\begin\{align\*?\}", text) and text.count("$$") % 2 == 0
 
 
-@pytest.mark.skipif(not katex_available(), reason="KaTeX is not installed: run `npm ci` to parse the Markdown math")
+@pytest.mark.skipif(
+    not katex_available(), reason="KaTeX is not installed: run `npm ci` to parse the Markdown math"
+)
 def test_every_math_block_parses_in_katex(registered):
     # One node process for every block of every document: starting KaTeX once per block would take minutes.
     blocks = [

@@ -73,7 +73,9 @@ def test_derived_jacobian_agrees_with_jax(name, size):
         f = FORMULAS[name]
         if d.kind == "vector":
             values = named_values(d.spelled, z, size, data)
-            derived = [[evaluate(d.jacobian[a, b], values, z, data) for b in range(size)] for a in range(size)]
+            derived = [
+                [evaluate(d.jacobian[a, b], values, z, data) for b in range(size)] for a in range(size)
+            ]
             _close(derived, jax.jacfwd(f)(jnp.asarray(z), jnp.asarray(y)))
             continue
         values = named_values(d.hessian.spelled, z, size, data)
