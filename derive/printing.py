@@ -16,6 +16,10 @@ from sympy.printing.pretty.stringpict import prettyForm, stringPict
 from sympy.printing.str import StrPrinter
 
 _lock = threading.RLock()
+_SUBSCRIPTS = {
+    **{c: chr(0x2080 + int(c)) for c in "0123456789"},
+    **dict(zip("aehijklmnoprstuvx", "ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ", strict=True)),
+}
 
 
 def _rank(factor) -> int:
@@ -185,11 +189,47 @@ class Pretty(PrettyPrinter):
         return prettyForm(*prettyForm(*inner.parens()).left("diag"))
 
     def _print_Indexed(self, expr):
-        label = expr.base.label.name + "_" + "".join(str(x) for x in expr.indices)
-        return self._print(Symbol(label))
+        return self._subscripted(expr.base.label.name, expr.indices)
 
     def _print_KroneckerDelta(self, expr):
-        return self._print(Symbol("δ_" + "".join(str(x) for x in expr.args[:2])))
+        return self._subscripted("δ", expr.args[:2])
+
+    def _subscripted(self, name, indices):
+        # Every index as a Unicode subscript, δᵢⱼ and sⱼ as sᵢ (SymPy has no ⱼ, and writes s_j); an
+        # index with no subscript form (z[i + 1]) keeps the underscore.
+        index = "".join(str(x) for x in indices)
+        lowered = [_SUBSCRIPTS.get(c) for c in index]
+        if None in lowered:
+            return self._print(Symbol(f"{name}_{index}"))
+        return prettyForm(*self._print(Symbol(name)).right("".join(lowered)))
+
+    def _print_Derivative(self, deriv):
+        # ∂ always: SymPy writes d for a scalar of one variable (dL/dzᵢ), where L depends on all of z.
+        symbol = "∂"
+        parts, total = [], 0
+        for var, count in reversed(deriv.variable_count):
+            part = prettyForm(*self._print(var).left(symbol))
+            if count != 1:
+                part = part ** prettyForm(str(count))
+            parts.append(part)
+            total += count
+        below = parts[0]
+        for part in parts[1:]:
+            below = prettyForm(*prettyForm(*below.right(" ")).right(part))
+        top = prettyForm(symbol) if total == 1 else prettyForm(symbol) ** prettyForm(str(total))
+        form = prettyForm(*top.below(stringPict.LINE, below))
+        form.baseline += 1
+        inner = prettyForm(*self._print(deriv.expr).parens())
+        inner.binding = prettyForm.FUNC
+        form = prettyForm(*stringPict.next(form, inner))
+        form.binding = prettyForm.MUL
+        return form
+
+    def _print_Max(self, expr):
+        return self._print_Function(expr, func_name="max")
+
+    def _print_Min(self, expr):
+        return self._print_Function(expr, func_name="min")
 
     def _print_MatAdd(self, expr):
         result = None
