@@ -77,6 +77,13 @@ class FunctionGroup(TyperGroup):
 class Command(TyperCommand):
     """A command whose usage line reads as it is typed: `derive expr TEXT [OPTIONS]`."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if param.param_type_name == "argument":
+                # An argument's name says what it is (NAME, TEXT): no <str> beside it in the help.
+                param.display_type_rich = lambda ctx: None
+
     def format_usage(self, ctx, formatter):
         arguments = [p.metavar or p.name.upper() for p in self.params if p.param_type_name == "argument"]
         formatter.write_usage(self.path(ctx), " ".join([*arguments, "[OPTIONS]"]))
@@ -226,7 +233,9 @@ def expression(
     text: Annotated[
         str, typer.Argument(metavar="TEXT", help='The definition, e.g. "exp(z[i]) / sum(exp(z[k]), k)".')
     ],
-    name: Annotated[str, typer.Option("--name", help="Name for the function in documents and code.")] = "f",
+    name: Annotated[
+        str, typer.Option("--name", metavar="NAME", help="Name for the function in documents and code.")
+    ] = "f",
     n: N = None,
     format: FORMAT = Format.text,
     lang: LANG = Lang.en,

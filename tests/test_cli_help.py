@@ -25,7 +25,7 @@ def test_usage_reads_as_the_command_is_typed(run, args, usage):
     result = run(*args)
     assert result.exit_code == 0
     assert result.stdout.splitlines()[0] == usage
-    for internal in ("derive function", "{", "list[str]", "<path>", "<int range>"):
+    for internal in ("derive function", "{", "list[str]", "<path>", "<int range>", "<str>"):
         assert internal not in result.stdout
     assert "NAME=NUMBER" in result.stdout or args[0] == "list"
 
