@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 MAX_N = 4096  # kept in step with derive.engine.derivation.MAX_N (checked by a test); SymPy loads lazily
 
@@ -60,7 +60,8 @@ class FunctionGroup(TyperGroup):
             if type(error).__name__ == "NoArgsIsHelpError":
                 typer.echo(error.format_message())
                 sys.exit(0)
-            _fail(error.format_message(), 2)
+            # Typer validates through pydantic, whose messages begin "Value error, ": not ours to show.
+            _fail(error.format_message().replace("Value error, ", ""), 2)
         except (UnknownFunction, InvalidInput) as error:
             # A parse error also shows where: the text, and a caret under the offending part.
             _fail(str(error), 2, getattr(error, "pointer", None))
@@ -73,6 +74,31 @@ class FunctionGroup(TyperGroup):
         if isinstance(result, int) and result:
             sys.exit(result)
         return result
+
+
+class Command(TyperCommand):
+    """A command whose usage line reads as it is typed: `derive expr TEXT [OPTIONS]`."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if param.param_type_name == "argument":
+                # An argument's name says what it is (NAME, TEXT): no <str> beside it in the help.
+                param.display_type_rich = lambda ctx: None
+
+    def format_usage(self, ctx, formatter):
+        arguments = [p.metavar or p.name.upper() for p in self.params if p.param_type_name == "argument"]
+        formatter.write_usage(self.path(ctx), " ".join([*arguments, "[OPTIONS]"]))
+
+    def path(self, ctx) -> str:
+        return ctx.command_path
+
+
+class FunctionCommand(Command):
+    """A registered function's command, typed as `derive NAME`, with no word for the command itself."""
+
+    def path(self, ctx) -> str:
+        return ctx.parent.command_path if ctx.parent else "derive"
 
 
 def _fail(message: str, code: int, pointer: str | None = None):
@@ -102,12 +128,33 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="Derive, prove, typeset and emit the Jacobian of an ML function.\n\n"
     "derive softmax --n 4    the softmax Jacobian for n = 4\n\n"
+    "derive NAME --help      the options for a function\n\n"
     "derive list             the known functions",
 )
 
+
+def _version(value: bool):
+    if value:
+        from derive import __version__
+
+        typer.echo(f"derive {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool, typer.Option("--version", is_eager=True, callback=_version, help="Show the version and exit.")
+    ] = False,
+):
+    """Derive, prove, typeset and emit the Jacobian of an ML function."""
+
+
 N = Annotated[
     Optional[int],
-    typer.Option("--n", min=1, max=MAX_N, help=f"Input dimension, 1 to {MAX_N}; omit for any n."),
+    typer.Option(
+        "--n", "-n", min=1, max=MAX_N, metavar="N", help=f"Input dimension, 1 to {MAX_N}; omit for any n."
+    ),
 ]
 FORMAT = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 LANG = Annotated[Lang, typer.Option("--lang", help="Language of the prose (latex, markdown).")]
@@ -120,15 +167,22 @@ CHECK = Annotated[
 MODULE = Annotated[
     Optional[Path],
     typer.Option(
-        "--module", exists=True, dir_okay=False, help="With --check: check this module file, not fresh code."
+        "--module",
+        exists=True,
+        dir_okay=False,
+        metavar="FILE",
+        help="With --check: check this module file, not fresh code.",
     ),
 ]
-OUTPUT = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to FILE instead of stdout.")]
+OUTPUT = Annotated[
+    Optional[Path], typer.Option("--output", "-o", metavar="FILE", help="Write to FILE instead of stdout.")
+]
 FORCE = Annotated[bool, typer.Option("--force", help="Overwrite FILE if it exists.")]
 SYMBOLS = Annotated[
     Optional[str],
     typer.Option(
         "--symbols",
+        metavar="OLD=NEW,...",
         help='Your notation, OLD=NEW pairs: "z=a,s=S,n=N", "z=x,s=y", "s=\\hat{y},n=d". '
         "A name is a letter or a Greek letter, with at most one accent.",
     ),
@@ -136,11 +190,16 @@ SYMBOLS = Annotated[
 BOLD = Annotated[bool, typer.Option("--bold", help="Vectors in bold, z as \\mathbf{z} (latex, markdown).")]
 PARAM = Annotated[
     Optional[list[str]],
-    typer.Option("--param", "-p", help="Set a parameter, NAME=NUMBER (e.g. T=0.5); others stay symbolic."),
+    typer.Option(
+        "--param",
+        "-p",
+        metavar="NAME=NUMBER",
+        help="Set a parameter, NAME=NUMBER (e.g. T=0.5); others stay symbolic.",
+    ),
 ]
 
 
-@app.command("list")
+@app.command("list", cls=Command)
 def list_functions():
     """List the registered functions, name first, with a description."""
     from derive.engine.registry import functions
@@ -151,9 +210,10 @@ def list_functions():
         typer.echo(f"{name.ljust(width)}  {fn.description}")
 
 
-@app.command("function", hidden=True)
+@app.command("function", hidden=True, cls=FunctionCommand)
 def function(
-    name: Annotated[str, typer.Argument(help="A registered function (see `derive list`).")],
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(metavar="NAME", help="A registered function (see `derive list`).")],
     n: N = None,
     format: FORMAT = Format.text,
     lang: LANG = Lang.en,
@@ -171,14 +231,25 @@ def function(
     """Derive NAME's Jacobian and print it."""
     from derive import api
 
+    _applicable(ctx, format, emit)
     d = api.derive(name, n=n, params=_params(param))
     _deliver(d, format, lang, method, standalone, emit, check, output, force, module, symbols, bold)
 
 
-@app.command("expr", help=_EXPR_HELP)
+@app.command(
+    "expr",
+    cls=Command,
+    help=_EXPR_HELP,
+    short_help="Derive the Jacobian of a function you write (see its --help).",
+)
 def expression(
-    text: Annotated[str, typer.Argument(help='The definition, e.g. "exp(z[i]) / sum(exp(z[k]), k)".')],
-    name: Annotated[str, typer.Option("--name", help="Name for the function in documents and code.")] = "f",
+    ctx: typer.Context,
+    text: Annotated[
+        str, typer.Argument(metavar="TEXT", help='The definition, e.g. "exp(z[i]) / sum(exp(z[k]), k)".')
+    ],
+    name: Annotated[
+        str, typer.Option("--name", metavar="NAME", help="Name for the function in documents and code.")
+    ] = "f",
     n: N = None,
     format: FORMAT = Format.text,
     lang: LANG = Lang.en,
@@ -197,8 +268,27 @@ def expression(
     from derive import api
     from derive.userdefined import user_function
 
+    _applicable(ctx, format, emit)
     d = api.derive(user_function(text, name), n=n, params=_params(param))
     _deliver(d, format, lang, method, standalone, emit, check, output, force, module, symbols, bold)
+
+
+def _applicable(ctx, format, emit):
+    """Refuse, in one line, an option given for an output it does not apply to (never ignore it)."""
+    from derive.errors import InvalidInput
+
+    given = {
+        name for name in ctx.params if ctx.get_parameter_source(name).name not in ("DEFAULT", "DEFAULT_MAP")
+    }
+    if emit is not None:
+        output, pointless = f"--emit {emit.value} (code)", ("format", "lang", "method", "standalone")
+    elif format in (Format.text, Format.json):
+        output, pointless = f"{format.value} output", ("lang", "method", "standalone")
+    else:
+        return
+    for name in pointless:
+        if name in given:
+            raise InvalidInput(f"--{name} does not apply to {output}")
 
 
 def _params(pairs) -> dict:

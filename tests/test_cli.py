@@ -12,7 +12,7 @@ def test_softmax_n4_prints_the_result_and_the_proof(run):
     result = run("softmax", "--n", "4")
     assert result.exit_code == 0, result.output
     out = result.stdout
-    for piece in ("s₁⋅(1 - s₁)", "-s₃⋅s₄", "sᵢ⋅(δ_ij - s_j)", "diag(s) - s⋅s", "Proven:"):
+    for piece in ("s₁⋅(1 - s₁)", "-s₃⋅s₄", "sᵢ⋅(δᵢⱼ - sⱼ)", "diag(s) - s⋅s", "Proven:"):
         assert piece in out
     assert "⋯" not in out
 
@@ -20,7 +20,7 @@ def test_softmax_n4_prints_the_result_and_the_proof(run):
 def test_without_n_the_general_result(run):
     result = run("softmax")
     assert result.exit_code == 0
-    assert "sᵢ⋅(δ_ij - s_j)" in result.stdout
+    assert "sᵢ⋅(δᵢⱼ - sⱼ)" in result.stdout
     assert "Explicit" not in result.stdout
 
 

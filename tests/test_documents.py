@@ -4,7 +4,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from functools import cache
 from itertools import product
 
@@ -66,7 +65,9 @@ def test_every_function_renders_in_every_format_language_and_route(registered, n
             assert not re.search(r"\\begin\{align\*?\}", text) and text.count("$$") % 2 == 0
 
 
-@pytest.mark.skipif(not katex_available(), reason="KaTeX is not installed: npm ci")
+@pytest.mark.skipif(
+    not katex_available(), reason="KaTeX is not installed: run `npm ci` to parse the Markdown math"
+)
 def test_every_math_block_parses_in_katex(registered):
     # One node process for every block of every document: starting KaTeX once per block would take minutes.
     blocks = [
@@ -149,12 +150,9 @@ def test_the_python_api_refuses_bad_options_in_one_line():
         render(d, "latex", lang="fr")
 
 
-def test_a_large_n_is_elided_and_fast():
-    d = derive("softmax", n=1024)
-    render(d, "markdown")  # the n-independent route, computed once
-    start = time.perf_counter()
+def test_a_large_n_is_elided():
+    # How fast this is belongs to benchmarks/, never to a test's pass or fail.
     text = render(derive("softmax", n=1024), "latex", lang="zh")
-    assert time.perf_counter() - start < 1.0
     assert r"\cdots" in text and r"\vdots" in text and r"\ddots" in text
     assert "s_{1024} \\left(1 - s_{1024}\\right)" in text and "s_{500}" not in text
     matrices = re.findall(r"\\begin\{pmatrix\}(.*?)\\end\{pmatrix\}", text, re.S)

@@ -42,7 +42,7 @@ def _compile(folder, text, lang):
         cwd=folder,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=900,  # a bound on a stuck compiler, not a speed requirement
     )
     log = (folder / "document.log").read_text(encoding="utf-8", errors="replace")
     return done.returncode, log, (folder / "document.pdf").exists()

@@ -97,7 +97,7 @@ def test_a_swap_is_a_renaming_not_a_clash():
 def test_every_format_speaks_the_readers_notation():
     d = derive("softmax", n=4)
     symbols = {"z": "a", "s": "S", "n": "N"}
-    assert "Sᵢ⋅(δ_ij - S_j)" in render(d, "text", symbols=symbols)
+    assert "Sᵢ⋅(δᵢⱼ - Sⱼ)" in render(d, "text", symbols=symbols)
     record = json.loads(render(d, "json", symbols=symbols))
     assert (record["input"], record["output"]) == ("z", "s")  # the keys stay canonical
     assert record["general"] == "S[i]*(KroneckerDelta(i, j) - S[j])"

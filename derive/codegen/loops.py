@@ -159,7 +159,7 @@ def _sums_lowered(steps, names) -> list[Step]:
 def _stable(value, shift):
     """expm1 and log1p where they apply, then log-sum-exp for what the max shift does not cover."""
     value = optimize(value, [expm1_opt, log1p_opt])
-    return value if shift else stable.logsumexp(value)
+    return value if shift else stable.overflow_free(value)
 
 
 def _shared(steps, names) -> list[Step]:

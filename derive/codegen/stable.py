@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sympy import Abs, Add, Indexed, Max, Mul, S, Symbol, exp, expand, log
+from sympy import Abs, Add, Indexed, Max, Mul, Pow, S, Symbol, exp, expand, log
 from sympy.codegen.cfunctions import log1p
 from sympy.codegen.rewriting import expm1_opt, log1p_opt, optimize
 
@@ -79,6 +79,56 @@ def _stable_log(term):
     return peak + log(Add(*(exp(u - peak) for u in exponents)))
 
 
+def overflow_free(expr):
+    """Where the max shift does not apply: log-sum-exp, and every quotient by a sum of exponentials scaled.
+
+    1/(1 + exp(−z)) overflows in exp for z ≪ 0 although its value, 0, is representable; written as
+    exp(−m) / (exp(−m) + exp(−z − m)) with m = max(0, −z), no exponent in it is positive.
+    """
+    return reciprocals(logsumexp(expr))
+
+
+def reciprocals(expr):
+    """Every (Σ_j exp(a_j))^(−p), entry by entry, as exp(−p m) (Σ_j exp(a_j − m))^(−p), m = max_j a_j.
+
+    The exponential factors of the product it stands in are then merged into one, exp(u − p m), so that a
+    numerator exp(u) never overflows on its own where the quotient is finite.
+    """
+    return expr.replace(lambda e: isinstance(e, (Mul, Pow)) and _scalable(e), _scaled)
+
+
+def _reciprocal(term) -> bool:
+    """Whether term is a sum of exponentials (and positive numbers) to a negative power."""
+    if not (isinstance(term, Pow) and term.exp.is_negative and isinstance(term.base, Add)):
+        return False
+    exponents = [_exponent(t) for t in term.base.args]
+    return None not in exponents and any(u.free_symbols for u in exponents)
+
+
+def _scalable(e) -> bool:
+    return any(_reciprocal(f) for f in Mul.make_args(e))
+
+
+def _scaled(product):
+    factors, exponent = [], S.Zero
+    for factor_ in Mul.make_args(product):
+        if _reciprocal(factor_):
+            exponents = [_exponent(t) for t in factor_.base.args]
+            peak = Max(*exponents)
+            if len(exponents) == 2:  # the closed form, as in _stable_log: 1 + exp(−|a − b|)
+                a, b = exponents
+                base = 1 + exp(-Abs(a - b))
+            else:
+                base = Add(*(exp(u - peak) for u in exponents))
+            exponent += factor_.exp * peak
+            factors.append(Pow(base, factor_.exp))
+        elif isinstance(factor_, exp) and not factor_.has(Total):
+            exponent += factor_.args[0]
+        else:
+            factors.append(factor_)
+    return Mul(exp(exponent), *factors)
+
+
 def _exponent(term):
     """u with term = exp(u), for an elementwise exponential or a positive number; else None."""
     if isinstance(term, exp) and not term.has(Total):
@@ -94,7 +144,7 @@ def final(statement, size, shift, z=None):
     # First, and only once: these rewrites factor inside exp and would split exp(z − m) again.
     value = optimize(value, [expm1_opt, log1p_opt])
     if not shift:
-        value = logsumexp(value)
+        value = overflow_free(value)
     elif z is not None:  # after the shift every exponent is ≤ 0 already
         value = shifted(value, z)
     return Statement(statement.target, statement.op, value)

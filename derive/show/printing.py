@@ -24,7 +24,7 @@ _notation: ContextVar = ContextVar("notation", default=None)
 
 @contextmanager
 def notation(spelling):
-    """Print in spelling (a derive.notation.reader.Notation, or None for the canonical names) inside the block."""
+    """Print in spelling (a reader.Notation, or None for the canonical names) inside the block."""
     token = _notation.set(spelling)
     try:
         yield
@@ -50,6 +50,12 @@ def renamed(name: str) -> str:
     if name.startswith("∇"):
         return "∇" + renamed(name[1:])
     return spelling.unicode(name) or name
+
+
+_SUBSCRIPTS = {
+    **{c: chr(0x2080 + int(c)) for c in "0123456789"},
+    **dict(zip("aehijklmnoprstuvx", "ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ", strict=True)),
+}
 
 
 def _rank(factor) -> int:
@@ -224,14 +230,50 @@ class Pretty(PrettyPrinter):
         return prettyForm(*prettyForm(*inner.parens()).left("diag"))
 
     def _print_Indexed(self, expr):
-        label = renamed(expr.base.label.name) + "_" + "".join(renamed(str(x)) for x in expr.indices)
-        return super()._print_Symbol(Symbol(label))
+        return self._subscripted(expr.base.label.name, [renamed(str(x)) for x in expr.indices])
 
     def _print_Symbol(self, e, bold_name=False):
         return super()._print_Symbol(Symbol(renamed(e.name)) if _notation.get() else e, bold_name)
 
     def _print_KroneckerDelta(self, expr):
-        return self._print(Symbol("δ_" + "".join(str(x) for x in expr.args[:2])))
+        return self._subscripted("δ", expr.args[:2])
+
+    def _subscripted(self, name, indices):
+        # Every index as a Unicode subscript, δᵢⱼ and sⱼ as sᵢ (SymPy has no ⱼ, and writes s_j); an
+        # index with no subscript form (z[i + 1]) keeps the underscore.
+        index = "".join(str(x) for x in indices)
+        lowered = [_SUBSCRIPTS.get(c) for c in index]
+        if None in lowered:
+            return self._print(Symbol(f"{name}_{index}"))
+        return prettyForm(*self._print(Symbol(name)).right("".join(lowered)))
+
+    def _print_Derivative(self, deriv):
+        # ∂ always: SymPy writes d for a scalar of one variable (dL/dzᵢ), where L depends on all of z.
+        symbol = "∂"
+        parts, total = [], 0
+        for var, count in reversed(deriv.variable_count):
+            part = prettyForm(*self._print(var).left(symbol))
+            if count != 1:
+                part = part ** prettyForm(str(count))
+            parts.append(part)
+            total += count
+        below = parts[0]
+        for part in parts[1:]:
+            below = prettyForm(*prettyForm(*below.right(" ")).right(part))
+        top = prettyForm(symbol) if total == 1 else prettyForm(symbol) ** prettyForm(str(total))
+        form = prettyForm(*top.below(stringPict.LINE, below))
+        form.baseline += 1
+        inner = prettyForm(*self._print(deriv.expr).parens())
+        inner.binding = prettyForm.FUNC
+        form = prettyForm(*stringPict.next(form, inner))
+        form.binding = prettyForm.MUL
+        return form
+
+    def _print_Max(self, expr):
+        return self._print_Function(expr, func_name="max")
+
+    def _print_Min(self, expr):
+        return self._print_Function(expr, func_name="min")
 
     def _print_MatAdd(self, expr):
         result = None
