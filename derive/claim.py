@@ -1,0 +1,260 @@
+"""Check a derivative someone wrote against the proven one: holds, holds under an assumption, or where not."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from sympy import Add, Eq, Indexed, IndexedBase, KroneckerDelta, Mul, Ne, Symbol, expand
+
+from derive.definition import _inline
+from derive.differentiate import partial
+from derive.errors import InvalidInput
+from derive.matrix import cases as split_cases
+from derive.parse import ParseError, Vocabulary, read
+from derive.prove import vanishes
+from derive.rewrite import in_terms_of, tidy
+from derive.symbols import i, j, n, vector
+from derive.userdefined import ExpressionError
+
+HOLDS, ASSUMED, FAILS, UNPROVEN = "holds", "assumed", "fails", "unproven"
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a claim is compared with: the derived entry, in which names, and the entry unassumed."""
+
+    what: str  # "jacobian", "gradient" or "hessian"
+    truth: object  # the derived entry, e.g. s[i]*(KroneckerDelta(i, j) - s[j])
+    raw: object  # the derivative of the definition, in the inputs, no assumption applied
+    rewrites: tuple  # (name, body in the inputs): what the claim may name and the difference is written in
+    spelled: object  # the Definition whose assumptions apply
+
+
+@dataclass(frozen=True)
+class Example:
+    """A concrete point where the claim and the derivative differ (or agree), with both values."""
+
+    size: int
+    inputs: dict  # vector name -> tuple of exact values (z, and y when there is one)
+    parameters: dict  # name -> exact value
+    entry: tuple  # (i,) or (i, j), 1-based
+    claimed: object  # exact value of the claim there
+    derived: object  # exact value of the derivative there
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The answer to one claim."""
+
+    function: object  # the registered Function
+    text: str  # the claim as the user wrote it
+    what: str
+    free: str  # the free index of a gradient claim as written ("i" or "j"); "" for a Jacobian
+    claim: object  # the parsed claim, the gradient's index written i
+    truth: object
+    status: str  # holds | assumed | fails | unproven
+    method: str  # how it was decided
+    assumptions: tuple = ()  # (lhs, rhs) the claim needs
+    difference: object = None  # claim − derivative, in the outputs and δ
+    cases: tuple = ()  # ((Eq(i, j), d), (Ne(i, j), d)) of the difference
+    differs: tuple = ()  # which cases differ: "i = j", "i ≠ j"
+    example: Example | None = None  # a counterexample (fails) or a point without the assumption (assumed)
+
+    def exit_code(self, strict: bool = False) -> int:
+        """0 when the claim holds (or holds under its assumption, unless strict), else 1."""
+        return 0 if self.status == HOLDS or (self.status == ASSUMED and not strict) else 1
+
+
+def target(d, hessian: bool = False) -> Target:
+    """The derived entry a claim about d is compared with."""
+    spelled = d.spelled
+    z = spelled.input
+    if d.kind == "vector":
+        if hessian:
+            raise InvalidInput(
+                f"'{d.function.name}' is a vector function: --claim-hessian is for scalar functions; "
+                "use --claim alone for its Jacobian"
+            )
+        return Target("jacobian", d.general, partial(spelled.expanded, z[j]), spelled.rewrites, spelled)
+    gradient = partial(spelled.expanded, z[i])
+    names = _unique(d.hessian.spelled.rewrites + spelled.intermediates)
+    if hessian:
+        raw = partial(gradient, z[j])
+        return Target("hessian", d.hessian.general, raw, names, spelled)
+    return Target("gradient", d.general, gradient, names, spelled)
+
+
+def _unique(rewrites) -> tuple:
+    seen, kept = set(), []
+    for key, body in rewrites:
+        if key not in seen:
+            seen.add(key)
+            kept.append((key, body))
+    return tuple(kept)
+
+
+def vocabulary(d, goal: Target) -> Vocabulary:
+    """The names a claim about d may use: the input, data vectors, outputs, intermediates, parameters."""
+    vectors = {str(d.input.label): d.input}
+    scalars = {}
+    for key, _ in goal.rewrites:
+        if isinstance(key, IndexedBase):
+            vectors[str(key.label)] = key
+        else:
+            scalars[key.name] = key
+    for a in d.definition.atoms(Indexed):
+        vectors.setdefault(str(a.base.label), vector(str(a.base.label)))
+    for symbol, _ in d.spelled.parameters:  # set with --param: the claim may still name them
+        scalars[symbol.name] = symbol
+    for name in d.function.parameter_names:
+        scalars.setdefault(name, Symbol(name, positive=True))
+    scalars.pop("n", None)
+    free = {"i": i} if goal.what == "gradient" else {"i": i, "j": j}
+    if goal.what == "gradient":
+        free["j"] = j  # either index may be the free one; claim() writes it as i
+    return Vocabulary(vectors, scalars, free, new_parameters=False, delta=goal.what != "gradient")
+
+
+def parse_claim(text: str, d, goal: Target):
+    """The claim as SymPy, over d's names, through the same allow-list parser as `derive expr`."""
+    try:
+        expr, _ = read(text, vocabulary(d, goal))
+    except ParseError as error:
+        raise ExpressionError(error) from None
+    free = ""
+    if goal.what == "gradient":
+        if expr.has(i) and expr.has(j):
+            raise InvalidInput(
+                "a gradient entry has one free index: write ∂L/∂z_j with j (e.g. s[j] - y[j]) or with i, not both"
+            )
+        free = "j" if expr.has(j) else "i"
+        expr = expr.xreplace({j: i})
+    values = dict(d.spelled.parameters)
+    return expr.xreplace(values), free
+
+
+def check(d, text: str, hessian: bool = False) -> Verdict:
+    """Compare the claim text with d's derivative: proven equal, equal under an assumption, or not."""
+    goal = target(d, hessian)
+    claim, free = parse_claim(text, d, goal)
+    comparison = _Comparison(goal, claim)
+    common = dict(function=d.function, text=text, what=goal.what, free=free, claim=claim, truth=goal.truth)
+    if comparison.zero(comparison.unassumed):
+        return Verdict(**common, status=HOLDS, method=comparison.how)
+    spelled = goal.spelled
+    if spelled.assumptions and comparison.zero(comparison.assumed):
+        used = spelled.assumptions_used(comparison.unassumed)
+        example = _find(comparison, assumed=False)
+        return Verdict(**common, status=ASSUMED, method=comparison.how, assumptions=used, example=example)
+    example = _find(comparison, assumed=True)
+    if example is None:
+        return Verdict(**common, status=UNPROVEN, method="no proof and no counterexample found")
+    difference = comparison.difference()
+    split = split_cases(difference) if goal.what != "gradient" else ()
+    differs = tuple(
+        label
+        for (_, value), label, case in zip(split, ("i = j", "i ≠ j"), ("same", "other"), strict=False)
+        if comparison.nonzero(value, case)
+    )
+    return Verdict(
+        **common,
+        status=FAILS,
+        method="a counterexample",
+        assumptions=spelled.assumptions,
+        difference=difference,
+        cases=split,
+        differs=differs,
+        example=example,
+    )
+
+
+class _Comparison:
+    """claim − derivative in the inputs, and the proofs that it vanishes (or not)."""
+
+    def __init__(self, goal: Target, claim):
+        self.goal, self.claim = goal, claim
+        self.how = ""
+
+    def inputs(self, expr):
+        """expr with every output and intermediate replaced by its definition in the inputs."""
+        return _inline(expr, self.goal.rewrites)
+
+    @cached_property
+    def unassumed(self):
+        return self.inputs(self.claim) - self.goal.raw
+
+    @cached_property
+    def assumed(self):
+        return self.goal.spelled.assume(self.unassumed)
+
+    def zero(self, expr) -> bool:
+        """Whether expr vanishes for every n, i and j: as it stands, or in the cases i = j and i ≠ j."""
+        if vanishes(expr):
+            self.how = "symbolically: substitute the definitions, cancel"
+            return True
+        if not expr.has(KroneckerDelta) and not expr.has(j):
+            return False
+        same = expr.xreplace({j: i})
+        other = expr.replace(lambda e: isinstance(e, KroneckerDelta), lambda e: 0)
+        if vanishes(same) and vanishes(other):
+            self.how = "symbolically, in the cases i = j and i ≠ j"
+            return True
+        return False
+
+    def nonzero(self, expr, case: str) -> bool:
+        """Whether expr (a case of the difference) is not zero: a point where it is not, or no proof it is."""
+        from derive.claimpoint import search
+
+        if expr == 0:
+            return False
+        if search(self.goal, expr, True, derived=0, case=case) is not None:
+            return True
+        return not self.zero(self.goal.spelled.assume(self.inputs(expr)))
+
+    def difference(self):
+        """claim − derivative written in the outputs and δ, checked equal to the difference in the inputs."""
+        goal = self.goal
+        z = goal.spelled.input
+        candidates = [
+            lambda: tidy(self.claim - goal.truth),  # fast, and right when the claim uses the same names
+            lambda: in_terms_of(self.assumed, goal.rewrites, z),
+        ]
+        if self.claim.has(z):
+            candidates.reverse()
+        for candidate in candidates:
+            form = unflipped(candidate())
+            if self.zero(goal.spelled.assume(self.inputs(form)) - self.assumed):
+                return form
+        return self.assumed  # in the inputs: still claim − derivative, only not rewritten
+
+
+def unflipped(expr):
+    """Two sums in one product that both read better negated are both negated: (δ − 1)(s − 1) → (1 − δ)(1 − s)."""
+    if not expr.args:
+        return expr
+    expr = expr.func(*(unflipped(a) for a in expr.args))
+    if not isinstance(expr, Mul):
+        return expr
+    factors = list(expr.args)
+    worse = [k for k, f in enumerate(factors) if isinstance(f, Add) and _reads_better_negated(f)]
+    for a, b in zip(worse[::2], worse[1::2], strict=False):
+        factors[a], factors[b] = expand(-factors[a]), expand(-factors[b])
+    return Mul(*factors)
+
+
+def _reads_better_negated(expr) -> bool:
+    terms = Add.make_args(expr)
+    negative = sum(1 for t in terms if t.could_extract_minus_sign())
+    constant = expr.as_coeff_Add()[0]
+    return 2 * negative > len(terms) or (2 * negative == len(terms) and constant.is_negative)
+
+
+def _find(comparison: _Comparison, assumed: bool) -> Example | None:
+    """The first small point where claim and derivative differ (with y satisfying the assumptions if assumed)."""
+    from derive.claimpoint import search
+
+    return search(comparison.goal, comparison.claim, assumed)
+
+
+__all__ = ["Verdict", "Example", "check", "target", "HOLDS", "ASSUMED", "FAILS", "UNPROVEN", "Eq", "Ne", "n"]

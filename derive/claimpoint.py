@@ -1,0 +1,71 @@
+"""A concrete counterexample to a claim: a small n, small-integer inputs, the two values side by side."""
+
+from __future__ import annotations
+
+from sympy import Indexed, Integer, Rational, Symbol, sympify
+
+from derive.definition import _inline, _parameters_in, _solved
+from derive.symbols import i, j, n
+
+# Small-integer inputs, not all equal (layer norm divides by their spread), tried in this order.
+POINTS = {2: ((1, 0), (2, -1), (0, 1)), 3: ((1, 0, 2), (2, -1, 0)), 4: ((1, 0, 2, -1),)}
+PARAMETER = Integer(2)  # a symbolic parameter (a temperature T) is set to 2: not 1, where many terms vanish
+PRECISION = 30  # digits of the comparison; the values are exact, the difference is judged at this precision
+
+
+def search(goal, claim, assumed: bool, derived=None, case: str = ""):
+    """The first point where claim and derivative differ; data vectors satisfy the assumptions if assumed.
+
+    Without assumed, the data vectors are all ones, which breaks Σ_k y_k = 1: the point shows what the
+    claim needs the assumption for. derived replaces the derivative (0 to find where claim is not zero);
+    case keeps to the entries i = j ("same") or i ≠ j ("other").
+    """
+    from derive.claim import Example
+
+    exprs = (_inline(claim, goal.rewrites), goal.raw if derived is None else sympify(derived))
+    z = goal.spelled.input
+    data = sorted({a.base for e in exprs for a in e.atoms(Indexed)} - {z}, key=str)
+    if not assumed and not data:
+        return None
+    parameters = {Symbol(name, positive=True): PARAMETER for e in exprs for name in _parameters_in(e)}
+    for size, points in POINTS.items():
+        entries = _entries(goal.what, size, case)
+        values = {}
+        for base in data:
+            values.update(_data(goal.spelled, base, size, assumed))
+        for point in points:
+            at = {z[a + 1]: Integer(v) for a, v in enumerate(point)} | values | parameters
+            for entry in entries:
+                claimed, truth = (_value(e, size, entry, at) for e in exprs)
+                if abs((claimed - truth).evalf(PRECISION)) > 10 ** (5 - PRECISION):
+                    inputs = {str(z.label): tuple(Integer(v) for v in point)}
+                    for base in data:
+                        inputs[str(base.label)] = tuple(values[base[a]] for a in range(1, size + 1))
+                    named = {s.name: v for s, v in parameters.items()}
+                    return Example(size, inputs, named, entry, claimed, truth)
+    return None
+
+
+def _entries(what: str, size: int, case: str = "") -> list:
+    rows = range(1, size + 1)
+    if what == "gradient":
+        return [(a,) for a in rows]
+    keep = {"same": lambda a, b: a == b, "other": lambda a, b: a != b}.get(case, lambda a, b: True)
+    return [(a, b) for a in rows for b in rows if keep(a, b)]
+
+
+def _data(spelled, base, size: int, assumed: bool) -> dict:
+    """Entries of a data vector y: all ones, or, under the assumptions, y_1 = 1, the rest 0, the last solved."""
+    values = {base[a]: Integer(1 if a == 1 or not assumed else 0) for a in range(1, size + 1)}
+    if assumed:
+        for lhs, rhs in spelled.assumptions:
+            if lhs.has(base):
+                (last, solution), *_ = _solved(lhs, rhs, size).items()
+                values[last] = Rational(solution.xreplace(values))
+    return values
+
+
+def _value(expr, size: int, entry: tuple, at: dict):
+    """expr at n = size and the entry (i[, j]), every sum written out, the point substituted, exact."""
+    indices = dict(zip((i, j), entry, strict=False))
+    return expr.xreplace({n: size, **indices}).doit().xreplace(at)
