@@ -123,6 +123,32 @@ MODULE = Annotated[
 ]
 OUTPUT = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to FILE instead of stdout.")]
 FORCE = Annotated[bool, typer.Option("--force", help="Overwrite FILE if it exists.")]
+CLAIM = Annotated[
+    Optional[str],
+    typer.Option(
+        "--claim",
+        help="Check a derivative you wrote, in the expr syntax plus delta(i, j) and the outputs' names, e.g. "
+        '"s[i]*(delta(i,j) - s[j])": ∂s_i/∂z_j (a scalar: ∂L/∂z_j). Exit 0 if it holds, 1 if not.',
+    ),
+]
+CLAIM_HESSIAN = Annotated[
+    bool, typer.Option("--claim-hessian", help="With --claim: the claim is the Hessian entry ∂²L/∂z_i∂z_j.")
+]
+STRICT = Annotated[
+    bool, typer.Option("--strict", help="With --claim: a claim that holds only under an assumption exits 1.")
+]
+CLAIM_MODULE = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--claim-module",
+        exists=True,
+        dir_okay=False,
+        help="Check a backward f(z, g) in this Python file (it is imported, so it runs) against the derived VJP.",
+    ),
+]
+CLAIM_FUNCTION = Annotated[
+    Optional[str], typer.Option("--claim-function", help="With --claim-module: the backward's name in the file.")
+]
 PARAM = Annotated[
     Optional[list[str]],
     typer.Option("--param", "-p", help="Set a parameter, NAME=NUMBER (e.g. T=0.5); others stay symbolic."),
@@ -154,11 +180,19 @@ def function(
     output: OUTPUT = None,
     force: FORCE = False,
     param: PARAM = None,
+    claim: CLAIM = None,
+    claim_hessian: CLAIM_HESSIAN = False,
+    strict: STRICT = False,
+    claim_module: CLAIM_MODULE = None,
+    claim_function: CLAIM_FUNCTION = None,
 ):
     """Derive NAME's Jacobian and print it."""
     from derive import api
 
     d = api.derive(name, n=n, params=_params(param))
+    claims = (claim, claim_hessian, strict, claim_module, claim_function)
+    if _claimed(d, claims, format, lang, emit, check, output, force):
+        return
     _deliver(d, format, lang, method, standalone, emit, check, output, force, module)
 
 
@@ -177,12 +211,20 @@ def expression(
     output: OUTPUT = None,
     force: FORCE = False,
     param: PARAM = None,
+    claim: CLAIM = None,
+    claim_hessian: CLAIM_HESSIAN = False,
+    strict: STRICT = False,
+    claim_module: CLAIM_MODULE = None,
+    claim_function: CLAIM_FUNCTION = None,
 ):
     """Derive the Jacobian of a function you write."""
     from derive import api
     from derive.userdefined import user_function
 
     d = api.derive(user_function(text, name), n=n, params=_params(param))
+    claims = (claim, claim_hessian, strict, claim_module, claim_function)
+    if _claimed(d, claims, format, lang, emit, check, output, force):
+        return
     _deliver(d, format, lang, method, standalone, emit, check, output, force, module)
 
 
@@ -197,6 +239,39 @@ def _params(pairs) -> dict:
             raise InvalidInput(f"--param takes NAME=NUMBER, e.g. T=0.5; got {pair!r}")
         values[name.strip()] = value.strip()
     return values
+
+
+def _claimed(d, claims, format, lang, emit, check, output, force) -> bool:
+    """Check a claim (a formula or a backward in a file) if one is given; exit with its verdict."""
+    from derive import api
+    from derive.output import write_text
+
+    claim, hessian, strict, module, function = claims
+    if claim is None and module is None:
+        for flag, given in (("--claim-hessian", hessian), ("--strict", strict), ("--claim-function", function)):
+            if given:
+                raise typer.BadParameter(f"{flag} goes with --claim or --claim-module")
+        return False
+    if claim is not None and module is not None:
+        raise typer.BadParameter("--claim checks a formula, --claim-module a backward: give one of them")
+    if emit is not None or check:
+        raise typer.BadParameter("--claim and --claim-module replace --emit and --check: give them alone")
+    if module is not None:
+        if not function:
+            raise typer.BadParameter("--claim-module needs --claim-function NAME, the backward in the file")
+        report = api.check_backward(d, module, function)
+        result, code = report.render(format.value), 0 if report.passed else 1
+    else:
+        verdict = api.claim(d, claim, hessian=hessian)
+        result, code = api.render_claim(verdict, format.value, lang=lang.value), verdict.exit_code(strict)
+    if output is not None:
+        write_text(output, result, force=force)
+        typer.echo(f"wrote {output}", err=True)
+    else:
+        sys.stdout.write(result)
+    if code:
+        sys.exit(code)
+    return True
 
 
 def _deliver(d, format, lang, method, standalone, emit, check, output, force, module=None):
