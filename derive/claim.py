@@ -18,6 +18,10 @@ from derive.symbols import i, j, n, vector
 from derive.userdefined import ExpressionError
 
 HOLDS, ASSUMED, FAILS, UNPROVEN = "holds", "assumed", "fails", "unproven"
+# How a verdict was reached; the templates say it in words.
+CANCEL = "cancel"  # the definitions substituted, claim − derivative cancels to 0
+BY_CASES = "cases"  # it cancels in the case i = j and, with δ_ij = 0, in the case i ≠ j
+COUNTEREXAMPLE = "counterexample"  # a point where the two differ, exactly
 
 
 @dataclass(frozen=True)
@@ -54,11 +58,11 @@ class Verdict:
     claim: object  # the parsed claim, the gradient's index written i
     truth: object
     status: str  # holds | assumed | fails | unproven
-    method: str  # how it was decided
+    method: str  # how it was decided: CANCEL, BY_CASES, COUNTEREXAMPLE, or "" (undecided)
     assumptions: tuple = ()  # (lhs, rhs) the claim needs
     difference: object = None  # claim − derivative, in the outputs and δ
     cases: tuple = ()  # ((Eq(i, j), d), (Ne(i, j), d)) of the difference
-    differs: tuple = ()  # which cases differ: "i = j", "i ≠ j"
+    differs: tuple = ()  # which cases differ: "same" (i = j), "other" (i ≠ j)
     example: Example | None = None  # a counterexample (fails) or a point without the assumption (assumed)
 
     def exit_code(self, strict: bool = False) -> int:
@@ -149,18 +153,16 @@ def check(d, text: str, hessian: bool = False) -> Verdict:
         return Verdict(**common, status=ASSUMED, method=comparison.how, assumptions=used, example=example)
     example = _find(comparison, assumed=True)
     if example is None:
-        return Verdict(**common, status=UNPROVEN, method="no proof and no counterexample found")
+        return Verdict(**common, status=UNPROVEN, method="")
     difference = comparison.difference()
     split = split_cases(difference) if goal.what != "gradient" else ()
     differs = tuple(
-        label
-        for (_, value), label, case in zip(split, ("i = j", "i ≠ j"), ("same", "other"), strict=False)
-        if comparison.nonzero(value, case)
+        case for (_, value), case in zip(split, ("same", "other"), strict=False) if comparison.nonzero(value, case)
     )
     return Verdict(
         **common,
         status=FAILS,
-        method="a counterexample",
+        method=COUNTEREXAMPLE,
         assumptions=spelled.assumptions,
         difference=difference,
         cases=split,
@@ -191,14 +193,14 @@ class _Comparison:
     def zero(self, expr) -> bool:
         """Whether expr vanishes for every n, i and j: as it stands, or in the cases i = j and i ≠ j."""
         if vanishes(expr):
-            self.how = "symbolically: substitute the definitions, cancel"
+            self.how = CANCEL
             return True
         if not expr.has(KroneckerDelta) and not expr.has(j):
             return False
         same = expr.xreplace({j: i})
         other = expr.replace(lambda e: isinstance(e, KroneckerDelta), lambda e: 0)
         if vanishes(same) and vanishes(other):
-            self.how = "symbolically, in the cases i = j and i ≠ j"
+            self.how = BY_CASES
             return True
         return False
 

@@ -37,7 +37,8 @@ def render(v, fmt: str = "text", lang: str = "en") -> str:
             dialect=f"dialect/{fmt}.j2",
             prose=f"prose/claim_{lang}.j2",
             named=label(v.function, fmt, lang),
-            typed=escape(" ".join(v.text.split()), fmt),
+            # In Markdown the text goes in a code span as it is (a claim that parsed holds no backtick).
+            typed=" ".join(v.text.split()) if fmt == "markdown" else escape(" ".join(v.text.split()), fmt),
             **facts,
         )
     raise InvalidInput(f"unknown format '{fmt}'; known: {', '.join(FORMATS)}")
@@ -58,7 +59,7 @@ def to_json(v) -> str:
         "assumptions": [f"{text(lhs)} = {text(rhs)}" for lhs, rhs in v.assumptions],
         "difference": None if v.difference is None else text(_as_written(v, v.difference)),
         "cases": {"i == j": text(v.cases[0][1]), "i != j": text(v.cases[1][1])} if v.cases else None,
-        "differs_when": list(v.differs),
+        "differs_when": [{"same": "i == j", "other": "i != j"}[c] for c in v.differs],
         "example": None if v.example is None else _example_json(v.example),
     }
     return json.dumps(record, ensure_ascii=False, indent=2) + "\n"
@@ -127,7 +128,7 @@ def _tidy(value):
 
 
 def _decimal(value) -> str:
-    return format(float(value), f".{DIGITS}g").replace("-", "−")
+    return format(float(value), f".{DIGITS}g")
 
 
 def _lhs(v):
