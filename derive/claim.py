@@ -130,7 +130,8 @@ def parse_claim(text: str, d, goal: Target):
     if goal.what == "gradient":
         if expr.has(i) and expr.has(j):
             raise InvalidInput(
-                "a gradient entry has one free index: write ∂L/∂z_j with j (e.g. s[j] - y[j]) or with i, not both"
+                "a gradient entry has one free index: write ∂L/∂z_j with j (e.g. s[j] - y[j]) "
+                "or with i, not both"
             )
         free = "j" if expr.has(j) else "i"
         expr = expr.xreplace({j: i})
@@ -156,9 +157,8 @@ def check(d, text: str, hessian: bool = False) -> Verdict:
         return Verdict(**common, status=UNPROVEN, method="")
     difference = comparison.difference()
     split = split_cases(difference) if goal.what != "gradient" else ()
-    differs = tuple(
-        case for (_, value), case in zip(split, ("same", "other"), strict=False) if comparison.nonzero(value, case)
-    )
+    labelled = zip(split, ("same", "other"), strict=False)
+    differs = tuple(case for (_, value), case in labelled if comparison.nonzero(value, case))
     return Verdict(
         **common,
         status=FAILS,
@@ -232,7 +232,7 @@ class _Comparison:
 
 
 def unflipped(expr):
-    """Two sums in one product that both read better negated are both negated: (δ − 1)(s − 1) → (1 − δ)(1 − s)."""
+    """Two sums in a product that both read better negated are negated: (δ − 1)(s − 1) → (1 − δ)(1 − s)."""
     if not expr.args:
         return expr
     expr = expr.func(*(unflipped(a) for a in expr.args))
@@ -253,7 +253,7 @@ def _reads_better_negated(expr) -> bool:
 
 
 def _find(comparison: _Comparison, assumed: bool) -> Example | None:
-    """The first small point where claim and derivative differ (with y satisfying the assumptions if assumed)."""
+    """The first small point where claim and derivative differ (y satisfying the assumptions if assumed)."""
     from derive.claimpoint import search
 
     return search(comparison.goal, comparison.claim, assumed)

@@ -1,4 +1,4 @@
-"""A user's backward f(z, g) checked numerically against the derived VJP, and its error named when it can be."""
+"""A user's backward f(z, g) checked numerically against the derived VJP; its error named where it can be."""
 
 from __future__ import annotations
 
@@ -43,8 +43,11 @@ class BackwardReport:
     name: str
     errors: tuple  # (point label, n, largest error)
     failure: Failure | None = None
-    pattern: str | None = None  # a sentence naming the mistake, or None
-    term: str | None = None  # the term concerned, one line
+    # The known mistake the error matches: diagonal (only the diagonal), twice, half, sign, transpose;
+    # missing, negated or doubled (a term of the general form); None when it matches none.
+    pattern: str | None = None
+    term: str | None = None  # the term concerned, on one line
+    kind: str = ""  # what the term is: diagonal (the δ_ij part), outer (an outer product u_i v_j), or ""
     problem: str | None = None  # the backward raised, or returned the wrong shape
     parameters: tuple = field(default=())
 
@@ -69,10 +72,13 @@ class BackwardReport:
                 "passed": self.passed,
                 "tolerance": TOLERANCE,
                 "largest_error": None if np.isnan(self.largest) else self.largest,
-                "errors": [{"point": p, "n": size, "error": None if np.isnan(e) else e} for p, size, e in self.errors],
+                "errors": [
+                    {"point": p, "n": size, "error": None if np.isnan(e) else e} for p, size, e in self.errors
+                ],
                 "first_failure": None if self.failure is None else vars(self.failure),
                 "pattern": self.pattern,
                 "term": self.term,
+                "term_kind": self.kind or None,
                 "problem": self.problem,
             }
             return json.dumps(record, ensure_ascii=False, indent=2) + "\n"
@@ -111,7 +117,8 @@ def check_backward(d, path, name: str) -> BackwardReport:
     backward = getattr(module, name, None)
     if not callable(backward):
         defined_there = sorted(k for k, v in vars(module).items() if callable(v) and not k.startswith("_"))
-        raise InvalidInput(f"{path} has no function '{name}'; it defines: {', '.join(defined_there) or 'none'}")
+        known = ", ".join(defined_there) or "none"
+        raise InvalidInput(f"{path} has no function '{name}'; it defines: {known}")
     reference = _reference(d)
     call = _caller(backward, module, d)
     sizes = (d.n,) if d.n else tuple(size for size in SIZES if defined(d, size))
@@ -137,10 +144,12 @@ def check_backward(d, path, name: str) -> BackwardReport:
                 errors.append((label, size, error))
                 if failure is None and not error <= TOLERANCE:
                     failure = _first(label, size, user, truth)
-    pattern = term = None
+    pattern, term, kind = None, None, ""
     if failure is not None:
-        pattern, term = _diagnose(d, reference, call)
-    return BackwardReport(**common, errors=tuple(errors), failure=failure, pattern=pattern, term=term)
+        pattern, term, kind = _diagnose(d, reference, call)
+    return BackwardReport(
+        **common, errors=tuple(errors), failure=failure, pattern=pattern, term=term, kind=kind
+    )
 
 
 def _said(error) -> str:
@@ -224,9 +233,7 @@ def _caller(backward, module, d):
 
 
 def _diagnose(d, reference, call):
-    """The known mistake the user's Jacobian matches at n = 3, as (sentence, term), or (None, None)."""
-    from derive.claimpoint import _value
-    from derive.definition import _inline
+    """The known mistake the user's Jacobian matches at n = 3: (pattern, term, kind), or (None, None, "")."""
     from derive.docprint import formula
 
     size = d.n or DIAGNOSIS_SIZE
@@ -240,47 +247,54 @@ def _diagnose(d, reference, call):
     else:
         user = np.array([call(z, np.eye(size)[k], *data) for k in range(size)])
     truth = np.atleast_2d(reference.jacobian(z[None, :], [y[None, :] for y in data])[0])
-    spelled = d.spelled
+
+    def close(candidate) -> bool:
+        return bool(np.max(np.abs(user - candidate)) <= 1e-6 * max(1.0, float(np.max(np.abs(candidate)))))
+
+    for pattern, candidate in _whole(truth, scalar):
+        if close(candidate) and not close(truth):
+            return pattern, None, ""
+    part_at = _evaluator(d, reference, z, data, size)
+    for part in _terms(d.general):
+        value = part_at(part)
+        for pattern, candidate in (
+            ("missing", truth - value),
+            ("negated", truth - 2 * value),
+            ("doubled", truth + value),
+        ):
+            if close(candidate):
+                return pattern, formula(part), _kind(part)
+    return None, None, ""
+
+
+def _whole(truth, scalar) -> list:
+    """Mistakes in the whole Jacobian: (pattern, the Jacobian the backward would then implement)."""
+    found = [] if scalar else [("diagonal", np.diag(np.diag(truth)))]
+    found += [("twice", 2 * truth), ("half", truth / 2), ("sign", -truth)]
+    if not scalar and not np.allclose(truth, truth.T):
+        found.append(("transpose", truth.T))
+    return found
+
+
+def _evaluator(d, reference, z, data, size):
+    """A function giving a part of the general form as a matrix (a row for a gradient) at this point."""
+    from derive.claimpoint import _value
+    from derive.definition import _inline
+
+    spelled, scalar = d.spelled, d.kind == "scalar"
     rewrites = d.hessian.spelled.rewrites + spelled.intermediates if scalar else spelled.rewrites
     at = {spelled.input[a + 1]: Float(v, 17) for a, v in enumerate(z)}
     for name, values in zip(reference.names, data, strict=True):
         at.update({vector(name)[a + 1]: Float(v, 17) for a, v in enumerate(values)})
     at.update({s: Float(PARAMETER) for s in d.general.free_symbols if s.name in reference.kwargs})
+    rows = range(1, size + 1)
+    entries = [[(a,) for a in rows]] if scalar else [[(a, b) for b in rows] for a in rows]
 
-    def matrix(term):
-        body = _inline(term, rewrites)
-        rows = [(a,) for a in range(1, size + 1)] if scalar else None
-        if scalar:
-            return np.array([[float(_value(body, size, entry, at).evalf()) for entry in rows]])
-        return np.array(
-            [[float(_value(body, size, (a, b), at).evalf()) for b in range(1, size + 1)] for a in range(1, size + 1)]
-        )
+    def matrix(part):
+        body = _inline(part, rewrites)
+        return np.array([[float(_value(body, size, entry, at).evalf()) for entry in row] for row in entries])
 
-    def close(candidate) -> bool:
-        return bool(np.max(np.abs(user - candidate)) <= 1e-6 * max(1.0, float(np.max(np.abs(candidate)))))
-
-    whole = [("the diagonal only: the off-diagonal entries of the Jacobian are missing", None, np.diag(np.diag(truth)))] if not scalar else []
-    whole += [
-        ("a factor of 2: the backward is twice the derivative", None, 2 * truth),
-        ("a factor of 1/2: the backward is half the derivative", None, truth / 2),
-        ("the sign: the backward is minus the derivative", None, -truth),
-    ]
-    if not scalar and not np.allclose(truth, truth.T):
-        whole.append(("the transpose: the backward computes J g instead of gᵀJ", None, truth.T))
-    for sentence, term, candidate in whole:
-        if close(candidate) and not close(truth):
-            return sentence, term
-    for part in _terms(d.general):
-        value = matrix(part)
-        shown = formula(part)
-        for sentence, candidate in (
-            ("a missing term: the backward leaves out", truth - value),
-            ("a term with the wrong sign: the backward negates", truth - 2 * value),
-            ("a term counted twice: the backward doubles", truth + value),
-        ):
-            if close(candidate):
-                return f"{sentence} {shown}{_kind(part)}", shown
-    return None, None
+    return matrix
 
 
 def _terms(general) -> list:
@@ -291,8 +305,7 @@ def _terms(general) -> list:
 
 
 def _kind(term) -> str:
+    """diagonal (the δ_ij part), outer (u_i v_j), or "" (a term of one index, or none)."""
     if term.has(KroneckerDelta):
-        return " (the diagonal part)"
-    if term.has(i) and term.has(j):
-        return " (an outer product)"
-    return ""
+        return "diagonal"
+    return "outer" if term.has(i) and term.has(j) else ""

@@ -55,7 +55,7 @@ def _entries(what: str, size: int, case: str = "") -> list:
 
 
 def _data(spelled, base, size: int, assumed: bool) -> dict:
-    """Entries of a data vector y: all ones, or, under the assumptions, y_1 = 1, the rest 0, the last solved."""
+    """A data vector y: all ones, or, under the assumptions, y_1 = 1, the rest 0, the last one solved."""
     values = {base[a]: Integer(1 if a == 1 or not assumed else 0) for a in range(1, size + 1)}
     if assumed:
         for lhs, rhs in spelled.assumptions:

@@ -79,7 +79,7 @@ def _example_json(ex) -> dict:
 
 
 def _facts(v, equation, show, inline) -> dict:
-    """What every format says: the claim, the derivative, the verdict, the difference and its cases, the point."""
+    """What every format says: claim, derivative, verdict, the difference and its cases, the point."""
     lhs = _lhs(v)
     facts = {
         "status": v.status,

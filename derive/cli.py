@@ -143,11 +143,13 @@ CLAIM_MODULE = Annotated[
         "--claim-module",
         exists=True,
         dir_okay=False,
-        help="Check a backward f(z, g) in this Python file (it is imported, so it runs) against the derived VJP.",
+        help="Check a backward f(z, g) in this Python file against the derived VJP. The file is imported, "
+        "so it runs: check only code you trust.",
     ),
 ]
 CLAIM_FUNCTION = Annotated[
-    Optional[str], typer.Option("--claim-function", help="With --claim-module: the backward's name in the file.")
+    Optional[str],
+    typer.Option("--claim-function", help="With --claim-module: the backward's name in the file."),
 ]
 PARAM = Annotated[
     Optional[list[str]],
@@ -248,7 +250,8 @@ def _claimed(d, claims, format, lang, emit, check, output, force) -> bool:
 
     claim, hessian, strict, module, function = claims
     if claim is None and module is None:
-        for flag, given in (("--claim-hessian", hessian), ("--strict", strict), ("--claim-function", function)):
+        flags = (("--claim-hessian", hessian), ("--strict", strict), ("--claim-function", function))
+        for flag, given in flags:
             if given:
                 raise typer.BadParameter(f"{flag} goes with --claim or --claim-module")
         return False

@@ -25,7 +25,23 @@ import warnings
 from dataclasses import dataclass
 
 import sympy
-from sympy import Abs, Integer, KroneckerDelta, Max, Min, Rational, S, Symbol, cos, erf, exp, log, sin, sqrt, tanh
+from sympy import (
+    Abs,
+    Integer,
+    KroneckerDelta,
+    Max,
+    Min,
+    Rational,
+    S,
+    Symbol,
+    cos,
+    erf,
+    exp,
+    log,
+    sin,
+    sqrt,
+    tanh,
+)
 
 from derive.symbols import INDICES, i, n, parameter, total, z
 

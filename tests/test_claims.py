@@ -6,10 +6,9 @@ import pytest
 import sympy
 from sympy import E, KroneckerDelta, Symbol, simplify
 
-from derive import api, derive
+from derive import derive
 from derive.claim import ASSUMED, FAILS, HOLDS, check
 from derive.errors import InvalidInput
-from derive.prove import vanishes
 from derive.symbols import i, j, n, parameter, vector
 
 s, ell, y = vector("s"), vector("ell"), vector("y")
