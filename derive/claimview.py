@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from sympy import Derivative, Symbol, cancel, factor
+from sympy import Derivative, Pow, Symbol, cancel, factor
 
 from derive.claim import ASSUMED, FAILS, HOLDS
-from derive.docprint import formula
+from derive.docprint import OneLine, formula
 from derive.errors import InvalidInput
 from derive.printing import latex, latex_equation, pretty, pretty_equation, text
 from derive.symbols import i, j, vector
@@ -23,7 +23,7 @@ def render(v, fmt: str = "text", lang: str = "en") -> str:
     if fmt == "json":
         return to_json(v)
     if fmt == "text":
-        return render_template("claim.txt.j2", **_facts(v, pretty_equation, pretty, formula))
+        return render_template("claim.txt.j2", **_facts(v, pretty_equation, pretty, _value))
     if fmt in ("latex", "markdown"):
         if lang not in LANGUAGES:
             raise InvalidInput(f"unknown language '{lang}'; known: {', '.join(LANGUAGES)}")
@@ -120,6 +120,23 @@ def _example(v, ex, show) -> dict:
         "derived_decimal": _decimal(ex.derived),
         "exact": not (ex.claimed.is_Rational and ex.derived.is_Rational),
     }
+
+
+class _Values(OneLine):
+    """One line, with Euler's number written e: e**2/(1 + e)**2, not exp(2)/(1 + E)**2."""
+
+    def _print_Exp1(self, expr):
+        return "e"
+
+    def _print_exp(self, expr):
+        return self._print(Pow(Symbol("e"), expr.args[0], evaluate=False))
+
+
+def _value(expr) -> str:
+    from derive.printing import _person_order
+
+    with _person_order():
+        return _Values({"order": None}).doprint(expr)
 
 
 def _tidy(value):

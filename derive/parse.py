@@ -372,7 +372,8 @@ class _Builder:
         if name == "delta" and self.vocabulary.delta:
             return self._delta(node, bound)
         if name not in FUNCTIONS:
-            self.fail(f"unknown function '{name}'; allowed: {ALLOWED}", node.func)
+            allowed = ", ".join(sorted([*FUNCTIONS, "delta"])) if self.vocabulary.delta else ALLOWED
+            self.fail(f"unknown function '{name}'; allowed: {allowed}", node.func)
         if node.keywords:
             self.fail("keyword arguments are not allowed", node.keywords[0])
         if any(isinstance(arg, ast.Starred) for arg in node.args):

@@ -1,12 +1,14 @@
 """Claims: a derivative someone wrote, proven to hold, to hold under an assumption, or shown wrong."""
 
 import json
+import shutil
+import subprocess
 
 import pytest
 import sympy
 from sympy import E, KroneckerDelta, Symbol, simplify
 
-from derive import derive
+from derive import api, derive
 from derive.claim import ASSUMED, FAILS, HOLDS, check
 from derive.errors import InvalidInput
 from derive.symbols import i, j, n, parameter, vector
@@ -219,3 +221,29 @@ def test_cli_claim_options_conflict(run):
     assert run("softmax", "--strict").exit_code == 2
     assert run("softmax", "--claim", "s[i]", "--emit", "numpy").exit_code == 2
     assert run("softmax", "--claim", "s[i]", "--check").exit_code == 2
+
+
+@pytest.mark.skipif(shutil.which("latexmk") is None, reason="latexmk is not installed")
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_latex_fragments_compile(tmp_path, lang):
+    verdicts = [
+        check(derive("softmax"), "s[i]*(1 - s[j])"),
+        check(derive("softmax"), "s[j]*(delta(i,j) - s[i])"),
+        check(derive("softmax_cross_entropy"), "s[j] - y[j]"),
+    ]
+    body = "\n".join(api.render_claim(v, "latex", lang=lang) for v in verdicts)
+    documentclass = r"\documentclass[UTF8]{ctexart}" if lang == "zh" else r"\documentclass{article}"
+    source = tmp_path / "claims.tex"
+    source.write_text(
+        f"{documentclass}\n\\usepackage{{amsmath,amssymb}}\n\\begin{{document}}\n{body}\n\\end{{document}}\n",
+        encoding="utf-8",
+    )
+    engine = "-xelatex" if lang == "zh" else "-pdf"
+    done = subprocess.run(
+        ["latexmk", engine, "-interaction=nonstopmode", "-halt-on-error", source.name],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0 and (tmp_path / "claims.pdf").exists(), done.stdout[-2000:]
