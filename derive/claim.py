@@ -7,6 +7,7 @@ from functools import cached_property
 
 from sympy import Add, Eq, Indexed, IndexedBase, KroneckerDelta, Mul, Ne, Symbol, expand
 
+from derive.deadline import deadline, or_skip
 from derive.definition import _inline
 from derive.differentiate import partial
 from derive.errors import InvalidInput
@@ -18,6 +19,8 @@ from derive.symbols import i, j, n, vector
 from derive.userdefined import ExpressionError
 
 HOLDS, ASSUMED, FAILS, UNPROVEN = "holds", "assumed", "fails", "unproven"
+SECONDS = 60  # a claim is decided within this, or refused: a valid text can still ask for huge algebra
+REWRITE_SECONDS = 10  # for writing the difference and its cases; past it, shown as claim − derivative
 # How a verdict was reached; the templates say it in words.
 CANCEL = "cancel"  # the definitions substituted, claim − derivative cancels to 0
 BY_CASES = "cases"  # it cancels in the case i = j and, with δ_ij = 0, in the case i ≠ j
@@ -139,26 +142,38 @@ def parse_claim(text: str, d, goal: Target):
     return expr.xreplace(values), free
 
 
-def check(d, text: str, hessian: bool = False) -> Verdict:
+def check(d, text: str, hessian: bool = False, seconds: float = SECONDS) -> Verdict:
     """Compare the claim text with d's derivative: proven equal, equal under an assumption, or not."""
     goal = target(d, hessian)
     claim, free = parse_claim(text, d, goal)
+    with deadline(seconds, "deciding the claim"):
+        return _decide(d, goal, claim, text, free)
+
+
+def _decide(d, goal: Target, claim, text: str, free: str) -> Verdict:
     comparison = _Comparison(goal, claim)
     common = dict(function=d.function, text=text, what=goal.what, free=free, claim=claim, truth=goal.truth)
-    if comparison.zero(comparison.unassumed):
-        return Verdict(**common, status=HOLDS, method=comparison.how)
-    spelled = goal.spelled
-    if spelled.assumptions and comparison.zero(comparison.assumed):
-        used = spelled.assumptions_used(comparison.unassumed)
-        example = _find(comparison, assumed=False)
-        return Verdict(**common, status=ASSUMED, method=comparison.how, assumptions=used, example=example)
-    example = _find(comparison, assumed=True)
+    # A counterexample at the first small point settles most wrong claims before any algebra.
+    example = _find(comparison, assumed=True, quick=True)
     if example is None:
-        return Verdict(**common, status=UNPROVEN, method="")
+        if comparison.zero(comparison.unassumed):
+            return Verdict(**common, status=HOLDS, method=comparison.how)
+        spelled = goal.spelled
+        if spelled.assumptions and comparison.zero(comparison.assumed):
+            used = spelled.assumptions_used(comparison.unassumed)
+            example = _find(comparison, assumed=False)
+            return Verdict(**common, status=ASSUMED, method=comparison.how, assumptions=used, example=example)
+        example = _find(comparison, assumed=True)
+        if example is None:
+            return Verdict(**common, status=UNPROVEN, method="")
+    spelled = goal.spelled
     difference = comparison.difference()
-    split = split_cases(difference) if goal.what != "gradient" else ()
-    labelled = zip(split, ("same", "other"), strict=False)
-    differs = tuple(case for (_, value), case in labelled if comparison.nonzero(value, case))
+    split, differs = (), ()
+    if goal.what != "gradient":
+        with or_skip(REWRITE_SECONDS, "the cases of the difference"):
+            split = split_cases(difference)
+            labelled = zip(split, ("same", "other"), strict=False)
+            differs = tuple(case for (_, value), case in labelled if comparison.nonzero(value, case))
     return Verdict(
         **common,
         status=FAILS,
@@ -225,10 +240,11 @@ class _Comparison:
         if self.claim.has(z):
             candidates.reverse()
         for candidate in candidates:
-            form = unflipped(candidate())
-            if self.zero(goal.spelled.assume(self.inputs(form)) - self.assumed):
-                return form
-        return self.assumed  # in the inputs: still claim − derivative, only not rewritten
+            with or_skip(REWRITE_SECONDS, "rewriting the difference"):
+                form = unflipped(candidate())
+                if self.zero(goal.spelled.assume(self.inputs(form)) - self.assumed):
+                    return form
+        return self.claim - goal.truth  # as it stands: too large to rewrite within the limit
 
 
 def unflipped(expr):
@@ -252,11 +268,12 @@ def _reads_better_negated(expr) -> bool:
     return 2 * negative > len(terms) or (2 * negative == len(terms) and constant.is_negative)
 
 
-def _find(comparison: _Comparison, assumed: bool) -> Example | None:
-    """The first small point where claim and derivative differ (y satisfying the assumptions if assumed)."""
+def _find(comparison: _Comparison, assumed: bool, quick: bool = False) -> Example | None:
+    """The first small point where claim and derivative differ (y satisfying the assumptions if assumed);
+    quick tries only the first point of each size."""
     from derive.claimpoint import search
 
-    return search(comparison.goal, comparison.claim, assumed)
+    return search(comparison.goal, comparison.claim, assumed, quick=quick)
 
 
 __all__ = ["Verdict", "Example", "check", "target", "HOLDS", "ASSUMED", "FAILS", "UNPROVEN", "Eq", "Ne", "n"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sympy import Indexed, Integer, Rational, Symbol, sympify
+from sympy import Indexed, Integer, Rational, Symbol, cancel, count_ops, factor, nan, sympify
 
 from derive.definition import _inline, _parameters_in, _solved
 from derive.symbols import i, j, n
@@ -10,15 +10,16 @@ from derive.symbols import i, j, n
 # Small-integer inputs, not all equal (layer norm divides by their spread), tried in this order.
 POINTS = {2: ((1, 0), (2, -1), (0, 1)), 3: ((1, 0, 2), (2, -1, 0)), 4: ((1, 0, 2, -1),)}
 PARAMETER = Integer(2)  # a symbolic parameter (a temperature T) is set to 2: not 1, where many terms vanish
+MAX_TIDY = 60  # operations in an exact value worth simplifying for display
 PRECISION = 30  # digits of the comparison; the values are exact, the difference is judged at this precision
 
 
-def search(goal, claim, assumed: bool, derived=None, case: str = ""):
+def search(goal, claim, assumed: bool, derived=None, case: str = "", quick: bool = False):
     """The first point where claim and derivative differ; data vectors satisfy the assumptions if assumed.
 
     Without assumed, the data vectors are all ones, which breaks Σ_k y_k = 1: the point shows what the
     claim needs the assumption for. derived replaces the derivative (0 to find where claim is not zero);
-    case keeps to the entries i = j ("same") or i ≠ j ("other").
+    case keeps to the entries i = j ("same") or i ≠ j ("other"); quick tries one point of each size.
     """
     from derive.claim import Example
 
@@ -33,17 +34,25 @@ def search(goal, claim, assumed: bool, derived=None, case: str = ""):
         values = {}
         for base in data:
             values.update(_data(goal.spelled, base, size, assumed))
-        for point in points:
+        for point in points[:1] if quick else points:
             at = {z[a + 1]: Integer(v) for a, v in enumerate(point)} | values | parameters
             for entry in entries:
                 claimed, truth = (_value(e, size, entry, at) for e in exprs)
-                if abs((claimed - truth).evalf(PRECISION)) > 10 ** (5 - PRECISION):
+                if _differ(claimed, truth):
                     inputs = {str(z.label): tuple(Integer(v) for v in point)}
                     for base in data:
                         inputs[str(base.label)] = tuple(values[base[a]] for a in range(1, size + 1))
                     named = {s.name: v for s, v in parameters.items()}
-                    return Example(size, inputs, named, entry, claimed, truth)
+                    return Example(size, inputs, named, entry, _tidy(claimed), _tidy(truth))
     return None
+
+
+def _differ(claimed, truth) -> bool:
+    """Whether two exact values differ, judged at PRECISION digits; False where they cannot be compared."""
+    try:
+        return bool(abs((claimed - truth).evalf(PRECISION)) > 10 ** (5 - PRECISION))
+    except (TypeError, ValueError, ArithmeticError):  # e.g. a max SymPy cannot order
+        return False
 
 
 def _entries(what: str, size: int, case: str = "") -> list:
@@ -68,4 +77,14 @@ def _data(spelled, base, size: int, assumed: bool) -> dict:
 def _value(expr, size: int, entry: tuple, at: dict):
     """expr at n = size and the entry (i[, j]), every sum written out, the point substituted, exact."""
     indices = dict(zip((i, j), entry, strict=False))
-    return expr.xreplace({n: size, **indices}).doit().xreplace(at)
+    try:
+        return expr.xreplace({n: size, **indices}).doit().xreplace(at)
+    except (TypeError, ValueError, ArithmeticError):  # a max SymPy cannot order: not comparable here
+        return nan
+
+
+def _tidy(value):
+    """An exact value in its shortest form, e²/(1 + e)² for e(1 − 1/(1 + e))/(1 + e); a large one as is."""
+    if count_ops(value) > MAX_TIDY:
+        return value
+    return factor(cancel(value))

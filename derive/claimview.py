@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from sympy import Derivative, Pow, Symbol, cancel, factor
+from sympy import Derivative, Pow, Symbol
 
 from derive.claim import ASSUMED, FAILS, HOLDS
-from derive.docprint import OneLine, formula
+from derive.docprint import OneLine
 from derive.errors import InvalidInput
 from derive.printing import latex, latex_equation, pretty, pretty_equation, text
 from derive.symbols import i, j, vector
@@ -71,8 +71,8 @@ def _example_json(ex) -> dict:
         "inputs": {name: [text(x) for x in values] for name, values in ex.inputs.items()},
         "parameters": {name: text(value) for name, value in ex.parameters.items()},
         "entry": list(ex.entry),
-        "claimed": text(_tidy(ex.claimed)),
-        "derived": text(_tidy(ex.derived)),
+        "claimed": text(ex.claimed),
+        "derived": text(ex.derived),
         "claimed_decimal": float(ex.claimed),
         "derived_decimal": float(ex.derived),
     }
@@ -114,8 +114,8 @@ def _example(v, ex, show) -> dict:
         "inputs": [(name, [show(x) for x in values]) for name, values in ex.inputs.items()],
         "parameters": [(name, show(value)) for name, value in ex.parameters.items()],
         "entry": list(entry.items()),
-        "claimed": show(_tidy(ex.claimed)),
-        "derived": show(_tidy(ex.derived)),
+        "claimed": show(ex.claimed),
+        "derived": show(ex.derived),
         "claimed_decimal": _decimal(ex.claimed),
         "derived_decimal": _decimal(ex.derived),
         "exact": not (ex.claimed.is_Rational and ex.derived.is_Rational),
@@ -137,11 +137,6 @@ def _value(expr) -> str:
 
     with _person_order():
         return _Values({"order": None}).doprint(expr)
-
-
-def _tidy(value):
-    """An exact value in its shortest form: e²/(1 + e)², not e(1 − 1/(1 + e))/(1 + e)."""
-    return factor(cancel(value))
 
 
 def _decimal(value) -> str:

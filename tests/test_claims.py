@@ -247,3 +247,28 @@ def test_latex_fragments_compile(tmp_path, lang):
         timeout=300,
     )
     assert done.returncode == 0 and (tmp_path / "claims.pdf").exists(), done.stdout[-2000:]
+
+
+def test_a_claim_is_decided_within_a_deadline():
+    from derive.deadline import TooLong, deadline, or_skip
+
+    with pytest.raises(TooLong, match="took longer than 0.5 s"):
+        check(derive("softmax"), "(s[i] + s[j] + z[i] + z[j])^64 - (s[i] + z[j])^63", seconds=0.5)
+    # limits nest: an inner one that expires ends only its block, an outer one propagates
+    ended = []
+    with deadline(5, "outer"):
+        with or_skip(0.2, "inner"):
+            while True:
+                pass
+        ended.append("inner")
+    assert ended == ["inner"]
+    with pytest.raises(TooLong, match="outer"):
+        with deadline(0.2, "outer"):
+            with or_skip(5, "inner"):
+                while True:
+                    pass
+
+
+def test_a_max_sympy_cannot_order_is_no_crash():
+    v = check(derive("softmax"), "max(s[i], s[j], z[i], z[j], 1, 2)*sin(s[i])^9")
+    assert v.status == FAILS and v.example is not None
