@@ -272,3 +272,15 @@ def test_a_claim_is_decided_within_a_deadline():
 def test_a_max_sympy_cannot_order_is_no_crash():
     v = check(derive("softmax"), "max(s[i], s[j], z[i], z[j], 1, 2)*sin(s[i])^9")
     assert v.status == FAILS and v.example is not None
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "latex", "markdown"])
+def test_an_undecided_claim_renders_and_exits_1(fmt):
+    from dataclasses import replace
+
+    from derive.claim import UNPROVEN
+
+    v = replace(check(derive("softmax"), "s[i]*(delta(i,j) - s[j])"), status=UNPROVEN, method="")
+    assert v.exit_code() == 1
+    out = api.render_claim(v, fmt)
+    assert ("unproven" in out) if fmt == "json" else ("Not proven" in out or "not proven" in out)
