@@ -85,7 +85,10 @@ def target(d, hessian: bool = False) -> Target:
             )
         return Target("jacobian", d.general, partial(spelled.expanded, z[j]), spelled.rewrites, spelled)
     gradient = partial(spelled.expanded, z[i])
-    names = _unique(d.hessian.spelled.rewrites + spelled.intermediates)
+    # The gradient's own name (s for logsumexp), the intermediates, and the value L itself.
+    names = _unique(
+        d.hessian.spelled.rewrites + spelled.intermediates + ((spelled.output, spelled.expanded),)
+    )
     if hessian:
         raw = partial(gradient, z[j])
         return Target("hessian", d.hessian.general, raw, names, spelled)
@@ -117,9 +120,8 @@ def vocabulary(d, goal: Target) -> Vocabulary:
     for name in d.function.parameter_names:
         scalars.setdefault(name, Symbol(name, positive=True))
     scalars.pop("n", None)
-    free = {"i": i} if goal.what == "gradient" else {"i": i, "j": j}
-    if goal.what == "gradient":
-        free["j"] = j  # either index may be the free one; claim() writes it as i
+    # A gradient entry has one free index, i or j (parse_claim writes it as i), and so no δ_ij.
+    free = {"i": i, "j": j}
     return Vocabulary(vectors, scalars, free, new_parameters=False, delta=goal.what != "gradient")
 
 

@@ -191,9 +191,10 @@ def function(
     """Derive NAME's Jacobian and print it."""
     from derive import api
 
-    d = api.derive(name, n=n, params=_params(param))
     claims = (claim, claim_hessian, strict, claim_module, claim_function)
-    if _claimed(d, claims, format, lang, emit, check, output, force):
+    _claim_options(claims, others=(emit, check, standalone))
+    d = api.derive(name, n=n, params=_params(param))
+    if _claimed(d, claims, format, lang, output, force):
         return
     _deliver(d, format, lang, method, standalone, emit, check, output, force, module)
 
@@ -223,9 +224,10 @@ def expression(
     from derive import api
     from derive.userdefined import user_function
 
-    d = api.derive(user_function(text, name), n=n, params=_params(param))
     claims = (claim, claim_hessian, strict, claim_module, claim_function)
-    if _claimed(d, claims, format, lang, emit, check, output, force):
+    _claim_options(claims, others=(emit, check, standalone))
+    d = api.derive(user_function(text, name), n=n, params=_params(param))
+    if _claimed(d, claims, format, lang, output, force):
         return
     _deliver(d, format, lang, method, standalone, emit, check, output, force, module)
 
@@ -243,25 +245,35 @@ def _params(pairs) -> dict:
     return values
 
 
-def _claimed(d, claims, format, lang, emit, check, output, force) -> bool:
-    """Check a claim (a formula or a backward in a file) if one is given; exit with its verdict."""
-    from derive import api
-    from derive.output import write_text
-
+def _claim_options(claims, others) -> None:
+    """Refuse claim options that do not go together, before any derivation."""
     claim, hessian, strict, module, function = claims
     if claim is None and module is None:
         flags = (("--claim-hessian", hessian), ("--strict", strict), ("--claim-function", function))
         for flag, given in flags:
             if given:
                 raise typer.BadParameter(f"{flag} goes with --claim or --claim-module")
-        return False
+        return
     if claim is not None and module is not None:
         raise typer.BadParameter("--claim checks a formula, --claim-module a backward: give one of them")
-    if emit is not None or check:
-        raise typer.BadParameter("--claim and --claim-module replace --emit and --check: give them alone")
+    emit, check, standalone = others
+    if emit is not None or check or standalone:
+        raise typer.BadParameter(
+            "--claim and --claim-module replace --emit, --check and --standalone: give them alone"
+        )
+    if module is not None and not function:
+        raise typer.BadParameter("--claim-module needs --claim-function NAME, the backward in the file")
+
+
+def _claimed(d, claims, format, lang, output, force) -> bool:
+    """Check a claim (a formula or a backward in a file) if one is given; exit with its verdict."""
+    from derive import api
+    from derive.output import write_text
+
+    claim, hessian, strict, module, function = claims
+    if claim is None and module is None:
+        return False
     if module is not None:
-        if not function:
-            raise typer.BadParameter("--claim-module needs --claim-function NAME, the backward in the file")
         report = api.check_backward(d, module, function)
         result, code = report.render(format.value), 0 if report.passed else 1
     else:

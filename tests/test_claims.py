@@ -284,3 +284,11 @@ def test_an_undecided_claim_renders_and_exits_1(fmt):
     assert v.exit_code() == 1
     out = api.render_claim(v, fmt)
     assert ("unproven" in out) if fmt == "json" else ("Not proven" in out or "not proven" in out)
+
+
+def test_a_claim_may_name_the_scalar_output():
+    assert check(derive("logsumexp"), "exp(z[j] - L)").status == HOLDS
+    assert (
+        check(derive("logsumexp"), "exp(z[i] - L)*(delta(i,j) - exp(z[j] - L))", hessian=True).status == HOLDS
+    )
+    assert check(derive("logsumexp"), "exp(z[j] + L)").status == FAILS
