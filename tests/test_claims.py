@@ -6,6 +6,8 @@ import subprocess
 
 import pytest
 import sympy
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sympy import E, KroneckerDelta, Symbol, simplify
 
 from derive import api, derive
@@ -292,3 +294,15 @@ def test_a_claim_may_name_the_scalar_output():
         check(derive("logsumexp"), "exp(z[i] - L)*(delta(i,j) - exp(z[j] - L))", hessian=True).status == HOLDS
     )
     assert check(derive("logsumexp"), "exp(z[j] + L)").status == FAILS
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(alphabet="sziyjklnTmu[]()+-*/^ ,.0123456789delta_", max_size=60))
+def test_claim_parser_fuzz_parses_or_refuses_in_one_line(text):
+    from derive.claim import parse_claim, target
+
+    d = derive("softmax_t")
+    try:
+        parse_claim(text, d, target(d))
+    except InvalidInput as error:
+        assert "\n" not in str(error)
