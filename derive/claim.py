@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from sympy import Add, Eq, Indexed, IndexedBase, KroneckerDelta, Mul, Ne, Symbol, expand
+from sympy import Add, Indexed, IndexedBase, KroneckerDelta, Mul, Symbol, expand
 
 from derive.deadline import deadline, or_skip
 from derive.definition import _inline
@@ -15,7 +15,7 @@ from derive.matrix import cases as split_cases
 from derive.parse import ParseError, Vocabulary, read
 from derive.prove import vanishes
 from derive.rewrite import in_terms_of, tidy
-from derive.symbols import i, j, n, vector
+from derive.symbols import i, j, vector
 from derive.userdefined import ExpressionError
 
 HOLDS, ASSUMED, FAILS, UNPROVEN = "holds", "assumed", "fails", "unproven"
@@ -278,4 +278,4 @@ def _find(comparison: _Comparison, assumed: bool, quick: bool = False) -> Exampl
     return search(comparison.goal, comparison.claim, assumed, quick=quick)
 
 
-__all__ = ["Verdict", "Example", "check", "target", "HOLDS", "ASSUMED", "FAILS", "UNPROVEN", "Eq", "Ne", "n"]
+__all__ = ["Verdict", "Example", "check", "target", "HOLDS", "ASSUMED", "FAILS", "UNPROVEN"]

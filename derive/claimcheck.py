@@ -11,14 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from sympy import Add, Float, KroneckerDelta, expand
 
+from derive.claimdiagnosis import diagnose
 from derive.errors import InvalidInput
 from derive.numeric import PARAMETER, POINTS, SEED, defined
-from derive.symbols import i, j, vector
 
 TOLERANCE = 1e-8  # max |user − derived| / max(1, max |derived|) per vector: float64 rounding, with room
-DIAGNOSIS_SIZE = 3  # n at which the user's Jacobian is recovered and compared with the known mistakes
 SIZES = (3, 8)  # n checked when the function is for any n
 
 
@@ -43,10 +41,11 @@ class BackwardReport:
     name: str
     errors: tuple  # (point label, n, largest error)
     failure: Failure | None = None
-    # The known mistake the error matches: diagonal (only the diagonal), twice, half, sign, transpose;
+    # The known mistake the error matches: diagonal (only the diagonal), factor (a constant), transpose;
     # missing, negated or doubled (a term of the general form); None when it matches none.
     pattern: str | None = None
     term: str | None = None  # the term concerned, on one line
+    factor: float | None = None  # the constant factor c, for the pattern factor: backward = c · VJP
     kind: str = ""  # what the term is: diagonal (the δ_ij part), outer (an outer product u_i v_j), or ""
     problem: str | None = None  # the backward raised, or returned the wrong shape
     parameters: tuple = field(default=())
@@ -79,6 +78,7 @@ class BackwardReport:
                 "pattern": self.pattern,
                 "term": self.term,
                 "term_kind": self.kind or None,
+                "factor": self.factor,
                 "problem": self.problem,
             }
             return json.dumps(record, ensure_ascii=False, indent=2) + "\n"
@@ -119,8 +119,10 @@ def check_backward(d, path, name: str) -> BackwardReport:
         defined_there = sorted(k for k, v in vars(module).items() if callable(v) and not k.startswith("_"))
         known = ", ".join(defined_there) or "none"
         raise InvalidInput(f"{path} has no function '{name}'; it defines: {known}")
-    reference = _reference(d)
-    call = _caller(backward, module, d)
+    reference = _Reference(d)
+    # The backward is told every parameter: those left symbolic at the check's value, those set at theirs.
+    given = {symbol.name: float(value) for symbol, value in d.spelled.parameters}
+    call = _caller(backward, module, {**given, **reference.kwargs})
     sizes = (d.n,) if d.n else tuple(size for size in SIZES if defined(d, size))
     common = dict(function=d.function.name, path=str(path), name=name)
     rng = np.random.default_rng(SEED)
@@ -144,11 +146,11 @@ def check_backward(d, path, name: str) -> BackwardReport:
                 errors.append((label, size, error))
                 if failure is None and not error <= TOLERANCE:
                     failure = _first(label, size, user, truth)
-    pattern, term, kind = None, None, ""
+    pattern, term, kind, factor = None, None, "", None
     if failure is not None:
-        pattern, term, kind = _diagnose(d, reference, call)
+        pattern, term, kind, factor = diagnose(d, reference, call)
     return BackwardReport(
-        **common, errors=tuple(errors), failure=failure, pattern=pattern, term=term, kind=kind
+        **common, errors=tuple(errors), failure=failure, pattern=pattern, term=term, kind=kind, factor=factor
     )
 
 
@@ -183,7 +185,8 @@ class _Reference:
             path = Path(folder) / f"{d.function.name}.py"
             path.write_text(generate(d, "numpy"), encoding="utf-8")
             self.module = _load(path)
-        self.kwargs = {p: PARAMETER for p in d.function.parameter_names if p not in dict(_set(d))}
+        # A parameter left symbolic (T) takes the check's value; one set with --param is in the code.
+        self.kwargs = dict.fromkeys(d.function.parameter_names, PARAMETER)
 
     def data(self, rng, shape) -> list:
         # Each data vector a probability vector, as the check draws it, so Σ_k y_k = 1 holds.
@@ -206,18 +209,9 @@ class _Reference:
         return getattr(self.module, f"{name}_jacobian")(z, **self.kwargs)
 
 
-def _set(d):
-    return tuple((s.name, v) for s, v in d.spelled.parameters)
-
-
-def _reference(d) -> _Reference:
-    return _Reference(d)
-
-
-def _caller(backward, module, d):
+def _caller(backward, module, kwargs: dict):
     """backward called on one vector: NumPy arrays, or float64 tensors for a module that imports torch."""
     torch = vars(module).get("torch")
-    kwargs = {p: PARAMETER for p in d.function.parameter_names if p not in dict(_set(d))}
     uses_torch = torch is not None and hasattr(torch, "as_tensor")
 
     def call(z, g, *data):
@@ -230,82 +224,3 @@ def _caller(backward, module, d):
         return np.asarray(result, dtype=np.float64)
 
     return call
-
-
-def _diagnose(d, reference, call):
-    """The known mistake the user's Jacobian matches at n = 3: (pattern, term, kind), or (None, None, "")."""
-    from derive.docprint import formula
-
-    size = d.n or DIAGNOSIS_SIZE
-    rng = np.random.default_rng(SEED + 1)
-    z = rng.standard_normal(size)
-    data = [y[0] for y in reference.data(rng, (1, size))]
-    scalar = d.kind == "scalar"
-    # The user's Jacobian row by row: the backward at g = e_k is row k of the Jacobian it implements.
-    if scalar:
-        user = call(z, np.float64(1.0), *data)[None, :]
-    else:
-        user = np.array([call(z, np.eye(size)[k], *data) for k in range(size)])
-    truth = np.atleast_2d(reference.jacobian(z[None, :], [y[None, :] for y in data])[0])
-
-    def close(candidate) -> bool:
-        return bool(np.max(np.abs(user - candidate)) <= 1e-6 * max(1.0, float(np.max(np.abs(candidate)))))
-
-    for pattern, candidate in _whole(truth, scalar):
-        if close(candidate) and not close(truth):
-            return pattern, None, ""
-    part_at = _evaluator(d, reference, z, data, size)
-    for part in _terms(d.general):
-        value = part_at(part)
-        for pattern, candidate in (
-            ("missing", truth - value),
-            ("negated", truth - 2 * value),
-            ("doubled", truth + value),
-        ):
-            if close(candidate):
-                return pattern, formula(part), _kind(part)
-    return None, None, ""
-
-
-def _whole(truth, scalar) -> list:
-    """Mistakes in the whole Jacobian: (pattern, the Jacobian the backward would then implement)."""
-    found = [] if scalar else [("diagonal", np.diag(np.diag(truth)))]
-    found += [("twice", 2 * truth), ("half", truth / 2), ("sign", -truth)]
-    if not scalar and not np.allclose(truth, truth.T):
-        found.append(("transpose", truth.T))
-    return found
-
-
-def _evaluator(d, reference, z, data, size):
-    """A function giving a part of the general form as a matrix (a row for a gradient) at this point."""
-    from derive.claimpoint import _value
-    from derive.definition import _inline
-
-    spelled, scalar = d.spelled, d.kind == "scalar"
-    rewrites = d.hessian.spelled.rewrites + spelled.intermediates if scalar else spelled.rewrites
-    at = {spelled.input[a + 1]: Float(v, 17) for a, v in enumerate(z)}
-    for name, values in zip(reference.names, data, strict=True):
-        at.update({vector(name)[a + 1]: Float(v, 17) for a, v in enumerate(values)})
-    at.update({s: Float(PARAMETER) for s in d.general.free_symbols if s.name in reference.kwargs})
-    rows = range(1, size + 1)
-    entries = [[(a,) for a in rows]] if scalar else [[(a, b) for b in rows] for a in rows]
-
-    def matrix(part):
-        body = _inline(part, rewrites)
-        return np.array([[float(_value(body, size, entry, at).evalf()) for entry in row] for row in entries])
-
-    return matrix
-
-
-def _terms(general) -> list:
-    """The general form's parts: the δ_ij part as one, then each other term of its expansion."""
-    parts = Add.make_args(expand(general))
-    diagonal = Add(*(p for p in parts if p.has(KroneckerDelta)))
-    return ([diagonal] if diagonal != 0 else []) + [p for p in parts if not p.has(KroneckerDelta)]
-
-
-def _kind(term) -> str:
-    """diagonal (the δ_ij part), outer (u_i v_j), or "" (a term of one index, or none)."""
-    if term.has(KroneckerDelta):
-        return "diagonal"
-    return "outer" if term.has(i) and term.has(j) else ""

@@ -82,7 +82,7 @@ def test_a_right_backward_passes(tmp_path):
     [
         ("softmax", SOFTMAX, "no_outer", "missing", "-s_i*s_j", "outer"),
         ("softmax", SOFTMAX, "diagonal_only", "diagonal", None, ""),
-        ("softmax", SOFTMAX, "doubled", "twice", None, ""),
+        ("softmax", SOFTMAX, "doubled", "factor", None, ""),
         ("layer_norm", LAYER_NORM, "no_mean_term", "missing", "-1/(n*sigma)", ""),
         ("log_softmax", LOG_SOFTMAX, "transposed", "transpose", None, ""),
         ("softmax_cross_entropy", CROSS_ENTROPY, "no_target", "missing", "-y_i", ""),
@@ -97,6 +97,8 @@ def test_a_wrong_backward_is_caught_with_its_mistake(
     f = report.failure
     assert f is not None and abs(f.user - f.derived) > TOLERANCE
     assert (report.pattern, report.term, report.kind) == (pattern, term, kind)
+    if pattern == "factor":
+        assert report.factor == pytest.approx(2)
 
 
 def test_a_torch_backward(tmp_path):
@@ -158,3 +160,24 @@ def test_cli_names_what_the_file_defines(run, tmp_path):
     assert result.exit_code == 2 and "has no function 'nope'; it defines: diagonal_only" in result.stderr
     result = run("softmax", "--claim-module", str(_file(tmp_path, SOFTMAX)))
     assert result.exit_code == 2 and "--claim-function" in result.stderr
+
+
+def test_a_missing_temperature_is_a_constant_factor_and_a_set_parameter_reaches_the_backward(tmp_path):
+    source = """
+    import numpy as np
+
+    def right(z, g, T=1.0):
+        s = np.exp((z - z.max()) / T)
+        s /= s.sum()
+        return s * (g - np.dot(g, s)) / T
+
+    def no_temperature(z, g, T=1.0):  # forgets the 1/T of the chain rule
+        s = np.exp((z - z.max()) / T)
+        s /= s.sum()
+        return s * (g - np.dot(g, s))
+    """
+    path = _file(tmp_path, source)
+    assert check_backward(derive("softmax_t"), path, "right").passed
+    assert check_backward(derive("softmax_t", params={"T": "0.5"}), path, "right").passed
+    report = check_backward(derive("softmax_t", params={"T": "0.5"}), path, "no_temperature")
+    assert report.pattern == "factor" and report.factor == pytest.approx(0.5)
