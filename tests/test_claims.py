@@ -306,3 +306,27 @@ def test_claim_parser_fuzz_parses_or_refuses_in_one_line(text):
         parse_claim(text, d, target(d))
     except InvalidInput as error:
         assert "\n" not in str(error)
+
+
+def test_markdown_fragments_parse_in_katex():
+    from .documents import katex_available, katex_failures, math_blocks
+
+    if not katex_available():
+        pytest.skip("KaTeX is not installed: npm ci")
+    claims = [
+        ("softmax", "s[i]*(1 - s[j])", False),
+        ("softmax", "s[j]*(delta(i,j) - s[i])", False),
+        ("softmax_cross_entropy", "s[j] - y[j]", False),
+        ("layer_norm", "(delta(i,j) - s[i]*s[j]/n)/sigma", False),
+        ("logsumexp", "s[i]*delta(i,j)", True),
+    ]
+    blocks = [
+        block
+        for name, text, hessian in claims
+        for lang in ("en", "zh")
+        for block in math_blocks(
+            api.render_claim(check(derive(name), text, hessian=hessian), "markdown", lang=lang), "markdown"
+        )
+    ]
+    assert len(blocks) > 40
+    assert katex_failures(blocks) == []
