@@ -62,4 +62,25 @@ def check(d: Derivation, target: str = "numpy", module_path=None):
     return verify(d, target, module_path=module_path)
 
 
-__all__ = ["Derivation", "derive", "render", "emit", "check"]
+def claim(d: Derivation, text: str, hessian: bool = False):
+    """Whether a derivative someone wrote (text, in the expr syntax) equals d's: a Verdict."""
+    from derive.claims.claim import check as decide
+
+    return decide(d, text, hessian=hessian)
+
+
+def render_claim(verdict, fmt: str = "text", lang: str = "en") -> str:
+    """A claim's verdict as text, json, latex or markdown (a fragment)."""
+    from derive.claims.view import render as show
+
+    return show(verdict, fmt, lang)
+
+
+def check_backward(d: Derivation, path, function: str):
+    """A user's backward f(z, g) in the file at path, checked numerically against d's VJP: a report."""
+    from derive.claims.backward import check_backward as run
+
+    return run(d, path, function)
+
+
+__all__ = ["Derivation", "derive", "render", "emit", "check", "claim", "render_claim", "check_backward"]

@@ -135,7 +135,7 @@ app = typer.Typer(
 
 def _version(value: bool):
     if value:
-        from derive import __version__
+        from derive._version import __version__
 
         typer.echo(f"derive {__version__}")
         raise typer.Exit()
@@ -188,6 +188,34 @@ SYMBOLS = Annotated[
     ),
 ]
 BOLD = Annotated[bool, typer.Option("--bold", help="Vectors in bold, z as \\mathbf{z} (latex, markdown).")]
+CLAIM = Annotated[
+    Optional[str],
+    typer.Option(
+        "--claim",
+        help="Check a derivative you wrote, in the expr syntax plus delta(i, j) and the outputs' names, e.g. "
+        '"s[i]*(delta(i,j) - s[j])": ∂s_i/∂z_j (a scalar: ∂L/∂z_j). Exit 0 if it holds, 1 if not.',
+    ),
+]
+CLAIM_HESSIAN = Annotated[
+    bool, typer.Option("--claim-hessian", help="With --claim: the claim is the Hessian entry ∂²L/∂z_i∂z_j.")
+]
+STRICT = Annotated[
+    bool, typer.Option("--strict", help="With --claim: a claim that holds only under an assumption exits 1.")
+]
+CLAIM_MODULE = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--claim-module",
+        exists=True,
+        dir_okay=False,
+        help="Check a backward f(z, g) in this Python file against the derived VJP. The file is imported, "
+        "so it runs: check only code you trust.",
+    ),
+]
+CLAIM_FUNCTION = Annotated[
+    Optional[str],
+    typer.Option("--claim-function", help="With --claim-module: the backward's name in the file."),
+]
 PARAM = Annotated[
     Optional[list[str]],
     typer.Option(
@@ -227,12 +255,22 @@ def function(
     param: PARAM = None,
     symbols: SYMBOLS = None,
     bold: BOLD = False,
+    claim: CLAIM = None,
+    claim_hessian: CLAIM_HESSIAN = False,
+    strict: STRICT = False,
+    claim_module: CLAIM_MODULE = None,
+    claim_function: CLAIM_FUNCTION = None,
 ):
     """Derive NAME's Jacobian and print it."""
     from derive import api
 
-    _applicable(ctx, format, emit)
+    claims = (claim, claim_hessian, strict, claim_module, claim_function)
+    _claim_options(claims, others=(emit, check, standalone))
+    if claim is None and claim_module is None:
+        _applicable(ctx, format, emit)
     d = api.derive(name, n=n, params=_params(param))
+    if _claimed(d, claims, format, lang, output, force):
+        return
     _deliver(d, format, lang, method, standalone, emit, check, output, force, module, symbols, bold)
 
 
@@ -263,13 +301,23 @@ def expression(
     param: PARAM = None,
     symbols: SYMBOLS = None,
     bold: BOLD = False,
+    claim: CLAIM = None,
+    claim_hessian: CLAIM_HESSIAN = False,
+    strict: STRICT = False,
+    claim_module: CLAIM_MODULE = None,
+    claim_function: CLAIM_FUNCTION = None,
 ):
     """Derive the Jacobian of a function you write."""
     from derive import api
     from derive.userdefined import user_function
 
-    _applicable(ctx, format, emit)
+    claims = (claim, claim_hessian, strict, claim_module, claim_function)
+    _claim_options(claims, others=(emit, check, standalone))
+    if claim is None and claim_module is None:
+        _applicable(ctx, format, emit)
     d = api.derive(user_function(text, name), n=n, params=_params(param))
+    if _claimed(d, claims, format, lang, output, force):
+        return
     _deliver(d, format, lang, method, standalone, emit, check, output, force, module, symbols, bold)
 
 
@@ -302,6 +350,50 @@ def _params(pairs) -> dict:
             raise InvalidInput(f"--param takes NAME=NUMBER, e.g. T=0.5; got {pair!r}")
         values[name.strip()] = value.strip()
     return values
+
+
+def _claim_options(claims, others) -> None:
+    """Refuse claim options that do not go together, before any derivation."""
+    claim, hessian, strict, module, function = claims
+    if claim is None and module is None:
+        flags = (("--claim-hessian", hessian), ("--strict", strict), ("--claim-function", function))
+        for flag, given in flags:
+            if given:
+                raise typer.BadParameter(f"{flag} goes with --claim or --claim-module")
+        return
+    if claim is not None and module is not None:
+        raise typer.BadParameter("--claim checks a formula, --claim-module a backward: give one of them")
+    emit, check, standalone = others
+    if emit is not None or check or standalone:
+        raise typer.BadParameter(
+            "--claim and --claim-module replace --emit, --check and --standalone: give them alone"
+        )
+    if module is not None and not function:
+        raise typer.BadParameter("--claim-module needs --claim-function NAME, the backward in the file")
+
+
+def _claimed(d, claims, format, lang, output, force) -> bool:
+    """Check a claim (a formula or a backward in a file) if one is given; exit with its verdict."""
+    from derive import api
+    from derive.show.output import write_text
+
+    claim, hessian, strict, module, function = claims
+    if claim is None and module is None:
+        return False
+    if module is not None:
+        report = api.check_backward(d, module, function)
+        result, code = report.render(format.value), 0 if report.passed else 1
+    else:
+        verdict = api.claim(d, claim, hessian=hessian)
+        result, code = api.render_claim(verdict, format.value, lang=lang.value), verdict.exit_code(strict)
+    if output is not None:
+        write_text(output, result, force=force)
+        typer.echo(f"wrote {output}", err=True)
+    else:
+        sys.stdout.write(result)
+    if code:
+        sys.exit(code)
+    return True
 
 
 def _deliver(

@@ -25,7 +25,23 @@ import warnings
 from dataclasses import dataclass
 
 import sympy
-from sympy import Abs, Integer, Max, Min, Rational, S, Symbol, cos, erf, exp, log, sin, sqrt, tanh
+from sympy import (
+    Abs,
+    Integer,
+    KroneckerDelta,
+    Max,
+    Min,
+    Rational,
+    S,
+    Symbol,
+    cos,
+    erf,
+    exp,
+    log,
+    sin,
+    sqrt,
+    tanh,
+)
 
 from derive.notation.symbols import INDICES, i, n, parameter, total, z
 
@@ -64,7 +80,6 @@ FUNCTIONS = {
 }
 ALLOWED = ", ".join(sorted(FUNCTIONS))
 SUM_INDICES = {s.name: s for s in INDICES if s.name in "klmpq"}
-FIXED = {"n": n, "i": i}  # the dimension and the output index
 OPERATORS = {
     ast.Add: ("+", operator.add),
     ast.Sub: ("-", operator.sub),
@@ -120,6 +135,24 @@ class ParseError(ValueError):
 
 
 @dataclass(frozen=True)
+class Vocabulary:
+    """The names a text may use: vectors to subscript, named scalars, free indices, and whether
+    other names are parameters (a definition) or errors (a claim, which names only what exists)."""
+
+    vectors: dict  # name -> IndexedBase, e.g. {"z": z, "s": s, "y": y}
+    scalars: dict = None  # name -> Symbol, e.g. {"mu": mu, "T": T}
+    indices: dict = None  # free index name -> Symbol, e.g. {"i": i, "j": j}
+    new_parameters: bool = True  # any other name is a positive parameter
+    delta: bool = False  # delta(i, j), Kronecker's δ, is allowed
+
+    def subscriptable(self) -> str:
+        return ", ".join(f"{name}[...]" for name in sorted(self.vectors))
+
+
+DEFINITION = Vocabulary({"z": z}, {}, {"i": i})
+
+
+@dataclass(frozen=True)
 class Parsed:
     """A parsed definition: expression in z[i], bound Sums, n and parameters."""
 
@@ -130,6 +163,17 @@ class Parsed:
 
 def parse(text: str) -> Parsed:
     """Parse a user definition such as 'exp(z[i]) / sum(exp(z[k]), k)'."""
+    expr, builder = read(text, DEFINITION)
+    if not expr.has(z):
+        raise ParseError(
+            "the expression does not depend on the input z; use z[i] or sum(..., k)", text, 0, len(text)
+        )
+    names = {s for s in expr.free_symbols if isinstance(s, Symbol) and s.name in builder.parameters}
+    return Parsed(expr, tuple(sorted(names, key=lambda s: s.name)), text)
+
+
+def read(text: str, vocabulary: Vocabulary):
+    """The SymPy expression of text over vocabulary's names, and the builder (its parameters)."""
     if not isinstance(text, str):
         raise ParseError("the definition must be a string", "", None)
     if len(text) > MAX_LENGTH:  # before any other work
@@ -142,7 +186,7 @@ def parse(text: str) -> Parsed:
     if not text.strip():
         raise ParseError("empty expression", text, 0)
     _check_brackets(text)
-    builder = _Builder(text)
+    builder = _Builder(text, vocabulary)
     try:
         with warnings.catch_warnings():  # e.g. invalid escapes in strings, which are rejected anyway
             warnings.simplefilter("ignore")
@@ -158,12 +202,7 @@ def parse(text: str) -> Parsed:
         expr = builder.build(tree.body, frozenset())
     except RecursionError:
         raise ParseError("expression too deeply nested", text, 0) from None
-    if not expr.has(z):
-        raise ParseError(
-            "the expression does not depend on the input z; use z[i] or sum(..., k)", text, 0, len(text)
-        )
-    names = {s for s in expr.free_symbols if isinstance(s, Symbol) and s.name in builder.parameters}
-    return Parsed(expr, tuple(sorted(names, key=lambda s: s.name)), text)
+    return expr, builder
 
 
 def _check_brackets(text: str) -> None:
@@ -198,8 +237,10 @@ def _check_brackets(text: str) -> None:
 class _Builder:
     """Builds SymPy from allowed AST nodes only; everything else raises ParseError at its node."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, vocabulary: Vocabulary = DEFINITION):
         self.text, self.parameters, self.source, self.origin = text, set(), "", []
+        self.vocabulary = vocabulary
+        self.scalars, self.indices = vocabulary.scalars or {}, {"n": n, **(vocabulary.indices or {})}
         for col, c in enumerate(text):  # `^` -> `**` for Python's power precedence; newlines are spaces
             piece = "**" if c == "^" else " " if c in "\t\r\n" else c
             if piece != " " or self.source:  # drop leading whitespace, which ast.parse takes as an indent
@@ -269,18 +310,23 @@ class _Builder:
 
     def _Name(self, node, bound):
         name = node.id
-        if name in RESERVED:
+        if name in self.indices:
+            return self.indices[name]
+        if name in self.scalars:
+            return self.scalars[name]
+        if name in RESERVED and name not in self.vocabulary.vectors:
             self.fail(RESERVED[name], node)
-        if name in FIXED:
-            return FIXED[name]
         if name in SUM_INDICES:
             if name not in bound:
                 self.fail(f"index '{name}' is not bound by a sum; write sum(..., {name})", node)
             return SUM_INDICES[name]
-        if name == "z":
-            self.fail("'z' must be subscripted, e.g. z[i]", node)
-        if name in FUNCTIONS:
+        if name in self.vocabulary.vectors:
+            self.fail(f"'{name}' must be subscripted, e.g. {name}[i]", node)
+        if name in FUNCTIONS or (name == "delta" and self.vocabulary.delta):
             self.fail(f"function '{name}' must be called, e.g. {name}(z[i])", node)
+        if not self.vocabulary.new_parameters:
+            known = [*self.vocabulary.vectors, *self.scalars, *self.indices]
+            self.fail(f"unknown name '{name}'; known here: {', '.join(sorted(known, key=str.lower))}", node)
         if not NAME.fullmatch(name):
             self.fail(
                 f"unknown name '{name}'" + ("; at most 16 characters" if name[0].isalpha() else ""), node
@@ -289,12 +335,18 @@ class _Builder:
         return parameter(name)
 
     def _Subscript(self, node, bound):
-        if not (isinstance(node.value, ast.Name) and node.value.id == "z"):
-            self.fail("only the input z can be subscripted, e.g. z[i]", node)
-        index = node.slice
-        if not (isinstance(index, ast.Name) and index.id in {"i", *SUM_INDICES, *RESERVED}):
-            self.fail("z must be indexed by i or a summation index, e.g. z[i] or z[k]", index)
-        return z[self.build(index, bound)]
+        vectors = self.vocabulary.vectors
+        if not (isinstance(node.value, ast.Name) and node.value.id in vectors):
+            if vectors.keys() == {"z"}:
+                self.fail("only the input z can be subscripted, e.g. z[i]", node)
+            self.fail(f"only {self.vocabulary.subscriptable()} can be subscripted", node)
+        index, name = node.slice, node.value.id
+        free = " or ".join(sorted(set(self.indices) - {"n"}))
+        if not (isinstance(index, ast.Name) and index.id in {*self.indices, *SUM_INDICES, *RESERVED}):
+            self.fail(f"{name} must be indexed by {free} or a summation index, e.g. {name}[k]", index)
+        if index.id == "n":
+            self.fail(f"{name} must be indexed by {free} or a summation index, e.g. {name}[k]", index)
+        return vectors[name][self.build(index, bound)]
 
     def _UnaryOp(self, node, bound):
         if not isinstance(node.op, (ast.USub, ast.UAdd)):
@@ -317,8 +369,11 @@ class _Builder:
         if not isinstance(node.func, ast.Name):
             self.fail(FORBIDDEN.get(type(node.func), "only named functions can be called"), node.func)
         name = node.func.id
+        if name == "delta" and self.vocabulary.delta:
+            return self._delta(node, bound)
         if name not in FUNCTIONS:
-            self.fail(f"unknown function '{name}'; allowed: {ALLOWED}", node.func)
+            allowed = ", ".join(sorted([*FUNCTIONS, "delta"])) if self.vocabulary.delta else ALLOWED
+            self.fail(f"unknown function '{name}'; allowed: {allowed}", node.func)
         if node.keywords:
             self.fail("keyword arguments are not allowed", node.keywords[0])
         if any(isinstance(arg, ast.Starred) for arg in node.args):
@@ -330,6 +385,15 @@ class _Builder:
         if name == "sum":
             return self._sum(node, bound)
         return builder(*(self.build(arg, bound) for arg in node.args))
+
+    def _delta(self, node, bound):
+        free = set(self.indices) - {"n"}
+        if node.keywords or len(node.args) != 2:
+            self.fail("delta takes two indices: delta(i, j)", node)
+        for arg in node.args:
+            if not (isinstance(arg, ast.Name) and arg.id in free):
+                self.fail(f"delta takes the free indices {' and '.join(sorted(free))}: delta(i, j)", arg)
+        return KroneckerDelta(*(self.indices[arg.id] for arg in node.args))
 
     def _sum(self, node, bound):
         body, index = node.args

@@ -20,6 +20,7 @@ LAYERS = (
     ("derive.__main__",),
     ("derive.cli",),
     ("derive.api",),
+    ("derive.claims",),
     ("derive.userdefined",),
     ("derive.parse",),
     ("derive.checking",),

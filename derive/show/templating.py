@@ -9,7 +9,7 @@ from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined
 # The stages whose templates/ folders are searched, by package name: each stage keeps its own templates,
 # and a name ("document.j2", "numpy_module.py.j2") is unique across them. Names, not imports: the stages
 # above this one are not imported here.
-STAGES = ("derive.show", "derive.writeup", "derive.codegen", "derive.checking")
+STAGES = ("derive.show", "derive.writeup", "derive.codegen", "derive.checking", "derive.claims")
 
 
 @cache
