@@ -34,6 +34,8 @@ class Method(str, Enum):
 class Target(str, Enum):
     numpy = "numpy"
     numba = "numba"
+    torch = "torch"
+    jax = "jax"
 
 
 class FunctionGroup(TyperGroup):

@@ -35,7 +35,7 @@ from derive.statements import block
 from derive.symbols import INDICES, i, n, vector
 from derive.templating import render_template
 
-TARGETS = ("numpy", "numba")
+TARGETS = ("numpy", "numba", "torch", "jax")
 KINDS = ("forward", "jacobian", "vjp", "jvp")
 _NOT_ANALYTIC = (Abs, Max, Min, Piecewise, Heaviside, sign, re, im, floor, ceiling, conjugate, arg)
 
@@ -72,6 +72,10 @@ def generate(d, target: str = "numpy", route: str | None = None) -> str:
         from derive import numba_target
 
         return numba_target.generate(d)
+    if target in ("torch", "jax"):  # custom autograd rules: their own emitter
+        from derive import torch_target
+
+        return torch_target.generate(d, target)
     if getattr(d, "kind", "vector") == "scalar":
         from derive.scalarcode import generate_scalar
 
