@@ -215,6 +215,12 @@ def _deliver(d, format, lang, method, standalone, emit, check, output, force, mo
         if format in (Format.latex, Format.markdown):
             options["standalone"] = standalone  # Markdown refuses it in one line rather than ignore it
         result = api.render(d, format.value, **options)
+    if check and emit in (Target.torch, Target.jax):
+        from derive.frameworkcheck import available
+
+        if not available(emit.value):
+            typer.echo(f"derive: {emit.value} is not installed: the {emit.value} check is skipped", err=True)
+            check = False
     if check:
         report = api.check(d, (emit or Target.numpy).value, module_path=module)
     if output is not None:

@@ -90,6 +90,10 @@ def verify(d, target: str = "numpy", module_path=None) -> Report:
 
     if target not in TARGETS:
         raise NotApplicable(f"unknown target '{target}'; known: {', '.join(TARGETS)}")
+    if target in ("torch", "jax"):  # their ecosystems' own checks, beside the NumPy module's
+        from derive.frameworkcheck import verify_framework
+
+        return verify_framework(d, target, module_path)
     sizes = (d.n,) if d.n else tuple(size for size in SIZES if defined(d, size))
     with tempfile.TemporaryDirectory(prefix="derive-check-") as folder:
         path = Path(module_path) if module_path else Path(folder) / f"{d.function.name}.py"
