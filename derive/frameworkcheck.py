@@ -214,8 +214,9 @@ def _saved(F, d, keywords, tensor) -> str:
     """Which tensors backward keeps, as names: "s (the output)" for softmax."""
     import torch
 
-    z = tensor(np.linspace(-1, 1, 12).reshape(3, 4), grad=True)
-    data = [torch.full((3, 4), 0.25, dtype=torch.float64) for _ in _data(d)]
+    size = d.n or 4
+    z = tensor(np.linspace(-1, 1, 3 * size).reshape(3, size), grad=True)
+    data = [torch.full((3, size), 1 / size, dtype=torch.float64) for _ in _data(d)]
     kept = []
     with torch.autograd.graph.saved_tensors_hooks(lambda x: kept.append(x) or x, lambda x: x):
         out = F(z, *data, **keywords)
