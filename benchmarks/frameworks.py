@@ -95,12 +95,19 @@ def torch_backward(quick: bool) -> list[dict]:
                 timed = {}
                 for label, f in contenders.items():
                     out = f(z)
-                    timed[label] = lambda out=out: torch.autograd.grad(out, z, g, retain_graph=True)
+                    timed[label] = lambda out=out, z=z, g=g: torch.autograd.grad(out, z, g, retain_graph=True)
                 seconds = interleave(timed, repeats=3 if quick else 15)
                 for label, f in contenders.items():
                     saved = _saved_bytes(f, z)
-                    rows.append(dict(function=name, dtype=str(dtype).replace("torch.", ""), contender=label,
-                                     seconds=seconds[label], saved=saved))
+                    rows.append(
+                        dict(
+                            function=name,
+                            dtype=str(dtype).replace("torch.", ""),
+                            contender=label,
+                            seconds=seconds[label],
+                            saved=saved,
+                        )
+                    )
     return rows
 
 
@@ -129,7 +136,7 @@ def jax_vjp(quick: bool) -> list[dict]:
                 "derive (generated, custom_vjp)": jax.jit(lambda z, g: jax.vjp(module.softmax, z)[1](g)[0]),
                 "jax.vjp(jax.nn.softmax)": jax.jit(lambda z, g: jax.vjp(jax.nn.softmax, z)[1](g)[0]),
             }
-            timed = {label: (lambda f=f: f(z, g).block_until_ready()) for label, f in fns.items()}
+            timed = {label: (lambda f=f, z=z, g=g: f(z, g).block_until_ready()) for label, f in fns.items()}
             seconds = interleave(timed, repeats=3 if quick else 15)
             rows += [dict(dtype=jnp.dtype(dtype).name, contender=k, seconds=v) for k, v in seconds.items()]
     return rows
@@ -153,8 +160,15 @@ def render(results: dict, markdown: bool = True) -> str:
     if isinstance(torch_rows, str):
         lines += [f"PyTorch: {torch_rows}", ""]
     elif torch_rows:
-        lines += ["| function | dtype | contender | backward | vs built-in | saved for backward |", "|---|---|---|---|---|---|"]
-        base = {(r["function"], r["dtype"]): r["seconds"] for r in torch_rows if r["contender"] == "PyTorch built-in"}
+        lines += [
+            "| function | dtype | contender | backward | vs built-in | saved for backward |",
+            "|---|---|---|---|---|---|",
+        ]
+        base = {
+            (r["function"], r["dtype"]): r["seconds"]
+            for r in torch_rows
+            if r["contender"] == "PyTorch built-in"
+        }
         for r in torch_rows:
             ratio = r["seconds"] / base[(r["function"], r["dtype"])]
             lines.append(
@@ -169,7 +183,8 @@ def render(results: dict, markdown: bool = True) -> str:
         lines += ["| softmax VJP, jitted | dtype | time | vs jax.nn.softmax |", "|---|---|---|---|"]
         base = {r["dtype"]: r["seconds"] for r in jax_rows if r["contender"].startswith("jax.vjp")}
         for r in jax_rows:
-            lines.append(f"| {r['contender']} | {r['dtype']} | {r['seconds'] * 1e6:.0f} µs | {r['seconds'] / base[r['dtype']]:.2f}× |")
+            ratio = r["seconds"] / base[r["dtype"]]
+            lines.append(f"| {r['contender']} | {r['dtype']} | {r['seconds'] * 1e6:.0f} µs | {ratio:.2f}× |")
         lines.append("")
     return "\n".join(lines)
 

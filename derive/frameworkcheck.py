@@ -91,7 +91,7 @@ class _Worst:
 
 
 def _error(found, expected, z=None) -> float:
-    """max |found − expected| / max(1, max |expected|) per vector or matrix; also / max |z| when z is given."""
+    """max |found − expected| / max(1, max |expected|) per vector or matrix, or / max |z| if larger."""
     found, expected = np.asarray(found, dtype=np.float64), np.asarray(expected, dtype=np.float64)
     if found.shape != expected.shape:
         return np.nan
@@ -139,12 +139,11 @@ def _torch_checks(module, reference, plain, d, sizes) -> list[Check]:
     name, publics = _names(d)
     F = getattr(module, name)
     worst = _Worst()
-    scalar = d.kind == "scalar"
 
     def tensor(a, dtype=torch.float64, grad=False):
         return torch.tensor(a, dtype=dtype, requires_grad=grad)
 
-    for size, point, z, g, v, ys in _points(d, sizes):
+    for _, point, z, g, v, ys in _points(d, sizes):
         data = [tensor(y) for y in ys]
         with np.errstate(all="ignore"):
             expected = reference_values(reference, name, publics, z, g, v, ys, keywords)
@@ -153,9 +152,14 @@ def _torch_checks(module, reference, plain, d, sizes) -> list[Check]:
             zt = tensor(z, grad=True)
             out = F(zt, *data, **keywords)
             (grad,) = torch.autograd.grad(out, zt, tensor(g))
-            _, tangent = torch.func.jvp(lambda x: F(x, *data, **keywords), (tensor(z),), (tensor(v),))
+            _, tangent = torch.func.jvp(
+                lambda u, data=data: F(u, *data, **keywords), (tensor(z),), (tensor(v),)
+            )
             found = [out.detach(), grad, tangent]
-            found += [getattr(module, p)(tensor(z), *data, *extra, **keywords) for p, extra in _extras(publics, g, v, tensor)]
+            found += [
+                getattr(module, p)(tensor(z), *data, *extra, **keywords)
+                for p, extra in _extras(publics, g, v, tensor)
+            ]
             return max(_error(f.detach().numpy(), e, z) for f, e in zip(found, expected, strict=True))
 
         worst.attempt("F, backward, jvp and the functions = NumPy module's", same)
@@ -169,15 +173,19 @@ def _torch_checks(module, reference, plain, d, sizes) -> list[Check]:
 
         worst.attempt(
             "torch.autograd.gradcheck, float64 (backward and forward AD)",
-            lambda small=small, f=function: 0.0
-            if torch.autograd.gradcheck(f, (tensor(small, grad=True),), check_forward_ad=True)
-            else np.nan,
+            lambda small=small, f=function: (
+                0.0
+                if torch.autograd.gradcheck(f, (tensor(small, grad=True),), check_forward_ad=True)
+                else np.nan
+            ),
         )
         worst.attempt(
             "torch.autograd.gradgradcheck, float64 (double backward)",
-            lambda small=small, f=function: 0.0 if torch.autograd.gradgradcheck(f, (tensor(small, grad=True),)) else np.nan,
+            lambda small=small, f=function: (
+                0.0 if torch.autograd.gradgradcheck(f, (tensor(small, grad=True),)) else np.nan
+            ),
         )
-        for dtype, label in ((torch.float64, "autograd64"), (torch.float32, "autograd32")):
+        for dtype in (torch.float64, torch.float32):
 
             def agree(z=z, g=g, dtype=dtype, data=data):
                 zs = [tensor(z, dtype, grad=True) for _ in range(2)]
@@ -186,7 +194,10 @@ def _torch_checks(module, reference, plain, d, sizes) -> list[Check]:
                 theirs = plain.plain(zs[1], *cast, *keywords.values())
                 (a,) = torch.autograd.grad(mine, zs[0], tensor(g, dtype))
                 (b,) = torch.autograd.grad(theirs, zs[1], tensor(g, dtype))
-                errors = [_error(mine.detach().numpy(), theirs.detach().numpy()), _error(a.numpy(), b.numpy())]
+                errors = [
+                    _error(mine.detach().numpy(), theirs.detach().numpy()),
+                    _error(a.numpy(), b.numpy()),
+                ]
                 return max(errors) if mine.dtype == dtype else np.nan
 
             worst.attempt(f"= PyTorch autograd through the definition, {dtype}".replace("torch.", ""), agree)
@@ -195,7 +206,7 @@ def _torch_checks(module, reference, plain, d, sizes) -> list[Check]:
             zt = tensor(z)
             flat = zt.reshape(-1, zt.shape[-1])
             flat_data = [y.reshape(-1, y.shape[-1]) for y in data]
-            mapped = torch.func.vmap(lambda x, *ys: F(x, *ys, **keywords))(flat, *flat_data)
+            mapped = torch.func.vmap(lambda x, *ys: F(x, *ys, **keywords))  # noqa: B023 (called at once)(flat, *flat_data)
             return _error(mapped.numpy(), F(flat, *flat_data, **keywords).numpy())
 
         worst.attempt("torch.func.vmap(F) = F", vmapped)
@@ -222,7 +233,15 @@ def _saved(F, d, keywords, tensor) -> str:
         out = F(z, *data, **keywords)
     labels = []
     for x in kept:
-        label = "the output" if x is out else "z" if x is z else "a data vector" if any(x is y for y in data) else "?"
+        label = (
+            "the output"
+            if x is out
+            else "z"
+            if x is z
+            else "a data vector"
+            if any(x is y for y in data)
+            else "?"
+        )
         labels.append(label)
     return "saved: " + (", ".join(labels) if labels else "nothing")
 
@@ -248,7 +267,9 @@ def reference_values(reference, name, publics, z, g, v, ys, keywords) -> list:
     else:
         backward = getattr(reference, publics[1])(z, g, **keywords)
         tangent = getattr(reference, publics[2])(z, v, **keywords)
-    rest = [getattr(reference, p)(z, *ys, *extra, **keywords) for p, extra in _extras(publics, g, v, lambda a: a)]
+    rest = [
+        getattr(reference, p)(z, *ys, *extra, **keywords) for p, extra in _extras(publics, g, v, lambda a: a)
+    ]
     return [F(z, *ys, **keywords), backward, tangent, *rest]
 
 
@@ -266,7 +287,7 @@ def _jax_checks(module, reference, plain, d, sizes) -> list[Check]:
     previous = jax.config.jax_enable_x64
     jax.config.update("jax_enable_x64", True)
     try:
-        for size, point, z, g, v, ys in _points(d, sizes):
+        for _, point, z, g, v, ys in _points(d, sizes):
             with np.errstate(all="ignore"):
                 expected = reference_values(reference, name, publics, z, g, v, ys, keywords)
 
@@ -275,7 +296,10 @@ def _jax_checks(module, reference, plain, d, sizes) -> list[Check]:
                 (grad,) = pullback(jnp.asarray(g))
                 _, tangent = jax.jvp(lambda x: G(x, *ys, **keywords), (jnp.asarray(z),), (jnp.asarray(v),))
                 found = [out, grad, tangent]
-                found += [getattr(module, p)(z, *ys, *extra, **keywords) for p, extra in _extras(publics, g, v, jnp.asarray)]
+                found += [
+                    getattr(module, p)(z, *ys, *extra, **keywords)
+                    for p, extra in _extras(publics, g, v, jnp.asarray)
+                ]
                 return max(_error(np.asarray(f), e, z) for f, e in zip(found, expected, strict=True))
 
             worst.attempt("F, VJP, JVP and the functions = NumPy module's", same)
@@ -288,7 +312,9 @@ def _jax_checks(module, reference, plain, d, sizes) -> list[Check]:
                 return 0.0
 
             worst.attempt("check_grads of F (custom_vjp), rev, order 2", lambda: grads(F, ["rev"]))
-            worst.attempt("check_grads of F_custom_jvp, fwd and rev, order 2", lambda: grads(G, ["fwd", "rev"]))
+            worst.attempt(
+                "check_grads of F_custom_jvp, fwd and rev, order 2", lambda: grads(G, ["fwd", "rev"])
+            )
 
             def traced(z=z, ys=ys):
                 x = jnp.asarray(z).reshape(-1, z.shape[-1])
@@ -296,7 +322,10 @@ def _jax_checks(module, reference, plain, d, sizes) -> list[Check]:
                 direct = F(x, *flat, **keywords)
                 jitted = jax.jit(lambda x, *ys: F(x, *ys, **keywords))(x, *flat)
                 mapped = jax.vmap(lambda x, *ys: F(x, *ys, **keywords))(x, *flat)
-                return max(_error(np.asarray(jitted), np.asarray(direct)), _error(np.asarray(mapped), np.asarray(direct)))
+                return max(
+                    _error(np.asarray(jitted), np.asarray(direct)),
+                    _error(np.asarray(mapped), np.asarray(direct)),
+                )
 
             worst.attempt("jax.jit(F) = F and jax.vmap(F) = F", traced)
 

@@ -46,7 +46,9 @@ class FrameworkPrinter(ArrayPrinter):
             return self.special[name]
         if module == "numpy" and name in _ELEMENTWISE:
             return f"{self.prefix}.{name}"
-        raise NotApplicable(f"{self.framework} has no {name} for derive to call; cannot emit {self.framework} code")
+        raise NotApplicable(
+            f"{self.framework} has no {name} for derive to call; cannot emit {self.framework} code"
+        )
 
     def _print_not_supported(self, expr):
         raise NotApplicable(f"{self.framework} code for {type(expr).__name__} is not supported by derive")
@@ -239,5 +241,3 @@ def _out_of_place(statement):
         J = statement.target.args[0]
         return Statement(J, "=", DiagonalAdded(J, statement.value))
     return statement
-
-

@@ -38,7 +38,7 @@ class Line:
 
 
 def block(statements, taken, printer=code) -> list[Line]:
-    """The statements printed (by printer, NumPy's unless given), shared pieces named, each line within WIDTH."""
+    """The statements printed (by printer: NumPy's by default), shared pieces named, lines within WIDTH."""
     found, reduced = cse([s.value for s in statements], symbols=numbered_symbols("_cse"), order="canonical")
     names = set(taken)
     rename, shared = {}, []

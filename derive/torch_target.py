@@ -47,7 +47,9 @@ def generate(d, target: str) -> str:
     scalar = d.kind == "scalar"
     names = _names(d, data=scalar, reserved=frozenset(RESERVED | frameworkcode.RESERVED))
     taken = {names["function"], names["input"], names["output"], *names["params"], *names["data"]}
-    taken |= {f"{names['function']}_{suffix}" for suffix in ("jacobian", "vjp", "jvp", "grad", "hessian", "hvp")}
+    taken |= {
+        f"{names['function']}_{suffix}" for suffix in ("jacobian", "vjp", "jvp", "grad", "hessian", "hvp")
+    }
     args = [names["input"], *names["data"]]
     if scalar:
         from derive.scalarcode import gradient_view
@@ -58,18 +60,25 @@ def generate(d, target: str) -> str:
         forward = rule(d, statements(d, "value", names), target, taken)
         backward = rule(view, scalar_backward(view, inner, "grad_output"), target, taken)
         tangent = rule(view, scalar_tangent(view, inner), target, taken)
-        publics = [_public(view, kind, inner, target, taken, f"{names['function']}_{suffix}") for suffix, kind in SCALAR]
+        publics = [
+            _public(view, kind, inner, target, taken, f"{names['function']}_{suffix}")
+            for suffix, kind in SCALAR
+        ]
         where = list(view.function.where)
         if d.hessian.spelled.recognized:
             where.append((view.function.output, view.function.definition))
         where = [(n, b) for n, b in d.function.where if (n, b) not in where] + where
-        assumed = [f"{formula(lhs)} = {formula(rhs)}" for lhs, rhs in dict.fromkeys((*d.assumed, *d.hessian.assumed))]
+        assumed = [
+            f"{formula(lhs)} = {formula(rhs)}" for lhs, rhs in dict.fromkeys((*d.assumed, *d.hessian.assumed))
+        ]
         gradient = inner["output"]
     else:
         forward = rule(d, statements(d, "forward", names), target, taken)
         backward = rule(d, statements(d, "vjp", names), target, taken, from_outputs=True)
         tangent = rule(d, statements(d, "jvp", names), target, taken, from_outputs=True)
-        publics = [_public(d, kind, names, target, taken, f"{names['function']}_{suffix}") for suffix, kind in VECTOR]
+        publics = [
+            _public(d, kind, names, target, taken, f"{names['function']}_{suffix}") for suffix, kind in VECTOR
+        ]
         where, assumed, gradient = list(d.function.where), [], None
     order = [*args, names["output"]]
     rules = Rules(

@@ -39,7 +39,9 @@ def _arguments(d, rng, shape):
 def test_module_imports_its_framework_alone(target):
     for name in ("softmax", "softmax_cross_entropy"):
         tree = ast.parse(emit(derive(name), target))
-        imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+        imported = {
+            alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
+        }
         imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
         assert imported == ({"torch"} if target == "torch" else {"jax", "jax.numpy"})
 
@@ -170,7 +172,11 @@ def test_a_function_torch_cannot_express_gets_one_line(run):
 
 def test_user_expression_emits_for_both(tmp_path, rng):
     torch = pytest.importorskip("torch")
-    d = derive(__import__("derive.userdefined", fromlist=["user_function"]).user_function("z[i]^2 / sum(z[k]^2, k)", "normsq"))
+    d = derive(
+        __import__("derive.userdefined", fromlist=["user_function"]).user_function(
+            "z[i]^2 / sum(z[k]^2, k)", "normsq"
+        )
+    )
     module = _load(emit(d, "torch"), tmp_path / "normsq_t.py")
     x = torch.tensor(rng.standard_normal((2, 3)), requires_grad=True)
     assert torch.autograd.gradcheck(module.normsq, (x,))
