@@ -206,7 +206,7 @@ def _torch_checks(module, reference, plain, d, sizes) -> list[Check]:
             zt = tensor(z)
             flat = zt.reshape(-1, zt.shape[-1])
             flat_data = [y.reshape(-1, y.shape[-1]) for y in data]
-            mapped = torch.func.vmap(lambda x, *ys: F(x, *ys, **keywords))  # noqa: B023 (called at once)(flat, *flat_data)
+            mapped = torch.func.vmap(_bound(F, keywords))(flat, *flat_data)
             return _error(mapped.numpy(), F(flat, *flat_data, **keywords).numpy())
 
         worst.attempt("torch.func.vmap(F) = F", vmapped)
@@ -219,6 +219,11 @@ def _torch_checks(module, reference, plain, d, sizes) -> list[Check]:
         "= PyTorch autograd through the definition, float32": TOLERANCE["autograd32"],
     }
     return worst.checks(tolerances)
+
+
+def _bound(F, keywords):
+    """F(z, *data) with the parameters set."""
+    return lambda u, *data: F(u, *data, **keywords)
 
 
 def _saved(F, d, keywords, tensor) -> str:
