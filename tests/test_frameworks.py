@@ -181,3 +181,13 @@ def test_user_expression_emits_for_both(tmp_path, rng):
     x = torch.tensor(rng.standard_normal((2, 3)), requires_grad=True)
     assert torch.autograd.gradcheck(module.normsq, (x,))
     assert "def normsq_custom_jvp" in emit(d, "jax")
+
+
+def test_check_without_the_framework_is_skipped_in_one_line(run, monkeypatch):
+    import derive.frameworkcheck
+
+    monkeypatch.setattr(derive.frameworkcheck, "available", lambda target: False)
+    result = run("softmax", "--emit", "torch", "--check")
+    assert result.exit_code == 0
+    assert result.stderr == "derive: torch is not installed: the torch check is skipped\n"
+    assert "class Softmax(torch.autograd.Function)" in result.stdout
