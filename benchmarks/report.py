@@ -198,4 +198,8 @@ def render(r, markdown: bool = False) -> str:
                 x for x in (heading, note, table(headers, rows, markdown)) if x
             )
         )
+    if "frameworks" in r:  # its own tables: contenders differ per framework
+        import frameworks
+
+        parts.append(frameworks.render(r["frameworks"], markdown=markdown).rstrip())
     return "\n\n".join(parts) + "\n"

@@ -28,7 +28,7 @@ import report  # noqa: E402
 import symbolic  # noqa: E402
 from timing import ROOT  # noqa: E402
 
-PARTS = ("symbolic", "profile", "runtime", "memory")
+PARTS = ("symbolic", "profile", "runtime", "memory", "frameworks")
 
 
 def arguments(argv=None) -> argparse.Namespace:
@@ -87,6 +87,11 @@ def measure(args) -> dict:
         if "memory" in args.only:
             _say("runtime: peak memory of the VJP")
             r["memory"] = runtime.peak_memory(quick)
+    if "frameworks" in args.only:
+        import frameworks
+
+        _say("frameworks: derive's torch and jax targets against PyTorch's and JAX's own backward")
+        r["frameworks"] = frameworks.measure(quick)
     return r
 
 

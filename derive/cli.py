@@ -36,6 +36,8 @@ class Method(str, Enum):
 class Target(str, Enum):
     numpy = "numpy"
     numba = "numba"
+    torch = "torch"
+    jax = "jax"
 
 
 class FunctionGroup(TyperGroup):
@@ -414,6 +416,12 @@ def _deliver(
         if format in (Format.latex, Format.markdown):
             options["standalone"] = standalone  # Markdown refuses it in one line rather than ignore it
         result = api.render(d, format.value, symbols=symbols, bold=bold, **options)
+    if check and emit in (Target.torch, Target.jax):
+        from derive.checking.frameworks import available
+
+        if not available(emit.value):
+            typer.echo(f"derive: {emit.value} is not installed: the {emit.value} check is skipped", err=True)
+            check = False
     if check:
         report = api.check(d, (emit or Target.numpy).value, module_path=module)
     if output is not None:

@@ -11,7 +11,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from derive import derive, emit
-from derive.checking.numeric import defined
+from derive.checking.loading import defined
 from derive.codegen.module import data as scalar_data
 from derive.codegen.module import parameters
 from derive.notation.symbols import i, n

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import tempfile
 import warnings
 from pathlib import Path
@@ -11,6 +10,7 @@ import numpy as np
 
 from derive.checking.checks import run, said
 from derive.checking.invariants import implied
+from derive.checking.loading import _load, defined
 from derive.checking.points import SIZES
 from derive.checking.report import Check, Report
 from derive.checking.scalar import SCALAR
@@ -27,6 +27,10 @@ def verify(d, target: str = "numpy", module_path=None) -> Report:
     """Generate d's module (or take module_path), import it by path, and check it numerically."""
     if target not in TARGETS:
         raise NotApplicable(f"unknown target '{target}'; known: {', '.join(TARGETS)}")
+    if target in ("torch", "jax"):  # their ecosystems' own checks, beside the NumPy module's
+        from derive.checking.frameworks import verify_framework
+
+        return verify_framework(d, target, module_path)
     sizes = (d.n,) if d.n else tuple(size for size in SIZES if defined(d, size))
     with tempfile.TemporaryDirectory(prefix="derive-check-") as folder:
         path = Path(module_path) if module_path else Path(folder) / f"{d.function.name}.py"
@@ -49,23 +53,3 @@ def verify(d, target: str = "numpy", module_path=None) -> Report:
             facts = implied(gradient_view(d) if scalar else d)
             checks = run(module, d, KINDS[d.kind], sizes, analytic, facts, data(d) if scalar else ())
     return Report(d.function.name, shown, sizes, tuple(checks), tuple(parameters(d)))
-
-
-def defined(d, size: int) -> bool:
-    """Whether the definition means something at this n (layer norm at n = 1 is 0/0)."""
-    from sympy import nan, zoo
-
-    from derive.notation.symbols import i, n
-
-    value = d.definition.xreplace({i: 1, n: size}).doit()
-    return not value.has(nan, zoo)
-
-
-def _load(path: Path):
-    """The module at path, imported under a private name so that nothing else sees it."""
-    spec = importlib.util.spec_from_file_location(f"_derive_checked_{path.stem}", path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot import {path}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module

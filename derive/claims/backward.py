@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from derive.checking.numeric import defined
+from derive.checking.loading import defined
 from derive.checking.points import PARAMETER, POINTS, SEED
 from derive.claims.diagnosis import diagnose
 from derive.errors import InvalidInput
@@ -177,7 +177,7 @@ class _Reference:
     """The derived VJP (or gradient times g), from derive's own generated NumPy module."""
 
     def __init__(self, d):
-        from derive.checking.numeric import _load
+        from derive.checking.loading import _load
         from derive.codegen.module import data
         from derive.codegen.targets import generate
 

@@ -37,8 +37,8 @@ class Line:
         return f"return {self.value}" if self.op == "return" else f"{self.target} {self.op} {self.value}"
 
 
-def block(statements, taken) -> list[Line]:
-    """The statements printed, shared subexpressions computed once and named, each line within WIDTH."""
+def block(statements, taken, printer=code) -> list[Line]:
+    """The statements printed (by printer: NumPy's by default), shared pieces named, lines within WIDTH."""
     found, reduced = cse([s.value for s in statements], symbols=numbered_symbols("_cse"), order="canonical")
     names = set(taken)
     rename, shared = {}, []
@@ -58,7 +58,7 @@ def block(statements, taken) -> list[Line]:
         steps.append(Statement(statement.target, op, value))
     lines = []
     for step in steps:
-        lines += _fitted(step, names)
+        lines += _fitted(step, names, printer)
     return lines
 
 
@@ -72,23 +72,23 @@ def _needed(value, shared, placed) -> set:
     return needed
 
 
-def _fitted(step: Statement, names: set) -> list[Line]:
+def _fitted(step: Statement, names: set, printer=code) -> list[Line]:
     """The step, preceded by named pieces of its value until its line fits."""
     before = []
     value = step.value
     while True:
-        line = Line("" if step.op == "return" else code(step.target), step.op, code(value))
+        line = Line("" if step.op == "return" else printer(step.target), step.op, printer(value))
         if INDENT + len(str(line)) <= WIDTH:
             return before + [line]
-        piece, replacement = _largest_piece(value)
+        piece, replacement = _largest_piece(value, printer)
         if piece is None:
             return before + [line]  # one call too long to split: left for the formatter test to flag
         name = _named(piece, names)
-        before += _fitted(Statement(name, "=", piece), names)
+        before += _fitted(Statement(name, "=", piece), names, printer)
         value = value.xreplace(replacement(name))
 
 
-def _largest_piece(expr):
+def _largest_piece(expr, printer=code):
     """The longest part of expr worth a name of its own, and how to put the name in its place."""
     pieces = []
     for e in preorder_traversal(expr):
@@ -98,7 +98,7 @@ def _largest_piece(expr):
             pieces.append((e.func(*half), lambda name, e=e, rest=rest: {e: e.func(name, *rest)}))
         if e is not expr and e.args and not isinstance(e, (Row, Col)) and not e.is_Number:
             pieces.append((e, lambda name, e=e: {e: name}))
-    return max(pieces, key=lambda p: (len(code(p[0])), str(p[0])), default=(None, None))
+    return max(pieces, key=lambda p: (len(printer(p[0])), str(p[0])), default=(None, None))
 
 
 _RESERVED = set(keyword.kwlist) | set(dir(builtins)) | {"np", "z", "s", "g", "v", "J", "gJ", "Jv", "n", "N"}

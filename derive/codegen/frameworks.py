@@ -1,0 +1,121 @@
+"""Code for PyTorch and JAX: the derived rules as a torch.autograd.Function, or jax.custom_vjp/custom_jvp."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from derive.codegen import broadcast, frameworkprint
+from derive.codegen.frameworkprint import rule, scalar_backward, scalar_tangent, statements
+from derive.codegen.module import RESERVED, _names, command, module_facts
+from derive.errors import NotApplicable
+from derive.show.docprint import formula
+from derive.show.templating import render_template
+
+FRAMEWORKS = ("torch", "jax")
+# The vector routine each public function of a scalar's module is: its gradient's forward, Jacobian, JVP.
+SCALAR = (("grad", "forward"), ("hessian", "jacobian"), ("hvp", "jvp"))
+VECTOR = (("jacobian", "jacobian"), ("vjp", "vjp"), ("jvp", "jvp"))
+
+
+@dataclass(frozen=True)
+class Public:
+    """One plain function of the module: F_jacobian, F_vjp, F_jvp, or a scalar's F_grad, …"""
+
+    name: str
+    kind: str
+    formula: str
+    lines: tuple
+    reads: frozenset
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The custom rule: forward, backward (the VJP) and the forward-mode tangent, with what each reads."""
+
+    forward: object
+    backward: object
+    tangent: object
+    saved: tuple  # what backward reads of the inputs and the output, in argument order
+    tangent_saved: tuple  # … and what the tangent rule reads
+    size_from: str  # an array of z's last axis available in backward, for n
+
+
+def generate(d, target: str) -> str:
+    """Source of a module importing only torch (or only jax) with F's derived rules as custom autograd."""
+    if target not in FRAMEWORKS:
+        raise NotApplicable(f"unknown framework '{target}'; known: {', '.join(FRAMEWORKS)}")
+    scalar = d.kind == "scalar"
+    names = _names(d, data=scalar, reserved=frozenset(RESERVED | frameworkprint.RESERVED))
+    taken = {names["function"], names["input"], names["output"], *names["params"], *names["data"]}
+    taken |= {
+        f"{names['function']}_{suffix}" for suffix in ("jacobian", "vjp", "jvp", "grad", "hessian", "hvp")
+    }
+    args = [names["input"], *names["data"]]
+    if scalar:
+        from derive.codegen.module import gradient_view
+
+        view = gradient_view(d)
+        inner = {**_names(view, data=True, reserved=frozenset(RESERVED - {"g"})), "data": names["data"]}
+        taken |= {inner["output"]}
+        forward = rule(d, statements(d, "value", names), target, taken)
+        backward = rule(view, scalar_backward(view, inner, "grad_output"), target, taken)
+        tangent = rule(view, scalar_tangent(view, inner), target, taken)
+        publics = [
+            _public(view, kind, inner, target, taken, f"{names['function']}_{suffix}")
+            for suffix, kind in SCALAR
+        ]
+        where = list(view.function.where)
+        if d.hessian.spelled.recognized:
+            where.append((view.function.output, view.function.definition))
+        where = [(n, b) for n, b in d.function.where if (n, b) not in where] + where
+        assumed = [
+            f"{formula(lhs)} = {formula(rhs)}" for lhs, rhs in dict.fromkeys((*d.assumed, *d.hessian.assumed))
+        ]
+        gradient = inner["output"]
+    else:
+        forward = rule(d, statements(d, "forward", names), target, taken)
+        backward = rule(d, statements(d, "vjp", names), target, taken, from_outputs=True)
+        tangent = rule(d, statements(d, "jvp", names), target, taken, from_outputs=True)
+        publics = [
+            _public(d, kind, names, target, taken, f"{names['function']}_{suffix}") for suffix, kind in VECTOR
+        ]
+        where, assumed, gradient = list(d.function.where), [], None
+    order = [*args, names["output"]]
+    rules = Rules(
+        forward=forward,
+        backward=backward,
+        tangent=tangent,
+        saved=tuple(a for a in order if a in backward.reads),
+        tangent_saved=tuple(a for a in order if a in tangent.reads),
+        size_from="grad_output" if scalar else "g",
+    )
+    if scalar and "n" in backward.reads | tangent.reads:
+        rules = _with_input_for_size(rules, names["input"])
+    unset = ", None" * (len(args) - 1 + len(names["params"]))
+    return render_template(
+        f"{target}_module.py.j2",
+        **{**module_facts(d, [], where), "command": command(d, target)},
+        names=names,
+        scalar=scalar,
+        cls="".join(part.capitalize() or "_" for part in names["function"].split("_")),
+        args=args,
+        rules=rules,
+        unset=unset,
+        publics=publics,
+        assumed=assumed,
+        gradient=gradient,
+        forward_formula=formula(broadcast.computed(d, "forward")),
+        double=target == "torch",
+    )
+
+
+def _with_input_for_size(rules, z):
+    """A scalar's cotangent has no axis n: read n from z, saving it if nothing else had."""
+    saved = rules.saved if z in rules.saved else (z, *rules.saved)
+    tangent_saved = rules.tangent_saved if z in rules.tangent_saved else (z, *rules.tangent_saved)
+    return Rules(rules.forward, rules.backward, rules.tangent, saved, tangent_saved, z)
+
+
+def _public(d, kind, names, target, taken, name) -> Public:
+    body = rule(d, statements(d, kind, names), target, taken)
+    return Public(name, kind, formula(broadcast.computed(d, kind)), body.lines, body.reads)

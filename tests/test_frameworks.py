@@ -1,0 +1,193 @@
+"""The torch and jax targets: every function's rules pass gradcheck / check_grads; softmax saves only s."""
+
+import ast
+import importlib.util
+
+import numpy as np
+import pytest
+
+from derive import check, derive, emit
+from derive.engine.registry import functions
+
+NAMES = sorted(functions())
+
+
+def _load(source, path):
+    path.write_text(source, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _arguments(d, rng, shape):
+    """z, the data vectors (probability vectors, as the assumption Σ y = 1 wants) and the parameters."""
+    z = rng.standard_normal(shape)
+    data = []
+    if d.kind == "scalar":
+        from derive.codegen.module import data as wanted
+
+        for _ in wanted(d):
+            e = np.exp(rng.standard_normal(shape))
+            data.append(e / e.sum(axis=-1, keepdims=True))
+    from derive.codegen.module import parameters
+
+    return z, data, {p: 1.5 for p in parameters(d)}
+
+
+@pytest.mark.parametrize("target", ["torch", "jax"])
+def test_module_imports_its_framework_alone(target):
+    for name in ("softmax", "softmax_cross_entropy"):
+        tree = ast.parse(emit(derive(name), target))
+        imported = {
+            alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
+        }
+        imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        assert imported == ({"torch"} if target == "torch" else {"jax", "jax.numpy"})
+
+
+@pytest.mark.parametrize("target", ["torch", "jax"])
+def test_modules_are_deterministic(target):
+    d = derive("log_softmax")
+    assert emit(d, target) == emit(derive("log_softmax"), target)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_torch_gradcheck_and_gradgradcheck(name, tmp_path, rng):
+    torch = pytest.importorskip("torch")
+    d = derive(name)
+    module = _load(emit(d, "torch"), tmp_path / f"{name}_t.py")
+    z, data, keywords = _arguments(d, rng, (2, 4))
+    data = [torch.tensor(y) for y in data]
+    x = torch.tensor(z, requires_grad=True)
+
+    def F(x):
+        return getattr(module, name)(x, *data, **keywords)
+
+    assert torch.autograd.gradcheck(F, (x,), check_forward_ad=True)
+    assert torch.autograd.gradgradcheck(F, (x,))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_jax_check_grads(name, tmp_path, rng):
+    jax = pytest.importorskip("jax")
+    from jax.test_util import check_grads
+
+    d = derive(name)
+    module = _load(emit(d, "jax"), tmp_path / f"{name}_j.py")
+    z, data, keywords = _arguments(d, rng, (2, 4))
+    previous = jax.config.jax_enable_x64
+    jax.config.update("jax_enable_x64", True)
+    try:
+        for function, modes in ((name, ["rev"]), (f"{name}_custom_jvp", ["fwd", "rev"])):
+            F = getattr(module, function)
+            check_grads(lambda x, F=F: F(x, *data, **keywords), (jax.numpy.asarray(z),), order=2, modes=modes)
+        # jit and vmap give the same values
+        F = getattr(module, name)
+        direct = F(z, *data, **keywords)
+        jitted = jax.jit(lambda x, *ys: F(x, *ys, **keywords))(z, *data)
+        mapped = jax.vmap(lambda x, *ys: F(x, *ys, **keywords))(z, *data)
+        np.testing.assert_allclose(np.asarray(jitted), np.asarray(direct), rtol=1e-13, atol=1e-15)
+        np.testing.assert_allclose(np.asarray(mapped), np.asarray(direct), rtol=1e-13, atol=1e-15)
+    finally:
+        jax.config.update("jax_enable_x64", previous)
+
+
+def test_torch_softmax_saves_only_its_output(tmp_path):
+    torch = pytest.importorskip("torch")
+    module = _load(emit(derive("softmax"), "torch"), tmp_path / "softmax_t.py")
+    z = torch.randn(3, 5, dtype=torch.float64, requires_grad=True)
+    kept = []
+
+    def pack(x):
+        kept.append(x)
+        return x
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda x: x):
+        s = module.softmax(z)
+    assert len(kept) == 1 and kept[0] is s
+
+
+def test_torch_log_softmax_recovers_s_from_its_output(tmp_path):
+    torch = pytest.importorskip("torch")
+    source = emit(derive("log_softmax"), "torch")
+    assert "ctx.save_for_backward(ell)" in source and "s = torch.exp(ell)" in source
+    module = _load(source, tmp_path / "log_softmax_t.py")
+    z = torch.tensor([[1e4, 0.0, -1e4], [1.0, 2.0, 3.0]], dtype=torch.float64, requires_grad=True)
+    ell = module.log_softmax(z)
+    expected = torch.log_softmax(z.detach(), dim=-1)
+    assert torch.equal(torch.isfinite(ell), torch.ones_like(ell, dtype=torch.bool))
+    assert torch.allclose(ell.detach(), expected, rtol=1e-15, atol=0)
+    g = torch.randn(2, 3, dtype=torch.float64)
+    (grad,) = torch.autograd.grad(ell, z, g)
+    z2 = z.detach().requires_grad_()
+    (reference,) = torch.autograd.grad(torch.log_softmax(z2, dim=-1), z2, g)
+    assert torch.allclose(grad, reference, rtol=1e-14, atol=1e-15)
+
+
+def test_torch_module_drops_into_a_model(tmp_path):
+    """The README's example: the generated softmax inside a loss, loss.backward(), gradients as PyTorch's."""
+    torch = pytest.importorskip("torch")
+    module = _load(emit(derive("softmax"), "torch"), tmp_path / "softmax_t.py")
+    torch.manual_seed(0)
+    layer = torch.nn.Linear(6, 4).double()
+    x, target = torch.randn(8, 6, dtype=torch.float64), torch.randint(0, 4, (8,))
+    grads = []
+    for softmax in (module.softmax, lambda u: torch.softmax(u, dim=-1)):
+        layer.zero_grad()
+        loss = -torch.log(softmax(layer(x))[torch.arange(8), target]).mean()
+        loss.backward()
+        grads.append(layer.weight.grad.clone())
+    assert torch.allclose(grads[0], grads[1], rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.parametrize("target", ["torch", "jax"])
+def test_check_passes_for_softmax(target):
+    pytest.importorskip(target)
+    report = check(derive("softmax", n=3), target)
+    assert report.passed, str(report)
+    names = [c.name for c in report.checks]
+    assert any(("gradcheck" if target == "torch" else "check_grads") in name for name in names)
+    if target == "torch":
+        saved = next(c for c in report.checks if c.name == "what backward saves")
+        assert saved.note == "saved: the output"
+
+
+def test_check_finds_a_wrong_backward(tmp_path):
+    pytest.importorskip("torch")
+    source = emit(derive("softmax"), "torch")
+    broken = source.replace("return s * (g - torch.sum(g * s, dim=-1, keepdim=True))", "return s * g")
+    assert broken != source
+    path = tmp_path / "broken.py"
+    path.write_text(broken, encoding="utf-8")
+    report = check(derive("softmax", n=3), "torch", module_path=path)
+    assert not report.passed
+
+
+def test_a_function_torch_cannot_express_gets_one_line(run):
+    result = run("expr", "max(z[i], 0)", "--name", "relu", "--emit", "torch")
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1 and "Piecewise" in result.stderr
+
+
+def test_user_expression_emits_for_both(tmp_path, rng):
+    torch = pytest.importorskip("torch")
+    d = derive(
+        __import__("derive.userdefined", fromlist=["user_function"]).user_function(
+            "z[i]^2 / sum(z[k]^2, k)", "normsq"
+        )
+    )
+    module = _load(emit(d, "torch"), tmp_path / "normsq_t.py")
+    x = torch.tensor(rng.standard_normal((2, 3)), requires_grad=True)
+    assert torch.autograd.gradcheck(module.normsq, (x,))
+    assert "def normsq_custom_jvp" in emit(d, "jax")
+
+
+def test_check_without_the_framework_is_skipped_in_one_line(run, monkeypatch):
+    import derive.checking.frameworks
+
+    monkeypatch.setattr(derive.checking.frameworks, "available", lambda target: False)
+    result = run("softmax", "--emit", "torch", "--check")
+    assert result.exit_code == 0
+    assert result.stderr == "derive: torch is not installed: the torch check is skipped\n"
+    assert "class Softmax(torch.autograd.Function)" in result.stdout
