@@ -15,6 +15,7 @@ from sympy import (
     Sum,
     Symbol,
     UnevaluatedExpr,
+    expand,
     expand_log,
     factor,
     fraction,
@@ -188,7 +189,9 @@ def _cases(d, facts, start, worked: bool, split: bool = True):
         links = [(rule, set_delta)]
         if worked:
             factored, apart = _factored(set_delta), _split(result, facts, z) if split else result
-            links += [("factor", factored)] if _pulls_out(factored) else []
+            if _pulls_out(factored):
+                # "factor" only names a factoring: one that also rewrites the fraction is a simplification
+                links.append(("factor" if is_factoring(set_delta, factored) else "tidy", factored))
             links += [("split", apart)] if apart != result else []
         links.append(("outputs", result))
         chains.append(chain(facts, lhs, *links, condition=when))
@@ -203,6 +206,12 @@ def _factored(expr):
     """expr factored, each sum held as one quantity: e^{z_i}(Σ − e^{z_i})/Σ²."""
     hidden = Hidden()
     return hidden.reveal(factor(hidden.hide(normalize_sums(expr))))
+
+
+def is_factoring(before, after) -> bool:
+    """Whether after is before with common factors pulled out and nothing else: both expand alike."""
+    hidden = Hidden()
+    return expand(hidden.hide(normalize_sums(before))) == expand(hidden.hide(normalize_sums(after)))
 
 
 def _pulls_out(factored) -> bool:

@@ -36,6 +36,7 @@ NOTELESS = {
 }
 NOTELESS |= {"probability", "loss", "vector"}  # steps that state rather than transform: no rule to name
 NOTELESS |= {"gradient", "entry", "hessian"}
+CHAIN_RULES = {"chain", "chain_rule"}
 CONDITIONED = {"delta_one", "delta_zero", "assumption"}  # rules whose note is the condition they use
 
 
@@ -136,6 +137,8 @@ def _jacobian(d, w: Writeup) -> dict:
         jacobian=tex(w.symbol),
         what="hessian" if w.symbol == HESSIAN else "jacobian",
         intermediates=[tex(key) for key, _ in d.spelled.function_where() if isinstance(key, Symbol)],
+        # Whether the route's steps apply the chain rule at all: a heading names only a rule that is used.
+        by_chain=any(step.rule in CHAIN_RULES for c in (*r.known, *r.lemmas, r.main) for step in c),
     )
     return dict(
         math=math,
