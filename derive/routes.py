@@ -24,7 +24,6 @@ from sympy import (
     together,
 )
 
-from derive.differentiate import collapse
 from derive.errors import InvalidInput, NotApplicable
 from derive.prove import back_to_inputs
 from derive.rewrite import Hidden, normalize_sums
@@ -159,9 +158,8 @@ def _log(d) -> Route:
         facts,
         Derivative(s[i], z[j]),
         ("log_derivative", isolated.xreplace(to_here).xreplace({u: s[i]})),
-        ("expand_log", s[i] * Derivative(expanded, z[j])),
-        ("substitute", s[i] * collapse(expanded.diff(z[j]))),  # in the inputs, as note 001 has it
-        ("outputs", s[i] * slope_of_log.result),
+        # ∂ log s_i/∂z_j is derived just above, in the lemmas: taken from there, not derived again
+        ("known", s[i] * slope_of_log.result),
         ("tidy", d.general),
     )
     lemmas = (*slope_of_log.lemmas, slope_of_log.steps)

@@ -153,3 +153,12 @@ def test_no_page_ends_with_a_lead_in(tmp_path):
     for page in pages[:-2]:
         lines = [line.strip() for line in page.splitlines() if line.strip() and not line.strip().isdigit()]
         assert not re.search(r"([:,]|\bis)$", lines[-1]), lines[-1]
+
+
+def test_the_log_route_derives_the_slope_of_log_once():
+    """∂ log s_i/∂z_j = δ_ij − s_j is derived in the lemmas; multiplying back takes it from there."""
+    from derive.routes import route
+
+    r = route(derive("softmax"), "log")
+    assert [step.rule for step in r.main] == ["log_derivative", "known"]
+    assert r.main[-1].after == derive("softmax").general
