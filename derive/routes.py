@@ -15,6 +15,7 @@ from sympy import (
     Sum,
     Symbol,
     UnevaluatedExpr,
+    count_ops,
     expand,
     expand_log,
     factor,
@@ -190,6 +191,10 @@ def _cases(d, facts, start, worked: bool, split: bool = True):
             if _pulls_out(factored):
                 # "factor" only names a factoring: one that also rewrites the fraction is a simplification
                 links.append(("factor" if is_factoring(set_delta, factored) else "tidy", factored))
+            else:
+                # a fraction within a fraction (σ(1 − 1/n) − …)/σ² first over one denominator, then renamed
+                joined = _joined(set_delta)
+                links += [("together", joined)] if count_ops(joined) < count_ops(set_delta) else []
             links += [("split", apart)] if apart != result else []
         links.append(("outputs", result))
         chains.append(chain(facts, lhs, *links, condition=when))
@@ -204,6 +209,12 @@ def _factored(expr):
     """expr factored, each sum held as one quantity: e^{z_i}(Σ − e^{z_i})/Σ²."""
     hidden = Hidden()
     return hidden.reveal(factor(hidden.hide(normalize_sums(expr))))
+
+
+def _joined(expr):
+    """expr as one fraction, each sum held as one quantity: (σ²(n − 1) − (z_i − μ)²)/(nσ³)."""
+    hidden = Hidden()
+    return hidden.reveal(together(hidden.hide(normalize_sums(expr))))
 
 
 def is_factoring(before, after) -> bool:

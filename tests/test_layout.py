@@ -162,3 +162,13 @@ def test_the_log_route_derives_the_slope_of_log_once():
     r = route(derive("softmax"), "log")
     assert [step.rule for step in r.main] == ["log_derivative", "known"]
     assert r.main[-1].after == derive("softmax").general
+
+
+def test_layer_norm_cases_go_over_one_denominator_before_the_outputs():
+    """Not (σ(1 − 1/n) − (z_i − μ)²/(nσ))/σ² = (n − s_i² − 1)/(nσ) in one jump."""
+    from derive.routes import route
+
+    r = route(derive("layer_norm"), "quotient")
+    for case, delta in ((r.same, "delta_one"), (r.other, "delta_zero")):
+        assert [step.rule for step in case] == [delta, "together", "outputs"]
+        assert case[1].after.as_numer_denom()[1].has(Symbol("sigma", positive=True) ** 3)
