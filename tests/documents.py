@@ -37,8 +37,14 @@ def shape(name: str) -> Function:
 
 def math_blocks(text: str, fmt: str) -> list[dict]:
     """Every display and inline math block of a document, as KaTeX would be handed it."""
-    display = r"\$\$\n(.*?)\n\$\$" if fmt == "markdown" else r"\\\[\n(.*?)\n\\\]"
-    blocks = [{"tex": b, "display": True} for b in re.findall(display, text, re.S)]
+    # LaTeX sets a chain of steps as alignat*, whole, and any other display in \[ \].
+    display = (
+        r"\$\$\n(.*?)\n\$\$"
+        if fmt == "markdown"
+        else r"\\\[\n(.*?)\n\\\]|(\\begin\{alignat\*\}.*?\\end\{alignat\*\})"
+    )
+    found = [b if isinstance(b, str) else "".join(b) for b in re.findall(display, text, re.S)]
+    blocks = [{"tex": b, "display": True} for b in found]
     prose = re.sub(display, "", text, flags=re.S)
     prose = "\n".join(line for line in prose.splitlines() if not line.startswith(("%", "<!--")))
     blocks += [{"tex": b, "display": False} for b in re.findall(r"\$([^$]+)\$", prose)]

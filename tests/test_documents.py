@@ -167,7 +167,11 @@ def test_chinese_prose_has_no_untranslated_words(registered, name):
         if not lang.startswith("zh") or text is None:
             continue
         prose = re.sub(
-            r"\$\$.*?\$\$|\\\[.*?\\\]|\$[^$]*\$|`[^`]*`|\\[a-zA-Z]+\*?(\{[^}]*\})?", " ", text, flags=re.S
+            r"\$\$.*?\$\$|\\\[.*?\\\]|\\begin\{alignat\*\}.*?\\end\{alignat\*\}|\\csname .*?\\endcsname"
+            r"|\$[^$]*\$|`[^`]*`|\\[a-zA-Z]+\*?(\{[^}]*\})?",
+            " ",
+            text,
+            flags=re.S,
         )
         prose = "\n".join(line for line in prose.splitlines() if not line.startswith(("%", "<!--")))
         words = set(re.findall(WORD, prose)) - allowed - chinese_titles(name, lang)

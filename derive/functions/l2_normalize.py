@@ -11,7 +11,7 @@ FUNCTION = Function(
     name="l2_normalize",
     title="L2 normalisation",
     titles={"zh": "L2 归一化", "zh-Hant": "L2 正規化"},
-    description="The input divided by its Euclidean norm r.",
+    description="The input divided by its Euclidean norm.",
     definition=z[i] / r,
     where=(("r", sqrt(total(z[k] ** 2, k))),),
 )

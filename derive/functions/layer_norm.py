@@ -11,7 +11,7 @@ FUNCTION = Function(
     name="layer_norm",
     title="Layer normalisation",
     titles={"zh": "层归一化", "zh-Hant": "層正規化"},
-    description="The input centred by its mean mu and scaled by its standard deviation sigma.",
+    description="The input centred by its mean and scaled by its standard deviation.",
     definition=(z[i] - mu) / sigma,
     where=(("mu", total(z[k], k) / n), ("sigma", sqrt(total((z[k] - mu) ** 2, k) / n))),
 )

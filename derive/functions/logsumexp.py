@@ -9,7 +9,7 @@ FUNCTION = Function(
     name="logsumexp",
     title="Log-sum-exp",
     titles={"zh": "log-sum-exp（对数求和指数）", "zh-Hant": "log-sum-exp（對數求和指數）"},
-    description="A smooth maximum: the log of the sum of exponentials (a scalar).",
+    description="A smooth maximum: the log of the sum of exponentials.",
     definition=log(total(exp(z[k]), k)),
     output="L",
 )

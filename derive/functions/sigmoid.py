@@ -9,6 +9,6 @@ FUNCTION = Function(
     name="sigmoid",
     title="Sigmoid",
     titles={"zh": "Sigmoid"},
-    description="The logistic function, elementwise: squashes each score into (0, 1).",
+    description="The logistic function, elementwise: squashes each score between zero and one.",
     definition=1 / (1 + exp(-z[i])),
 )

@@ -11,6 +11,6 @@ FUNCTION = Function(
     name="softmax_t",
     title="Softmax with temperature",
     titles={"zh": "带温度的 softmax", "zh-Hant": "帶溫度的 softmax"},
-    description="Softmax of the scores divided by a temperature T (kept symbolic unless given).",
+    description="Softmax of the scores divided by a temperature, kept symbolic unless given.",
     definition=exp(z[i] / T) / total(exp(z[k] / T), k),
 )

@@ -9,6 +9,6 @@ FUNCTION = Function(
     name="tanh",
     title="Tanh",
     titles={"zh": "Tanh"},
-    description="The hyperbolic tangent, elementwise: squashes each score into (-1, 1).",
+    description="The hyperbolic tangent, elementwise: squashes each score between minus one and one.",
     definition=tanh(z[i]),
 )

@@ -12,6 +12,8 @@ class Function:
     """A function's definition, and nothing the engine can work out for itself."""
 
     name: str
+    # One sentence of plain words, no symbols: `derive list` and documents print it as text, where a
+    # y or a mu could not be typeset as math. The document introduces the symbols itself.
     description: str
     # The definition in indexed form: the i-th output for a vector function, the value for a scalar one.
     definition: object

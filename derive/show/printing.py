@@ -9,7 +9,7 @@ import types
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from sympy import Add, Mul, Pow, S, Symbol, UnevaluatedExpr, fraction
+from sympy import Add, Mul, Pow, S, Sum, Symbol, UnevaluatedExpr, fraction
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.pretty.pretty import PrettyPrinter
@@ -134,6 +134,13 @@ def _positive_first(terms):
     return sorted(terms, key=lambda t: t.could_extract_minus_sign())
 
 
+def _signed_sum(term):
+    """Σ_k −u_k as −Σ_k u_k, its sign in front of the Σ where people write it, not "+ Σ −"."""
+    if isinstance(term, Sum) and term.function.could_extract_minus_sign():
+        return Mul(S.NegativeOne, Sum(-term.function, *term.limits), evaluate=False)
+    return term
+
+
 class Latex(LatexPrinter):
     """LaTeX as the notes typeset it: s_{i}, diag(s), s s^⊤, 𝟏."""
 
@@ -166,7 +173,7 @@ class Latex(LatexPrinter):
 
     def _as_ordered_terms(self, expr, order=None):
         # Σ − e^{z_i}, not −e^{z_i} + Σ: a sum starts with a positive term when it has one.
-        return _positive_first(super()._as_ordered_terms(expr, order))
+        return _positive_first([_signed_sum(t) for t in super()._as_ordered_terms(expr, order)])
 
     def _print_Derivative(self, expr):
         # Every variable is an entry of a vector, so ∂, and ∂s_i/∂z_j rather than ∂/∂z_j s_i.

@@ -79,7 +79,8 @@ def _named(route: Route) -> Route:
 
 def _renamed(steps) -> tuple:
     """The steps that rewrite in the outputs, read as naming what they reach: L has no outputs to write in."""
-    return tuple(replace(step, rule="named") if step.rule == "outputs" else step for step in steps)
+    names = {"outputs": "named", "outputs_factor": "named_factor"}
+    return tuple(replace(step, rule=names.get(step.rule, step.rule)) for step in steps)
 
 
 def _assuming(expr, assumptions) -> list:

@@ -15,6 +15,8 @@ from sympy import (
     Sum,
     Symbol,
     UnevaluatedExpr,
+    count_ops,
+    expand,
     expand_log,
     factor,
     fraction,
@@ -23,7 +25,6 @@ from sympy import (
     together,
 )
 
-from derive.engine.differentiate import collapse
 from derive.engine.prove import back_to_inputs
 from derive.engine.rewrite import Hidden
 from derive.engine.sums import normalize_sums
@@ -159,9 +160,8 @@ def _log(d) -> Route:
         facts,
         Derivative(s[i], z[j]),
         ("log_derivative", isolated.xreplace(to_here).xreplace({u: s[i]})),
-        ("expand_log", s[i] * Derivative(expanded, z[j])),
-        ("substitute", s[i] * collapse(expanded.diff(z[j]))),  # in the inputs, as note 001 has it
-        ("outputs", s[i] * slope_of_log.result),
+        # ∂ log s_i/∂z_j is derived just above, in the lemmas: taken from there, not derived again
+        ("known", s[i] * slope_of_log.result),
         ("tidy", d.general),
     )
     lemmas = (*slope_of_log.lemmas, slope_of_log.steps)
@@ -189,7 +189,13 @@ def _cases(d, facts, start, worked: bool, split: bool = True):
         links = [(rule, set_delta)]
         if worked:
             factored, apart = _factored(set_delta), _split(result, facts, z) if split else result
-            links += [("factor", factored)] if _pulls_out(factored) else []
+            if _pulls_out(factored):
+                # "factor" only names a factoring: one that also rewrites the fraction is a simplification
+                links.append(("factor" if is_factoring(set_delta, factored) else "tidy", factored))
+            else:
+                # a fraction within a fraction (σ(1 − 1/n) − …)/σ² first over one denominator, then renamed
+                joined = _joined(set_delta)
+                links += [("together", joined)] if count_ops(joined) < count_ops(set_delta) else []
             links += [("split", apart)] if apart != result else []
         links.append(("outputs", result))
         chains.append(chain(facts, lhs, *links, condition=when))
@@ -204,6 +210,18 @@ def _factored(expr):
     """expr factored, each sum held as one quantity: e^{z_i}(Σ − e^{z_i})/Σ²."""
     hidden = Hidden()
     return hidden.reveal(factor(hidden.hide(normalize_sums(expr))))
+
+
+def _joined(expr):
+    """expr as one fraction, each sum held as one quantity: (σ²(n − 1) − (z_i − μ)²)/(nσ³)."""
+    hidden = Hidden()
+    return hidden.reveal(together(hidden.hide(normalize_sums(expr))))
+
+
+def is_factoring(before, after) -> bool:
+    """Whether after is before with common factors pulled out and nothing else: both expand alike."""
+    hidden = Hidden()
+    return expand(hidden.hide(normalize_sums(before))) == expand(hidden.hide(normalize_sums(after)))
 
 
 def _pulls_out(factored) -> bool:

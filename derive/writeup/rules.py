@@ -181,8 +181,16 @@ def explain(facts: Facts, start, expr, wrt, outputs: bool = True, depth: int = 0
         links.append(("named", in_intermediates(facts, links[-1][1], base)))  # Σ_k z_k/n = μ
     rewritten = in_outputs(facts, links[-1][1], base) if outputs else None
     if rewritten is not None:
-        links.append(("outputs", rewritten))
+        links.append((_renaming(links[-1][1], rewritten), rewritten))
     return Explained(tuple(lemmas), chain(facts, start, *links))
+
+
+def _renaming(before, after) -> str:
+    """ "outputs", or "outputs_factor" when writing a sum in the outputs also pulls out a common factor:
+    δ_ij e^{z_i}/Σ − e^{z_i} e^{z_j}/Σ² = s_i (δ_ij − s_j)."""
+    factors = Mul.make_args(after)
+    pulled = isinstance(before, Add) and len(factors) > 1 and any(f.is_Add for f in factors)
+    return "outputs_factor" if pulled else "outputs"
 
 
 def in_outputs(facts: Facts, expr, base):

@@ -10,8 +10,10 @@ from sympy import (
     Derivative,
     Eq,
     Indexed,
+    MatMul,
     MatrixBase,
     MatrixExpr,
+    Mul,
     Ne,
     Piecewise,
     Sum,
@@ -29,6 +31,7 @@ from derive.errors import ProofFailed
 from derive.notation.symbols import INDICES, i, j, n, vector
 from derive.show.printing import latex
 
+DOTS = (r"\cdots", r"\vdots", r"\ddots")  # the names of the symbols an elided matrix shows
 INSTANCES = (2, 3, 4, 5)  # the sizes a step is checked at when its indexed form resists algebra
 
 
@@ -117,6 +120,11 @@ def value(expr, facts: Facts):
         expr = facts.named[expr]  # J, or ∂s_r/∂z: a name for a matrix or for its (i, j) entry
     if isinstance(expr, MatrixBase):
         return expr.applyfunc(lambda e: value(e, facts))
+    if isinstance(expr, MatMul) and any(isinstance(a, MatrixBase) for a in expr.args):
+        # c · (the entries), a factor pulled out of a written-out matrix: c times each entry, ⋯ kept
+        scale = Mul(*(a for a in expr.args if not isinstance(a, MatrixBase)))
+        (written,) = (a for a in expr.args if isinstance(a, MatrixBase))
+        return written.applyfunc(lambda e: e if getattr(e, "name", None) in DOTS else value(scale * e, facts))
     if isinstance(expr, MatrixExpr):
         expr = entries(expr) if expr.shape[1] != 1 else _entry_of_column(expr)
     expr = expr.replace(lambda e: isinstance(e, UnevaluatedExpr), lambda e: e.args[0])

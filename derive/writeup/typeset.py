@@ -7,6 +7,7 @@ from sympy import (
     DiagMatrix,
     Eq,
     Identity,
+    Indexed,
     KroneckerDelta,
     MatrixSymbol,
     Ne,
@@ -35,6 +36,7 @@ NOTELESS = {
 }
 NOTELESS |= {"probability", "loss", "vector"}  # steps that state rather than transform: no rule to name
 NOTELESS |= {"gradient", "entry", "hessian"}
+CHAIN_RULES = {"chain", "chain_rule"}
 CONDITIONED = {"delta_one", "delta_zero", "assumption"}  # rules whose note is the condition they use
 
 
@@ -76,6 +78,8 @@ def facts(d, w, escape, label) -> dict:
         where=[tex(Eq(_named(key), body)) for key, body in spelled.function_where()]
         + [tex(Eq(name, value)) for name, value in spelled.parameters],
         assumed=[tex(Eq(lhs, rhs)) for lhs, rhs in spelled.assumptions],
+        # The vectors besides the input that the definition reads (a target y), each written out.
+        targets=[tex(Eq(b.label, Tuple(b[1], Symbol(r"\dots"), b[n]))) for b in _targets(spelled)],
         checked=_checked(w),
     )
     if d.kind == "scalar":
@@ -90,6 +94,12 @@ def facts(d, w, escape, label) -> dict:
         "example": _example(w.example),
         "proofs": [dict(what="jacobian", proven=_proofs(d))],
     }
+
+
+def _targets(spelled) -> list:
+    """The indexed vectors in the definition other than its input: data such as a target y, held fixed."""
+    bases = {a.base for a in spelled.expanded.atoms(Indexed)} - {spelled.input}
+    return sorted(bases, key=str)
 
 
 def _common_math(d) -> dict:
@@ -127,6 +137,8 @@ def _jacobian(d, w: Writeup) -> dict:
         jacobian=tex(w.symbol),
         what="hessian" if w.symbol == HESSIAN else "jacobian",
         intermediates=[tex(key) for key, _ in d.spelled.function_where() if isinstance(key, Symbol)],
+        # Whether the route's steps apply the chain rule at all: a heading names only a rule that is used.
+        by_chain=any(step.rule in CHAIN_RULES for c in (*r.known, *r.lemmas, r.main) for step in c),
     )
     return dict(
         math=math,

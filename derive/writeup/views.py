@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sympy import Derivative, Gt, ImmutableMatrix, MatrixSymbol, Symbol
+from sympy import Derivative, Gt, ImmutableMatrix, MatMul, MatrixSymbol, Symbol, fraction
 
 from derive.notation.symbols import i, j, n
 from derive.writeup.steps import Facts, chain
@@ -12,6 +12,7 @@ from derive.writeup.steps import Facts, chain
 ELIDE_ABOVE = 6  # a larger matrix shows rows and columns 1, 2, 3, ⋯, n: five columns fit any page
 ROW_COLUMNS = 4  # the row view derives every element up to this n, then 1, 2, 3, ⋮, n
 CDOTS, VDOTS, DDOTS = Symbol(r"\cdots"), Symbol(r"\vdots"), Symbol(r"\ddots")
+DOTS = {CDOTS, VDOTS, DDOTS}
 JACOBIAN = MatrixSymbol("J", n, n)
 HESSIAN = MatrixSymbol("H", n, n)
 
@@ -47,6 +48,23 @@ def grid(cell, rows, columns) -> ImmutableMatrix:
     return ImmutableMatrix([[at(a, b) for b in columns] for a in rows])
 
 
+def factored_out(values: ImmutableMatrix):
+    """1/(4σ) · (the numerators) when every shown entry has that same denominator, else None."""
+    cells = [fraction(e) for e in values if e not in DOTS]
+    denominators = {den for _, den in cells}
+    if len(denominators) != 1 or denominators == {1}:
+        return None
+    (denominator,) = denominators
+    return MatMul(1 / denominator, values.applyfunc(lambda e: e if e in DOTS else fraction(e)[0]))
+
+
+def _with_factored(links: list) -> list:
+    """The links of a matrix chain, the entries shown with a denominator they all share pulled out."""
+    rule, values = links[-1]
+    factored = factored_out(values)
+    return links if factored is None else [*links[:-1], (rule, factored)]
+
+
 def entry(d, a, b, size=n):
     """J[a, b] in indexed form, s_{a}(1 − s_{a}), from the general form's cases."""
     (_, same), (_, other) = d.cases
@@ -73,7 +91,7 @@ def matrix(d, facts: Facts, size=None, symbol=JACOBIAN) -> tuple:
     # For any n the matrix of ∂s_a/∂z_b is shown, as the notes do; for a given n only the entries.
     links = [("jacobian", partials)] if size is None else []
     # For any n the corners 1, 2 and n are distinct entries: checked for n > 2.
-    return chain(named, symbol, *links, ("entries", values), condition=_apart(size))
+    return chain(named, symbol, *_with_factored([*links, ("entries", values)]), condition=_apart(size))
 
 
 def _apart(size):
@@ -106,5 +124,5 @@ def row(d, route, size: int) -> Row:
     partials = grid(lambda a, b: Derivative(s[a], z[b]), [r], columns)
     values = grid(lambda a, b: entry(d, a, b, size), [r], columns)
     named = Facts(facts.definitions, {**facts.named, label: partials})
-    whole = chain(named, label, ("row", partials), ("entries", values))
+    whole = chain(named, label, *_with_factored([("row", partials), ("entries", values)]))
     return Row(r, tuple(columns), tuple(elements), whole, label)
