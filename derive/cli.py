@@ -189,10 +189,11 @@ def expression(
 def _params(pairs) -> dict:
     """{'T': '0.5'} from ['T=0.5']; the values are checked as exact numbers by the engine."""
     from derive.errors import InvalidInput
+    from derive.safetext import refuse_unsafe
 
     values = {}
     for pair in pairs or []:
-        name, sep, value = pair.partition("=")
+        name, sep, value = refuse_unsafe(pair, "--param").partition("=")
         if not sep or not name.strip() or not value.strip():
             raise InvalidInput(f"--param takes NAME=NUMBER, e.g. T=0.5; got {pair!r}")
         values[name.strip()] = value.strip()

@@ -31,6 +31,7 @@ from derive.arrays import Empty, Largest, Zeros, array
 from derive.docprint import formula
 from derive.errors import NotApplicable
 from derive.npcode import code
+from derive.safetext import python_comment
 from derive.statements import block
 from derive.symbols import INDICES, i, n, vector
 from derive.templating import render_template
@@ -111,7 +112,8 @@ def command(d, target: str = "numpy") -> str:
     else:  # written on the command line: the expression itself, quoted for a POSIX shell
         name = f"expr {shlex.quote(fn.source)}" + (f" --name {fn.name}" if fn.name != "f" else "")
     values = "".join(f" --param {symbol}={value}" for symbol, value in d.spelled.parameters)
-    return f"derive {name}" + (f" --n {d.n}" if d.n else "") + values + f" --emit {target}"
+    line = f"derive {name}" + (f" --n {d.n}" if d.n else "") + values + f" --emit {target}"
+    return python_comment(line)  # for a '#' line: no character of it can end the line
 
 
 def parameters(d) -> list[str]:

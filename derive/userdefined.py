@@ -7,6 +7,7 @@ import re
 from derive.errors import InvalidInput
 from derive.parse import ParseError, parse
 from derive.registry import Function
+from derive.safetext import refuse_unsafe
 from derive.symbols import i
 
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
@@ -22,6 +23,7 @@ class ExpressionError(InvalidInput):
 
 def user_function(text: str, name: str = "f") -> Function:
     """The Function defined by text, named name (a Python identifier, for documents and code)."""
+    refuse_unsafe(name, "--name")
     if not _NAME.fullmatch(name):
         raise InvalidInput(
             f"--name must be lowercase letters, digits and _, starting with a letter; got {name!r}"
