@@ -123,6 +123,15 @@ MODULE = Annotated[
 ]
 OUTPUT = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to FILE instead of stdout.")]
 FORCE = Annotated[bool, typer.Option("--force", help="Overwrite FILE if it exists.")]
+TIMEOUT = Annotated[
+    float,
+    typer.Option(
+        "--timeout",
+        min=0.1,
+        max=86400,
+        help="Give up after SECONDS of CPU (deriving, writing, checking); the work is stopped, not left running.",
+    ),
+]
 PARAM = Annotated[
     Optional[list[str]],
     typer.Option("--param", "-p", help="Set a parameter, NAME=NUMBER (e.g. T=0.5); others stay symbolic."),
@@ -154,12 +163,25 @@ def function(
     output: OUTPUT = None,
     force: FORCE = False,
     param: PARAM = None,
+    timeout: TIMEOUT = 30.0,
 ):
     """Derive NAME's Jacobian and print it."""
     from derive import api
 
-    d = api.derive(name, n=n, params=_params(param))
-    _deliver(d, format, lang, method, standalone, emit, check, output, force, module)
+    params = _params(param)
+    _deliver(
+        lambda: api.derive(name, n=n, params=params),
+        format,
+        lang,
+        method,
+        standalone,
+        emit,
+        check,
+        output,
+        force,
+        module,
+        timeout,
+    )
 
 
 @app.command("expr", help=_EXPR_HELP)
@@ -177,13 +199,26 @@ def expression(
     output: OUTPUT = None,
     force: FORCE = False,
     param: PARAM = None,
+    timeout: TIMEOUT = 30.0,
 ):
     """Derive the Jacobian of a function you write."""
     from derive import api
     from derive.userdefined import user_function
 
-    d = api.derive(user_function(text, name), n=n, params=_params(param))
-    _deliver(d, format, lang, method, standalone, emit, check, output, force, module)
+    fn, params = user_function(text, name), _params(param)  # refused here, before any worker starts
+    _deliver(
+        lambda: api.derive(fn, n=n, params=params),
+        format,
+        lang,
+        method,
+        standalone,
+        emit,
+        check,
+        output,
+        force,
+        module,
+        timeout,
+    )
 
 
 def _params(pairs) -> dict:
@@ -200,22 +235,16 @@ def _params(pairs) -> dict:
     return values
 
 
-def _deliver(d, format, lang, method, standalone, emit, check, output, force, module=None):
-    """Render or emit d, write it to output or stdout, then run the numeric check if asked."""
-    from derive import api
+def _deliver(derived, format, lang, method, standalone, emit, check, output, force, module, timeout):
+    """Derive, render or emit, and check, in a worker under the deadline; then write or print."""
+    from derive import budget
     from derive.output import write_text
 
     if module is not None and not check:
         raise typer.BadParameter("--module names a file for --check to check; add --check")
-    if emit is not None:
-        result = api.emit(d, emit.value)
-    else:
-        options = {} if format in (Format.text, Format.json) else dict(lang=lang.value, method=method.value)
-        if format in (Format.latex, Format.markdown):
-            options["standalone"] = standalone  # Markdown refuses it in one line rather than ignore it
-        result = api.render(d, format.value, **options)
-    if check:
-        report = api.check(d, (emit or Target.numpy).value, module_path=module)
+    result, report, passed = budget.run(
+        _work, derived, format, lang, method, standalone, emit, check, module, timeout=timeout
+    )
     if output is not None:
         write_text(output, result, force=force)
         typer.echo(f"wrote {output}", err=True)
@@ -223,9 +252,31 @@ def _deliver(d, format, lang, method, standalone, emit, check, output, force, mo
         sys.stdout.write(result)
     if check:
         # The report shares stdout only with nothing: code or JSON on stdout sends it to stderr.
-        typer.echo(str(report), err=output is None and (emit is not None or format is not Format.text))
-        if not report.passed:
+        typer.echo(report, err=output is None and (emit is not None or format is not Format.text))
+        if not passed:
             sys.exit(1)
+
+
+def _work(derived, format, lang, method, standalone, emit, check, module):
+    """The whole pipeline, as text: (the rendered or emitted result, the check's report, whether it passed)."""
+    from derive import api
+    from derive.budget import stage
+
+    d = derived()
+    if emit is not None:
+        stage("emitting code")
+        result = api.emit(d, emit.value)
+    else:
+        stage(f"writing the {format.value} output")
+        options = {} if format in (Format.text, Format.json) else dict(lang=lang.value, method=method.value)
+        if format in (Format.latex, Format.markdown):
+            options["standalone"] = standalone  # Markdown refuses it in one line rather than ignore it
+        result = api.render(d, format.value, **options)
+    if not check:
+        return result, None, True
+    stage("checking the code numerically")
+    report = api.check(d, (emit or Target.numpy).value, module_path=module)
+    return result, str(report), report.passed
 
 
 def main():

@@ -8,6 +8,7 @@ from functools import cache, cached_property
 from sympy import Symbol
 
 from derive import matrix, prove, registry
+from derive.budget import stage
 from derive.definition import Definition, define
 from derive.differentiate import partial
 from derive.errors import InvalidInput, ProofFailed
@@ -94,12 +95,26 @@ class Derivation:
         return notebook(self, "latex")
 
 
-def derive(function: str | Function, n: int | None = None, params: dict | None = None) -> Derivation:
-    """Derive the Jacobian (or gradient and Hessian) of a function, proven, for any n or a given n."""
+def derive(
+    function: str | Function, n: int | None = None, params: dict | None = None, timeout: float | None = None
+) -> Derivation:
+    """Derive the Jacobian (or gradient and Hessian) of a function, proven, for any n or a given n.
+
+    With timeout (seconds), the work runs in a worker process stopped at that deadline (and held to a
+    memory limit), raising budget.GaveUp; without it, in this process, unbounded.
+    """
+    if timeout is not None:
+        from derive import budget
+
+        return budget.run(derive, function, n, params, timeout=timeout)
     fn = registry.get(function) if isinstance(function, str) else function
     size = _checked_size(n)
+    stage("defining")
     d = _general(define(fn, params or {}))
-    return d if size is None else _at(d, size)
+    if size is None:
+        return d
+    stage(f"proving the matrix at n = {size}")
+    return _at(d, size)
 
 
 def _at(d: Derivation, size: int) -> Derivation:
@@ -116,12 +131,16 @@ def _general(spelled: Definition) -> Derivation:
     """The n-independent part of a derivation, proven; cached because every n shares it."""
     z = spelled.input
     wrt = z[i] if spelled.kind == "scalar" else z[j]
+    stage("differentiating")
     raw = spelled.assume(partial(spelled.expanded, wrt))
     if spelled.kind == "scalar":
         return _scalar(spelled, raw)
+    stage("simplifying the derivative")
     general = in_terms_of(raw, spelled.rewrites, z)
+    stage("finding the cases and the matrix form")
     split = matrix.cases(general)
     form = matrix.matrix_form(general)
+    stage("proving the general form")
     proofs = (
         prove.general(raw, general, spelled),
         prove.cases(general, split),
@@ -142,8 +161,10 @@ def _scalar(spelled: Definition, raw) -> Derivation:
     # A gradient that is a registered function is written as its output (∇ logsumexp = s); any other
     # is written in the intermediates, never as itself.
     names = as_vector.rewrites if as_vector.recognized else spelled.intermediates
+    stage("simplifying the gradient")
     gradient = in_terms_of(raw, names, spelled.input)
     form = matrix.as_vector_form(gradient)
+    stage("proving the gradient")
     proofs = (
         prove.general(raw, gradient, as_vector),
         prove.instances(lambda size: matrix.ExplicitVector(gradient, size), spelled, names=as_vector),
