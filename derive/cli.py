@@ -129,7 +129,7 @@ TIMEOUT = Annotated[
         "--timeout",
         min=0.1,
         max=86400,
-        help="Give up after SECONDS of CPU (deriving, writing, checking); the work is stopped, not left running.",
+        help="Give up after SECONDS of CPU spent deriving, writing and checking (then stopped, never left).",
     ),
 ]
 PARAM = Annotated[
@@ -258,7 +258,7 @@ def _deliver(derived, format, lang, method, standalone, emit, check, output, for
 
 
 def _work(derived, format, lang, method, standalone, emit, check, module):
-    """The whole pipeline, as text: (the rendered or emitted result, the check's report, whether it passed)."""
+    """The pipeline as text: (the rendered or emitted result, the check's report, whether it passed)."""
     from derive import api
     from derive.budget import stage
 

@@ -207,7 +207,7 @@ def test_column_and_pointer():
     assert err.pointer() == "exp(z[i]) + foo(z[i])\n            ^~~"
     err = pytest.raises(ParseError, parse, "z[i] + q^2").value  # columns survive the ^ -> ** rewrite
     assert err.column == 7 and err.pointer().split("\n")[1] == "       ^"
-    err = pytest.raises(ParseError, parse, "exp(z[i])\n + bad(z[i])").value  # a newline: refused, shown as a space
+    err = pytest.raises(ParseError, parse, "exp(z[i])\n + bad(z[i])").value  # refused, shown as a space
     assert str(err) == "control character U+000A is not allowed at column 10"
     assert err.pointer() == "exp(z[i])  + bad(z[i])\n         ^"
     long = "z[i] + " * 30 + "foo(z[i])" + " + z[i]" * 30
