@@ -238,7 +238,7 @@ def _params(pairs) -> dict:
 def _deliver(derived, format, lang, method, standalone, emit, check, output, force, module, timeout):
     """Derive, render or emit, and check, in a worker under the deadline; then write or print."""
     from derive import budget
-    from derive.output import write_text
+    from derive.output import shown, write_text
 
     if module is not None and not check:
         raise typer.BadParameter("--module names a file for --check to check; add --check")
@@ -247,7 +247,7 @@ def _deliver(derived, format, lang, method, standalone, emit, check, output, for
     )
     if output is not None:
         write_text(output, result, force=force)
-        typer.echo(f"wrote {output}", err=True)
+        typer.echo(f"wrote {shown(output)}", err=True)
     elif not check or emit is not None or format is not Format.text:
         sys.stdout.write(result)
     if check:

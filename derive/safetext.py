@@ -42,6 +42,11 @@ def python_comment(text: str) -> str:
     return "".join(c if " " <= c <= "~" else _escaped(c) for c in text)
 
 
+def one_line(text: str) -> str:
+    """text for a message on one line: printable characters kept, any other as a backslash escape."""
+    return "".join(c if c.isprintable() else _escaped(c) for c in text)
+
+
 def tex_comment(text: str) -> str:
     """text for a '% …' line of LaTeX: every line break and other control character becomes a space."""
     return "".join(c if c.isprintable() else " " for c in text)
