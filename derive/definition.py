@@ -179,7 +179,7 @@ _VALUE = re.compile(rf"{_NUMBER.pattern}(?:/{_NUMBER.pattern})?")
 def _exact(name, value) -> Rational:
     if isinstance(value, bool) or not isinstance(value, (str, int, float, Fraction, Rational)):
         raise InvalidInput(f"parameter {name} must be a number, not {type(value).__name__}")
-    text = str(value).strip()
+    text = str(value).strip(" ")  # spaces only: a line break or other control is refused below
     if len(text) > 100 or not _VALUE.fullmatch(text):
         shown = safetext.python_comment(text[:40]) + ("…" if len(text) > 40 else "")
         raise InvalidInput(
@@ -187,7 +187,8 @@ def _exact(name, value) -> Rational:
             f"powers of ten up to 99), not '{shown}'"
         )
     try:
-        fraction = Fraction(text)
+        top, _, bottom = text.partition("/")
+        fraction = Fraction(top) / Fraction(bottom or "1")
     except (ValueError, ZeroDivisionError):
         raise InvalidInput(f"parameter {name} must be a number, not {value!r}") from None
     if abs(fraction.numerator) > 10**30 or fraction.denominator > 10**30:

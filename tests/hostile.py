@@ -133,8 +133,11 @@ def attack(run, texts, invocations=INVOCATIONS, folder: Path | None = None) -> C
             if took > WALL_FACTOR * TIMEOUT + WALL_EXTRA:
                 counts.hangs += 1
                 counts.findings.append(("hang", text, args, took))
-            internal = "Traceback" in stderr or "internal error" in stderr or result.exit_code not in (0, 1, 2)
-            if internal or (result.exit_code != 0 and not one_line_error(stderr)):
+            internal = (
+                "Traceback" in stderr or "internal error" in stderr or result.exit_code not in (0, 1, 2)
+            )
+            failed_checks = result.exit_code == 1 and "--check" in args and "checks FAILED" in result.output
+            if internal or (result.exit_code != 0 and not failed_checks and not one_line_error(stderr)):
                 counts.internal_errors += 1
                 counts.findings.append(("internal", text, args, stderr[-300:]))
             if writes and result.exit_code == 0 and out.exists() and "--emit" in args:
