@@ -74,9 +74,12 @@ def run(work, *args, timeout: float | None = DEFAULT_TIMEOUT, **kwargs):
         _work(results_w, stages_w, timeout, work, args, kwargs)
     os.close(results_w)
     os.close(stages_w)
+    from derive.output import terminated_raises
+
     try:
         wall = WALL_FACTOR * timeout + WALL_EXTRA
-        payload, last, status = _wait(pid, results_r, stages_r, time.monotonic() + wall)
+        with terminated_raises():  # SIGTERM becomes an exception here, so the finally below runs
+            payload, last, status = _wait(pid, results_r, stages_r, time.monotonic() + wall)
     finally:  # the deadline, an interrupt or SIGTERM: the worker never outlives the caller
         _stop(pid)
         os.close(results_r)

@@ -46,7 +46,7 @@ def _write(path: Path, text: str, force: bool) -> Path:
     if not folder.is_dir():
         raise OutputError(f"cannot write '{shown(path)}': directory '{shown(folder)}' does not exist")
     mode = stat.S_IMODE(existing.st_mode) if existing is not None else 0o666 & ~_umask()
-    with _terminated_raises():
+    with terminated_raises():
         handle, temporary = tempfile.mkstemp(prefix=f".{path.name[:100]}.", suffix=".tmp", dir=folder)
         try:
             with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
@@ -123,7 +123,7 @@ def _umask() -> int:
 
 
 @contextmanager
-def _terminated_raises():
+def terminated_raises():
     """While writing, SIGTERM raises Terminated (exit 143), so the temporary file is cleaned up."""
     if threading.current_thread() is not threading.main_thread():
         yield

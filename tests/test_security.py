@@ -3,6 +3,7 @@
 import ast
 import os
 import re
+import signal
 import subprocess
 import sys
 from dataclasses import replace
@@ -288,3 +289,29 @@ def test_the_module_imports_only_on_check_with_module(tmp_path):
     assert "--check --module FILE" in readme and "imports and runs" in readme
     report = api.check(derive("softmax", n=3), module_path=module)
     assert report.passed and marker.exists()
+
+
+def test_sigterm_stops_the_command_and_its_worker(tmp_path):
+    # The parent turns SIGTERM into an exit that kills the worker first: no process is left running.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "derive", "expr", "tanh((-sum(z[q], q) * z[i]))", "--timeout", "600"],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_environment(),
+    )
+    import time
+
+    deadline = time.monotonic() + 120
+    children = []
+    while not children and time.monotonic() < deadline:  # wait for the worker to be forked
+        time.sleep(0.2)
+        path = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+        children = path.read_text().split() if path.exists() else []
+    assert children, "no worker was started"
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=60) == 128 + signal.SIGTERM
+    for _ in range(50):  # reaped by the parent before it exited
+        if not Path(f"/proc/{children[0]}").exists():
+            break
+        time.sleep(0.1)
+    assert not Path(f"/proc/{children[0]}").exists()
