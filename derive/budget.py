@@ -65,25 +65,26 @@ def run(work, *args, timeout: float | None = DEFAULT_TIMEOUT, **kwargs):
         from derive.errors import InvalidInput
 
         raise InvalidInput(f"timeout must be more than 0 and at most {MAX_TIMEOUT:g} seconds, got {timeout}")
-    results_r, results_w = os.pipe()
-    stages_r, stages_w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the worker: never returns
-        os.close(results_r)
-        os.close(stages_r)
-        _work(results_w, stages_w, timeout, work, args, kwargs)
-    os.close(results_w)
-    os.close(stages_w)
     from derive.output import terminated_raises
 
-    try:
-        wall = WALL_FACTOR * timeout + WALL_EXTRA
-        with terminated_raises():  # SIGTERM becomes an exception here, so the finally below runs
+    wall = WALL_FACTOR * timeout + WALL_EXTRA
+    # SIGTERM becomes an exception from before the fork, so the finally below always stops the worker.
+    with terminated_raises():
+        results_r, results_w = os.pipe()
+        stages_r, stages_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the worker: never returns
+            os.close(results_r)
+            os.close(stages_r)
+            _work(results_w, stages_w, timeout, work, args, kwargs)
+        os.close(results_w)
+        os.close(stages_w)
+        try:
             payload, last, status = _wait(pid, results_r, stages_r, time.monotonic() + wall)
-    finally:  # the deadline, an interrupt or SIGTERM: the worker never outlives the caller
-        _stop(pid)
-        os.close(results_r)
-        os.close(stages_r)
+        finally:  # the deadline, an interrupt or SIGTERM: the worker never outlives the caller
+            _stop(pid)
+            os.close(results_r)
+            os.close(stages_r)
     if payload is None:  # killed at the deadline, or died (CPU or memory limit, a crash)
         if status is None:
             raise GaveUp(f"gave up after {wall:g} s of waiting while {last}; {HINT}")
