@@ -69,6 +69,16 @@ def payloads(canary: str) -> list[str]:
 # HTML comment, '^', a parameter. They go through the whole pipeline.
 ACCEPTED = ("z[i]--exp(z[i])", "z[i] - -z[i]^2", "exp(z[i]/T) / sum(exp(z[k]/T), k)")
 
+# Short texts known to make SymPy work for minutes (issues 14 and 17): each must end within its budget.
+SLOW = (
+    "tanh((-sum(z[q], q) * z[i]))",
+    "sin(sum((z[k] * z[k]),k))",
+    "(z[i] - sum(z[k], k)/n) / sqrt(sum((z[k] - sum(z[l], l)/n)**2, k)/n + 1/100000)",
+    "z[i]**63 / sum(z[k]**63, k)",
+    "exp(exp(exp(exp(z[i])))) / sum(exp(exp(exp(exp(z[k])))), k)",
+    "max(z[i], sum(max(z[k], z[i]**2), k))**(1/63)",
+)
+
 # Each payload through every output and target: (arguments after the text, writes a file to import).
 INVOCATIONS = (
     ((), False),
@@ -113,7 +123,7 @@ def one_line_error(stderr: str) -> bool:
     return len(errors) == 1 and all(line.startswith("    ") for line in rest) and len(rest) <= 2
 
 
-def attack(run, texts, invocations=INVOCATIONS, folder: Path | None = None) -> Counts:
+def attack(run, texts, invocations=INVOCATIONS, folder: Path | None = None, timeout=TIMEOUT) -> Counts:
     """Run texts through invocations with run (the CLI runner); count what happened."""
     from derive.budget import WALL_EXTRA, WALL_FACTOR
 
@@ -126,11 +136,11 @@ def attack(run, texts, invocations=INVOCATIONS, folder: Path | None = None) -> C
             out = folder / f"module_{number}_{k}.py"
             args = [a.replace("{out}", str(out)) for a in extra]
             start = time.monotonic()
-            result = run("expr", text, *args, "--timeout", str(TIMEOUT))
+            result = run("expr", text, *args, "--timeout", str(timeout))
             took = time.monotonic() - start
             counts.invocations += 1
             stderr = result.stderr or ""
-            if took > WALL_FACTOR * TIMEOUT + WALL_EXTRA:
+            if took > WALL_FACTOR * timeout + WALL_EXTRA:
                 counts.hangs += 1
                 counts.findings.append(("hang", text, args, took))
             internal = (
@@ -172,6 +182,11 @@ def main() -> int:
         os.chdir(folder)  # a payload writing a relative path would land here: checked as well
         texts = payloads("{canary}") + list(ACCEPTED)
         counts = attack(run, texts, folder=Path(folder))
+        both = ((("--n", "4"), False), (("--format", "latex"), False))
+        slow = attack(run, list(SLOW), both, Path(folder), timeout=5.0)
+        for name in ("payloads", "invocations", "executions", "hangs", "internal_errors"):
+            setattr(counts, name, getattr(counts, name) + getattr(slow, name))
+        counts.findings += slow.findings
         stray = [p for p in Path(folder).iterdir() if "canary" in p.name]
     counts.executions += len(stray)
     print(counts)

@@ -315,3 +315,12 @@ def test_sigterm_stops_the_command_and_its_worker(tmp_path):
             break
         time.sleep(0.1)
     assert not Path(f"/proc/{children[0]}").exists()
+
+
+@pytest.mark.parametrize("text", hostile.SLOW)
+def test_texts_known_to_run_long_end_within_their_budget(run, text):
+    result = run("expr", text, "--n", "4", "--timeout", "1")
+    assert result.exit_code in (0, 1), result.output
+    assert result.exit_code == 0 or re.fullmatch(
+        r"derive: error: gave up after 1 s while [^\n]+\n", result.stderr
+    )
