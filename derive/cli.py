@@ -169,19 +169,8 @@ def function(
     from derive import api
 
     params = _params(param)
-    _deliver(
-        lambda: api.derive(name, n=n, params=params),
-        format,
-        lang,
-        method,
-        standalone,
-        emit,
-        check,
-        output,
-        force,
-        module,
-        timeout,
-    )
+    how = dict(format=format, lang=lang, method=method, standalone=standalone, emit=emit, check=check)
+    _deliver(lambda: api.derive(name, n=n, params=params), how, module, output, force, timeout)
 
 
 @app.command("expr", help=_EXPR_HELP)
@@ -206,19 +195,8 @@ def expression(
     from derive.userdefined import user_function
 
     fn, params = user_function(text, name), _params(param)  # refused here, before any worker starts
-    _deliver(
-        lambda: api.derive(fn, n=n, params=params),
-        format,
-        lang,
-        method,
-        standalone,
-        emit,
-        check,
-        output,
-        force,
-        module,
-        timeout,
-    )
+    how = dict(format=format, lang=lang, method=method, standalone=standalone, emit=emit, check=check)
+    _deliver(lambda: api.derive(fn, n=n, params=params), how, module, output, force, timeout)
 
 
 def _params(pairs) -> dict:
@@ -235,16 +213,15 @@ def _params(pairs) -> dict:
     return values
 
 
-def _deliver(derived, format, lang, method, standalone, emit, check, output, force, module, timeout):
+def _deliver(derived, how, module, output, force, timeout):
     """Derive, render or emit, and check, in a worker under the deadline; then write or print."""
     from derive import budget
     from derive.output import shown, write_text
 
+    format, emit, check = how["format"], how["emit"], how["check"]
     if module is not None and not check:
         raise typer.BadParameter("--module names a file for --check to check; add --check")
-    result, report, passed = budget.run(
-        _work, derived, format, lang, method, standalone, emit, check, module, timeout=timeout
-    )
+    result, report, passed = budget.run(_work, derived, module=module, timeout=timeout, **how)
     if output is not None:
         write_text(output, result, force=force)
         typer.echo(f"wrote {shown(output)}", err=True)
@@ -257,7 +234,7 @@ def _deliver(derived, format, lang, method, standalone, emit, check, output, for
             sys.exit(1)
 
 
-def _work(derived, format, lang, method, standalone, emit, check, module):
+def _work(derived, format, lang, method, standalone, emit, check, module):  # in the worker
     """The pipeline as text: (the rendered or emitted result, the check's report, whether it passed)."""
     from derive import api
     from derive.budget import stage
