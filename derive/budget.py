@@ -87,7 +87,7 @@ def run(work, *args, timeout: float | None = DEFAULT_TIMEOUT, **kwargs):
             os.close(stages_r)
     if payload is None:  # killed at the deadline, or died (CPU or memory limit, a crash)
         if status is None:
-            raise GaveUp(f"gave up after {wall:g} s of waiting while {last}; {HINT}")
+            raise GaveUp(f"gave up after {wall:g} s (wall clock) while {last}; {HINT}")
         if os.WIFSIGNALED(status) and os.WTERMSIG(status) in (signal.SIGKILL, signal.SIGXCPU):
             raise GaveUp(f"gave up after {math.ceil(timeout)} s while {last}; {HINT}")
         raise InternalError(f"internal error: the worker stopped ({_how(status)}) while {last}")

@@ -200,15 +200,19 @@ def test_param_values_in_range_are_exact(value, exact):
     assert str(got) == exact
 
 
+GAVE_UP = r"derive: error: gave up after (1 s|13 s \(wall clock\)) while [a-z ,=0-9]+"
+
+
 def test_a_long_derivation_gives_up_in_one_line(run):
     # Known to run for minutes (issue 14): a sum inside tanh, times z_i.
     result = run("expr", "tanh((-sum(z[q], q) * z[i]))", "--timeout", "1")
     assert result.exit_code == 1
-    assert re.fullmatch(r"derive: error: gave up after 1 s while [a-z ,=0-9]+; try .*\n", result.stderr)
+    # Ended by the CPU limit, or on a machine too loaded to give it 1 s of CPU, by the wall-clock backstop.
+    assert re.fullmatch(GAVE_UP + r"; try .*\n", result.stderr)
 
 
 def test_the_api_takes_a_timeout():
-    with pytest.raises(budget.GaveUp, match="gave up after 1 s while"):
+    with pytest.raises(budget.GaveUp, match=GAVE_UP[len("derive: error: ") :]):
         derive(user_function("tanh((-sum(z[q], q) * z[i]))"), timeout=1)
     d = derive("softmax", n=3, timeout=120)  # the Derivation comes back whole from the worker
     assert d.proven and str(d.general) == "(KroneckerDelta(i, j) - s[j])*s[i]"
@@ -226,7 +230,7 @@ def test_a_worker_that_waits_is_killed_at_the_wall_backstop(monkeypatch):
     import time
 
     monkeypatch.setattr(budget, "WALL_EXTRA", 0.0)
-    with pytest.raises(budget.GaveUp, match="of waiting while starting"):
+    with pytest.raises(budget.GaveUp, match=r"gave up after 0.6 s \(wall clock\) while starting"):
         budget.run(time.sleep, 600, timeout=0.2)
 
 
@@ -321,6 +325,4 @@ def test_sigterm_stops_the_command_and_its_worker(tmp_path):
 def test_texts_known_to_run_long_end_within_their_budget(run, text):
     result = run("expr", text, "--n", "4", "--timeout", "1")
     assert result.exit_code in (0, 1), result.output
-    assert result.exit_code == 0 or re.fullmatch(
-        r"derive: error: gave up after 1 s while [^\n]+\n", result.stderr
-    )
+    assert result.exit_code == 0 or re.fullmatch(GAVE_UP + r"[^\n]*\n", result.stderr)
