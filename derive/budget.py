@@ -79,12 +79,15 @@ def run(work, *args, timeout: float | None = DEFAULT_TIMEOUT, **kwargs):
             _work(results_w, stages_w, timeout, work, args, kwargs)
         os.close(results_w)
         os.close(stages_w)
+        status = None
         try:
-            payload, last, status = _wait(pid, results_r, stages_r, time.monotonic() + wall)
+            data, last, status = _wait(pid, results_r, stages_r, time.monotonic() + wall)
         finally:  # the deadline, an interrupt or SIGTERM: the worker never outlives the caller
-            _stop(pid)
+            if status is None:  # not reaped yet, so the pid is still our worker's
+                _stop(pid)
             os.close(results_r)
             os.close(stages_r)
+    payload = pickle.loads(data) if data else None  # from our own forked process
     if payload is None:  # killed at the deadline, or died (CPU or memory limit, a crash)
         if status is None:
             raise GaveUp(f"gave up after {wall:g} s (wall clock) while {last}; {HINT}")
@@ -139,12 +142,12 @@ def _work(results_w, stages_w, timeout, work, args, kwargs):
 
 
 def _wait(pid, results_r, stages_r, deadline):
-    """(payload or None, the last stage, the exit status or None if killed at the deadline)."""
+    """(the pickled outcome, the last stage, the exit status or None at the deadline, worker not reaped)."""
     chunks, last, pending, open_fds = [], "starting", b"", {results_r, stages_r}
     while results_r in open_fds:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            return None, last, None
+            return b"", last, None
         ready, _, _ = select.select(list(open_fds), [], [], remaining)
         for fd in ready:
             data = os.read(fd, 1 << 16)
@@ -156,9 +159,7 @@ def _wait(pid, results_r, stages_r, deadline):
                 *lines, pending = (pending + data).split(b"\n")
                 last = lines[-1].decode("utf-8", "replace") if lines else last
     _, status = os.waitpid(pid, 0)
-    if not chunks:
-        return None, last, status
-    return pickle.loads(b"".join(chunks)), last, status  # from our own forked process
+    return b"".join(chunks), last, status
 
 
 def _stop(pid):
