@@ -194,6 +194,7 @@ CLAIM = Annotated[
     Optional[str],
     typer.Option(
         "--claim",
+        metavar="FORMULA",
         help="Check a derivative you wrote, in the expr syntax plus delta(i, j) and the outputs' names, e.g. "
         '"s[i]*(delta(i,j) - s[j])": ∂s_i/∂z_j (a scalar: ∂L/∂z_j). Exit 0 if it holds, 1 if not.',
     ),
@@ -208,6 +209,7 @@ CLAIM_MODULE = Annotated[
     Optional[Path],
     typer.Option(
         "--claim-module",
+        metavar="FILE",
         exists=True,
         dir_okay=False,
         help="Check a backward f(z, g) in this Python file against the derived VJP. The file is imported, "
@@ -216,7 +218,17 @@ CLAIM_MODULE = Annotated[
 ]
 CLAIM_FUNCTION = Annotated[
     Optional[str],
-    typer.Option("--claim-function", help="With --claim-module: the backward's name in the file."),
+    typer.Option("--claim-function", metavar="NAME", help="With --claim-module: the backward's name in the file."),
+]
+TIMEOUT = Annotated[
+    float,
+    typer.Option(
+        "--timeout",
+        metavar="SECONDS",
+        min=0.1,
+        max=86400,
+        help="Give up after SECONDS of CPU spent deriving, writing and checking (then stopped, never left).",
+    ),
 ]
 PARAM = Annotated[
     Optional[list[str]],
@@ -262,6 +274,7 @@ def function(
     strict: STRICT = False,
     claim_module: CLAIM_MODULE = None,
     claim_function: CLAIM_FUNCTION = None,
+    timeout: TIMEOUT = 30.0,
 ):
     """Derive NAME's Jacobian and print it."""
     from derive import api
@@ -270,10 +283,10 @@ def function(
     _claim_options(claims, others=(emit, check, standalone))
     if claim is None and claim_module is None:
         _applicable(ctx, format, emit)
-    d = api.derive(name, n=n, params=_params(param))
-    if _claimed(d, claims, format, lang, output, force):
-        return
-    _deliver(d, format, lang, method, standalone, emit, check, output, force, module, symbols, bold)
+    params = _params(param)
+    how = dict(format=format, lang=lang, method=method, standalone=standalone, emit=emit, check=check)
+    how.update(symbols=symbols, bold=bold, claims=claims)
+    _deliver(lambda: api.derive(name, n=n, params=params), how, module, output, force, timeout)
 
 
 @app.command(
@@ -308,6 +321,7 @@ def expression(
     strict: STRICT = False,
     claim_module: CLAIM_MODULE = None,
     claim_function: CLAIM_FUNCTION = None,
+    timeout: TIMEOUT = 30.0,
 ):
     """Derive the Jacobian of a function you write."""
     from derive import api
@@ -317,10 +331,10 @@ def expression(
     _claim_options(claims, others=(emit, check, standalone))
     if claim is None and claim_module is None:
         _applicable(ctx, format, emit)
-    d = api.derive(user_function(text, name), n=n, params=_params(param))
-    if _claimed(d, claims, format, lang, output, force):
-        return
-    _deliver(d, format, lang, method, standalone, emit, check, output, force, module, symbols, bold)
+    fn, params = user_function(text, name), _params(param)  # refused here, before any worker
+    how = dict(format=format, lang=lang, method=method, standalone=standalone, emit=emit, check=check)
+    how.update(symbols=symbols, bold=bold, claims=claims)
+    _deliver(lambda: api.derive(fn, n=n, params=params), how, module, output, force, timeout)
 
 
 def _applicable(ctx, format, emit):
@@ -344,10 +358,11 @@ def _applicable(ctx, format, emit):
 def _params(pairs) -> dict:
     """{'T': '0.5'} from ['T=0.5']; the values are checked as exact numbers by the engine."""
     from derive.errors import InvalidInput
+    from derive.guard.text import refuse_unsafe
 
     values = {}
     for pair in pairs or []:
-        name, sep, value = pair.partition("=")
+        name, sep, value = refuse_unsafe(pair, "--param").partition("=")
         if not sep or not name.strip() or not value.strip():
             raise InvalidInput(f"--param takes NAME=NUMBER, e.g. T=0.5; got {pair!r}")
         values[name.strip()] = value.strip()
@@ -374,66 +389,64 @@ def _claim_options(claims, others) -> None:
         raise typer.BadParameter("--claim-module needs --claim-function NAME, the backward in the file")
 
 
-def _claimed(d, claims, format, lang, output, force) -> bool:
-    """Check a claim (a formula or a backward in a file) if one is given; exit with its verdict."""
-    from derive import api
-    from derive.show.output import write_text
+def _deliver(derived, how, module, output, force, timeout):
+    """Derive, then render, emit, check or judge a claim, in a worker under the deadline; write or print."""
+    from derive.guard import budget
+    from derive.show.output import shown, write_text
 
-    claim, hessian, strict, module, function = claims
-    if claim is None and module is None:
-        return False
-    if module is not None:
-        report = api.check_backward(d, module, function)
-        result, code = report.render(format.value), 0 if report.passed else 1
-    else:
-        verdict = api.claim(d, claim, hessian=hessian)
-        result, code = api.render_claim(verdict, format.value, lang=lang.value), verdict.exit_code(strict)
-    if output is not None:
-        write_text(output, result, force=force)
-        typer.echo(f"wrote {output}", err=True)
-    else:
-        sys.stdout.write(result)
-    if code:
-        sys.exit(code)
-    return True
-
-
-def _deliver(
-    d, format, lang, method, standalone, emit, check, output, force, module=None, symbols=None, bold=False
-):
-    """Render or emit d, write it to output or stdout, then run the numeric check if asked."""
-    from derive import api
-    from derive.show.output import write_text
-
+    format, emit, check = how["format"], how["emit"], how["check"]
     if module is not None and not check:
         raise typer.BadParameter("--module names a file for --check to check; add --check")
-    if emit is not None:
-        if bold:
-            raise typer.BadParameter("--bold typesets vectors in LaTeX; generated code has none")
-        result = api.emit(d, emit.value, symbols=symbols)
-    else:
-        options = {} if format in (Format.text, Format.json) else dict(lang=lang.value, method=method.value)
-        if format in (Format.latex, Format.markdown):
-            options["standalone"] = standalone  # Markdown refuses it in one line rather than ignore it
-        result = api.render(d, format.value, symbols=symbols, bold=bold, **options)
+    if emit is not None and how["bold"]:
+        raise typer.BadParameter("--bold typesets vectors in LaTeX; generated code has none")
     if check and emit in (Target.torch, Target.jax):
         from derive.checking.frameworks import available
 
         if not available(emit.value):
             typer.echo(f"derive: {emit.value} is not installed: the {emit.value} check is skipped", err=True)
-            check = False
-    if check:
-        report = api.check(d, (emit or Target.numpy).value, module_path=module)
+            how["check"] = check = False
+    result, report, code = budget.run(_work, derived, module=module, timeout=timeout, **how)
     if output is not None:
         write_text(output, result, force=force)
-        typer.echo(f"wrote {output}", err=True)
+        typer.echo(f"wrote {shown(output)}", err=True)
     elif not check or emit is not None or format is not Format.text:
         sys.stdout.write(result)
-    if check:
+    if report is not None:
         # The report shares stdout only with nothing: code or JSON on stdout sends it to stderr.
-        typer.echo(str(report), err=output is None and (emit is not None or format is not Format.text))
-        if not report.passed:
-            sys.exit(1)
+        typer.echo(report, err=output is None and (emit is not None or format is not Format.text))
+    if code:
+        sys.exit(code)
+
+
+def _work(derived, format, lang, method, standalone, emit, check, module, symbols, bold, claims):
+    """The pipeline as text, in the worker: (the output, the check's report, exit code)."""
+    from derive import api
+    from derive.guard.budget import stage
+
+    d = derived()
+    claim, hessian, strict, claim_module, claim_function = claims
+    if claim_module is not None:
+        stage("checking your backward numerically")
+        report = api.check_backward(d, claim_module, claim_function)
+        return report.render(format.value), None, 0 if report.passed else 1
+    if claim is not None:
+        stage("deciding the claim")
+        verdict = api.claim(d, claim, hessian=hessian)
+        return api.render_claim(verdict, format.value, lang=lang.value), None, verdict.exit_code(strict)
+    if emit is not None:
+        stage("emitting code")
+        result = api.emit(d, emit.value, symbols=symbols)
+    else:
+        stage(f"writing the {format.value} output")
+        options = {} if format in (Format.text, Format.json) else dict(lang=lang.value, method=method.value)
+        if format in (Format.latex, Format.markdown):
+            options["standalone"] = standalone  # Markdown refuses it in one line rather than ignore it
+        result = api.render(d, format.value, symbols=symbols, bold=bold, **options)
+    if not check:
+        return result, None, 0
+    stage("checking the code numerically")
+    report = api.check(d, (emit or Target.numpy).value, module_path=module)
+    return result, str(report), 0 if report.passed else 1
 
 
 def main():

@@ -43,6 +43,7 @@ from sympy import (
     tanh,
 )
 
+from derive.guard.text import first_unsafe
 from derive.notation.symbols import INDICES, i, n, parameter, total, z
 
 MAX_LENGTH = 2000  # characters, checked before anything else
@@ -180,7 +181,10 @@ def read(text: str, vocabulary: Vocabulary):
         raise ParseError(
             f"expression too long: {len(text)} characters, at most {MAX_LENGTH}", text, MAX_LENGTH
         )
-    bad = re.search(r"[^\t\r\n -~]", text)  # control characters and non-ASCII are never part of a definition
+    unsafe = first_unsafe(text)  # line breaks, other controls and '#': refused outright, never skipped
+    if unsafe:
+        raise ParseError(unsafe[1], text, unsafe[0])
+    bad = re.search(r"[^ -~]", text)  # non-ASCII is never part of a definition
     if bad:
         raise ParseError(f"unexpected character {bad[0]!r}; use plain ASCII text", text, bad.start())
     if not text.strip():
@@ -203,6 +207,14 @@ def read(text: str, vocabulary: Vocabulary):
     except RecursionError:
         raise ParseError("expression too deeply nested", text, 0) from None
     return expr, builder
+
+
+def _folded_power(value) -> bool:
+    """Whether value holds a power whose numeric exponent is above the cap, however SymPy arrived at it."""
+    return any(
+        isinstance(p.exp, Rational) and (abs(p.exp.p) > MAX_EXPONENT or p.exp.q > MAX_EXPONENT)
+        for p in value.atoms(sympy.Pow)
+    )
 
 
 def _check_brackets(text: str) -> None:
@@ -241,8 +253,8 @@ class _Builder:
         self.text, self.parameters, self.source, self.origin = text, set(), "", []
         self.vocabulary = vocabulary
         self.scalars, self.indices = vocabulary.scalars or {}, {"n": n, **(vocabulary.indices or {})}
-        for col, c in enumerate(text):  # `^` -> `**` for Python's power precedence; newlines are spaces
-            piece = "**" if c == "^" else " " if c in "\t\r\n" else c
+        for col, c in enumerate(text):  # `^` -> `**` for Python's power precedence
+            piece = "**" if c == "^" else c
             if piece != " " or self.source:  # drop leading whitespace, which ast.parse takes as an indent
                 self.source += piece
                 self.origin += [col] * len(piece)
@@ -286,6 +298,8 @@ class _Builder:
             self.fail(f"cannot build this: {type(e).__name__}: {str(e)[:200]}", node)
         if isinstance(value, Rational) and max(value.p.bit_length(), value.q.bit_length()) > MAX_BITS:
             self.fail("number too large", node)
+        if _folded_power(value):  # SymPy folds (z**64)**64 to z**4096, exp(1e29*log(z)) to z**(10**29)
+            self.fail(f"exponent too large once simplified: at most {MAX_EXPONENT} in absolute value", node)
         if value.has(*UNDEFINED):  # e.g. 1/0, log(0), sqrt(-1)
             self.fail("undefined or non-real value (division by zero, log(0), sqrt(-1)?)", node)
         return value

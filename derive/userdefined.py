@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from derive.errors import InvalidInput
+from derive.guard.text import refuse_unsafe
 from derive.notation.function import Function
 from derive.notation.symbols import i
 from derive.parse import ParseError, parse
@@ -22,6 +23,7 @@ class ExpressionError(InvalidInput):
 
 def user_function(text: str, name: str = "f") -> Function:
     """The Function defined by text, named name (a Python identifier, for documents and code)."""
+    refuse_unsafe(name, "--name")
     if not _NAME.fullmatch(name):
         raise InvalidInput(
             f"--name must be lowercase letters, digits and _, starting with a letter; got {name!r}"

@@ -28,6 +28,7 @@ LAYERS = (
     ("derive.engine", "derive.show"),
     ("derive.functions",),
     ("derive.notation",),
+    ("derive.guard",),
     ("derive.errors", "derive._version"),
 )
 

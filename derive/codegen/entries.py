@@ -18,7 +18,8 @@ def statements(d, kind, names) -> list:
     size = d.n
     output = array(names["output"])
     if kind == "forward":
-        found = [_scalar(d.definition.xreplace({i: a, n: size}).doit()) for a in range(1, size + 1)]
+        at = [{i: Integer(a), n: Integer(size)} for a in range(1, size + 1)]  # Integers: a bare n stays SymPy
+        found = [_scalar(d.definition.xreplace(values).doit()) for values in at]
         steps = [Statement(Take(output, a), "=", e) for a, e in enumerate(found)]
         result, shape = output, 0
     else:

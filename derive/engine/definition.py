@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from functools import cache
@@ -10,6 +11,7 @@ from sympy import Indexed, IndexedBase, Rational, Sum, Symbol, solve
 
 from derive.engine.sums import normalize_sums
 from derive.errors import InvalidInput
+from derive.guard import text as safetext
 from derive.notation.function import Function
 from derive.notation.symbols import INDICES, i, n, vector
 
@@ -161,9 +163,25 @@ def _parameter_values(fn: Function, params: dict) -> dict:
     return values
 
 
+# A parameter's value as text: a decimal (0.5, 2e-3) or a ratio (1/2), its digits and power of ten bounded,
+# checked before any conversion: Fraction("1e999999999") would build a number of a billion digits.
+_NUMBER = re.compile(r"[+-]?(?:\d{1,30}(?:\.\d{0,30})?|\.\d{1,30})(?:[eE][+-]?\d{1,2})?")
+_VALUE = re.compile(rf"{_NUMBER.pattern}(?:/{_NUMBER.pattern})?")
+
+
 def _exact(name, value) -> Rational:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float, Fraction, Rational)):
+        raise InvalidInput(f"parameter {name} must be a number, not {type(value).__name__}")
+    text = str(value).strip(" ")  # spaces only: a line break or other control is refused below
+    if len(text) > 100 or not _VALUE.fullmatch(text):
+        shown = safetext.python_comment(text[:40]) + ("…" if len(text) > 40 else "")
+        raise InvalidInput(
+            f"parameter {name} must be a number such as 0.5, 2e-3 or 1/3 (at most 30 digits and "
+            f"powers of ten up to 99), not '{shown}'"
+        )
     try:
-        fraction = Fraction(str(value))
+        top, _, bottom = text.partition("/")
+        fraction = Fraction(top) / Fraction(bottom or "1")
     except (ValueError, ZeroDivisionError):
         raise InvalidInput(f"parameter {name} must be a number, not {value!r}") from None
     if abs(fraction.numerator) > 10**30 or fraction.denominator > 10**30:

@@ -13,6 +13,7 @@ from derive.engine.differentiate import partial
 from derive.engine.recognize import recognized
 from derive.engine.rewrite import in_terms_of
 from derive.errors import InvalidInput, ProofFailed
+from derive.guard.budget import stage
 from derive.notation.function import Function
 from derive.notation.symbols import i, j, vector
 
@@ -98,12 +99,26 @@ class Notebook:
     show = None
 
 
-def derive(function: str | Function, n: int | None = None, params: dict | None = None) -> Derivation:
-    """Derive the Jacobian (or gradient and Hessian) of a function, proven, for any n or a given n."""
+def derive(
+    function: str | Function, n: int | None = None, params: dict | None = None, timeout: float | None = None
+) -> Derivation:
+    """Derive the Jacobian (or gradient and Hessian) of a function, proven, for any n or a given n.
+
+    With timeout (seconds), the work runs in a worker process stopped at that deadline (and held to a
+    memory limit), raising budget.GaveUp; without it, in this process, unbounded.
+    """
+    if timeout is not None:
+        from derive.guard import budget
+
+        return budget.run(derive, function, n, params, timeout=timeout)
     fn = registry.get(function) if isinstance(function, str) else function
     size = _checked_size(n)
+    stage("defining")
     d = _general(define(fn, params or {}))
-    return d if size is None else _at(d, size)
+    if size is None:
+        return d
+    stage(f"proving the matrix at n = {size}")
+    return _at(d, size)
 
 
 def _at(d: Derivation, size: int) -> Derivation:
@@ -120,12 +135,16 @@ def _general(spelled: Definition) -> Derivation:
     """The n-independent part of a derivation, proven; cached because every n shares it."""
     z = spelled.input
     wrt = z[i] if spelled.kind == "scalar" else z[j]
+    stage("differentiating")
     raw = spelled.assume(partial(spelled.expanded, wrt))
     if spelled.kind == "scalar":
         return _scalar(spelled, raw)
+    stage("simplifying the derivative")
     general = in_terms_of(raw, spelled.rewrites, z)
+    stage("finding the cases and the matrix form")
     split = matrix.cases(general)
     form = matrix.matrix_form(general)
+    stage("proving the general form")
     proofs = (
         prove.general(raw, general, spelled),
         prove.cases(general, split),
@@ -146,8 +165,10 @@ def _scalar(spelled: Definition, raw) -> Derivation:
     # A gradient that is a registered function is written as its output (∇ logsumexp = s); any other
     # is written in the intermediates, never as itself.
     names = as_vector.rewrites if as_vector.recognized else spelled.intermediates
+    stage("simplifying the gradient")
     gradient = in_terms_of(raw, names, spelled.input)
     form = matrix.as_vector_form(gradient)
+    stage("proving the gradient")
     proofs = (
         prove.general(raw, gradient, as_vector),
         prove.instances(lambda size: matrix.ExplicitVector(gradient, size), spelled, names=as_vector),

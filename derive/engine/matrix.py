@@ -13,6 +13,7 @@ from sympy import (
     Identity,
     ImmutableMatrix,
     Indexed,
+    Integer,
     KroneckerDelta,
     MatrixSymbol,
     Mul,
@@ -166,7 +167,7 @@ class Explicit:
 
     def _at(self, index, value):
         subs = {slot: Symbol(f"{name}{value}") for slot, name in self._slots[index]}
-        subs[index] = value
+        subs[index] = Integer(value)
         return subs
 
     def _row(self, a):
@@ -193,7 +194,8 @@ class Explicit:
         return self._concrete(row.xreplace(self._at(j, b)))
 
     def _concrete(self, expr):
-        return expr.xreplace({n: self.size}) if self._sized else expr
+        # Integer, not int: xreplace does not sympify, and a bare n (n·z_i) would become a Python int.
+        return expr.xreplace({n: Integer(self.size)}) if self._sized else expr
 
     def positions(self):
         """Every (a, b), row by row."""
@@ -226,9 +228,9 @@ class ExplicitVector:
     def entry(self, a: int):
         """g[a], 1-based."""
         subs = {b[i]: Symbol(f"{b.name}{a}") for b in self.bases}
-        subs[i] = a
+        subs[i] = Integer(a)
         value = self.general.xreplace(subs)
-        return value.xreplace({n: self.size}) if value.has(n) else value
+        return value.xreplace({n: Integer(self.size)}) if value.has(n) else value
 
     def positions(self):
         """Every (a,)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sympy import Indexed, Symbol, cancel, expand, simplify
+from sympy import Indexed, Symbol, cancel, expand, simplify, sympify
 from sympy.concrete.expr_with_intlimits import ExprWithIntLimits
 
 from derive.engine.differentiate import partial
@@ -147,6 +147,7 @@ def _compare(table, picks, spelled, size, expand_sums=True, names=None):
 
 def _written_out(expr, written: dict):
     """expr with every sum and product over a concrete range written out term by term."""
+    expr = sympify(expr)  # a bare n with n = 3 substituted comes back from xreplace as the int 3
     if not expr.has(ExprWithIntLimits):
         return expr
 

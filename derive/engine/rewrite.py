@@ -8,6 +8,8 @@ from sympy import (
     Indexed,
     KroneckerDelta,
     Mul,
+    Pow,
+    Rational,
     Sum,
     Symbol,
     cancel,
@@ -22,6 +24,8 @@ from sympy import (
 
 from derive.engine.sums import free_indices, normalize_sums
 from derive.notation.symbols import i
+
+MAX_SOLVE_DEGREE = 4  # solve only where the roots have closed forms: powers of degree at most 4
 
 
 class Hidden:
@@ -85,6 +89,8 @@ def _substitutions(expr, definition, output, variable):
         found.append(cancel(expr.subs(part, output / scale)))
         if not found[-1].has(variable):
             return found  # no need to solve either
+    if not _solvable(plain, x):
+        return found
     try:
         solutions = solve(value - plain, x)
     except (NotImplementedError, ValueError):
@@ -94,6 +100,18 @@ def _substitutions(expr, definition, output, variable):
         if _inverts(sol, plain, x, value):
             found.append(cancel(expr.xreplace({variable: sol.xreplace({value: output})})))
     return found
+
+
+def _solvable(definition, x) -> bool:
+    """Whether solve may look for x in definition: no power of degree above MAX_SOLVE_DEGREE around x.
+
+    solve enumerates every root of v − x^N, minutes of CPU and gigabytes for large N, to find an inverse
+    the literal match above almost always made unnecessary.
+    """
+    return not any(
+        p.has(x) and isinstance(p.exp, Rational) and max(abs(p.exp.p), p.exp.q) > MAX_SOLVE_DEGREE
+        for p in definition.atoms(Pow)
+    )
 
 
 def _inverts(solution, definition, x, value) -> bool:

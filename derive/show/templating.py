@@ -33,7 +33,16 @@ def environment(syntax: str = "text") -> Environment:
             comment_start_string="<#",
             comment_end_string="#>",
         )
-    return Environment(**settings)
+    env = Environment(**settings)
+    # The last guard on every comment line a template writes: text there cannot end the comment.
+    from derive.guard import text as safetext
+
+    env.filters.update(
+        python_comment=safetext.python_comment,
+        tex_comment=safetext.tex_comment,
+        html_comment=safetext.html_comment,
+    )
+    return env
 
 
 def render_template(template: str, syntax: str = "text", **facts) -> str:

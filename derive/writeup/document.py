@@ -6,6 +6,7 @@ import shlex
 from functools import partial
 
 from derive.errors import DeriveError, InvalidInput
+from derive.guard.text import no_double_dash
 from derive.show.templating import render_template
 from derive.writeup.typeset import facts, lines
 from derive.writeup.writeup import writeup
@@ -66,7 +67,9 @@ def _command(d, fmt, lang, method, standalone, notation=None) -> str:
     fn = d.function
     words = ["derive", fn.name]
     if fn.source is not None:  # a user's expression: derive expr "TEXT" --name NAME
-        words = ["derive", "expr", _quoted(fn.source), "--name", fn.name]
+        # In Markdown the command sits in an HTML comment, where '--' has no place: '- -' is the same sum.
+        source = no_double_dash(fn.source) if fmt == "markdown" else fn.source
+        words = ["derive", "expr", _quoted(source), "--name", fn.name]
     words += [] if d.n is None else ["--n", str(d.n)]
     words += [f"--param {name}={value}" for name, value in d.spelled.parameters]
     words += ["--format", fmt]

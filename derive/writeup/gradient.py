@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from functools import cache
 
-from sympy import Derivative, Eq, IndexedBase, MatrixSymbol
+from sympy import Derivative, Eq, IndexedBase, MatrixSymbol, sympify
 
 from derive.notation.function import Function
 from derive.notation.symbols import i, j, n
@@ -119,7 +119,7 @@ def column(d, facts: Facts, assumptions, size: int) -> tuple:
     rows = views.shown(size)
     label = Derivative(L, MatrixSymbol(z.name, size, 1))
     partials = views.grid(lambda a, _: Derivative(L, z[a]), rows, [1])
-    values = views.grid(lambda a, _: d.general.xreplace({i: a, n: size}), rows, [1])
+    values = views.grid(lambda a, _: d.general.xreplace({i: sympify(a), n: sympify(size)}), rows, [1])
     at = views.facts_at(facts, size)
     named = Facts(at.definitions, {**at.named, label: partials})
     condition = assumptions[0].xreplace({n: size}) if assumptions else None

@@ -76,9 +76,10 @@ def _cross_entropy(d) -> CrossEntropy | None:
     main = through(facts, LOSS, s, z, d.general, k, slope[-1].after, (assumption,))
     column = MatrixSymbol(z.name, n, 1)
     vector_facts = Facts(facts.definitions, {**facts.named, Derivative(LOSS, column): Derivative(LOSS, z[i])})
-    vector = chain(
-        vector_facts, Derivative(LOSS, column), ("vector", as_vector(main[-1].after, j), assumption)
-    )
+    shape = as_vector(main[-1].after, j)
+    if shape is None:  # no vector form for this gradient (its sums did not collapse): no loss section
+        return None
+    vector = chain(vector_facts, Derivative(LOSS, column), ("vector", shape, assumption))
     return CrossEntropy(k, probability, definition, assumption, slope, main, vector)
 
 

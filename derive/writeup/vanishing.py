@@ -36,7 +36,10 @@ def example(d, loss=None) -> Example | None:
     size = d.n if d.n is not None and d.n <= 6 else SIZE
     outputs = [d.definition.xreplace({i: a, n: size}).doit() for a in range(1, size + 1)]
     peak = [Integer(PEAK)] + [Integer(0)] * (size - 1)
-    s = _at(d, outputs, peak)
+    try:
+        s = _at(d, outputs, peak)
+    except OverflowError:  # e^(e^(e^…)) beyond what mpmath can hold: no numbers to show
+        return None
     if size < 2 or not all(isinstance(v, Number) and v.is_finite for v in s):
         return None  # a parameter without a value (a temperature T): no numbers to show
     J = _jacobian(d, outputs, peak)

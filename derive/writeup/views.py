@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sympy import Derivative, Gt, ImmutableMatrix, MatMul, MatrixSymbol, Symbol, fraction
+from sympy import Derivative, Gt, ImmutableMatrix, MatMul, MatrixSymbol, Symbol, fraction, sympify
 
 from derive.notation.symbols import i, j, n
 from derive.writeup.steps import Facts, chain
@@ -68,12 +68,14 @@ def _with_factored(links: list) -> list:
 def entry(d, a, b, size=n):
     """J[a, b] in indexed form, s_{a}(1 − s_{a}), from the general form's cases."""
     (_, same), (_, other) = d.cases
+    # Integers, not ints: xreplace does not sympify, and a bare n or i (n·z_i) would stay a Python int.
+    a, b, size = sympify(a), sympify(b), sympify(size)
     return same.xreplace({i: a, n: size}) if a == b else other.xreplace({i: a, j: b, n: size})
 
 
 def facts_at(facts: Facts, size) -> Facts:
     """The same facts for a concrete n."""
-    at = {n: size}
+    at = {n: sympify(size)}
     return Facts(
         {base: body.xreplace(at) for base, body in facts.definitions.items()},
         {name: body.xreplace(at) for name, body in facts.named.items()},
@@ -116,7 +118,7 @@ def row(d, route, size: int) -> Row:
     elements = []
     for c in (c for c in columns if c is not None):
         case = route.same if c == r else route.other
-        at = {i: r, j: c, n: size}
+        at = {i: sympify(r), j: sympify(c), n: sympify(size)}
         exprs = [e.xreplace(at) for e in general + [step.after for step in case]]
         rules = ["", *(step.rule for step in route.main), *(step.rule for step in case)]
         elements.append(chain(facts, exprs[0], *zip(rules[1:], exprs[1:], strict=True)))
