@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sympy import Abs, Add, Indexed, Max, Mul, S, Symbol, exp, expand, log
 from sympy.codegen.cfunctions import log1p
-from sympy.codegen.rewriting import expm1_opt, log1p_opt, optimize
 
+from derive import lowering
 from derive.arrays import Empty, Largest, Total, Zeros
 from derive.prove import vanishes
 from derive.rewrite import Hidden, normalize_sums
@@ -24,8 +24,17 @@ def shift_invariant(definition, z) -> bool:
 
 def needs_shift(definition, z) -> bool:
     """Whether to subtract max(z) first: only an exp can overflow, and only an exact shift is allowed."""
-    grows = any(e.has(z) for e in definition.atoms(exp))
-    return grows and shift_invariant(definition, z)
+    exponents = [e.args[0] for e in definition.atoms(exp) if e.has(z)]
+    # z − max z bounds exp(u) only where u grows with z (exp(z/T), not exp(−z) or exp(−z²)): others are
+    # shifted by their own largest exponent (lowering.quotients).
+    return bool(exponents) and all(_increasing(u, z) for u in exponents) and shift_invariant(definition, z)
+
+
+def _increasing(u, z) -> bool:
+    """Whether u depends on the entries of z through a positive multiple of each (a z_k/T, not −z_k, z_k²)."""
+    x = Symbol("x", real=True)
+    entries = {e for e in u.atoms(Indexed) if e.base == z}
+    return all((u.xreplace({e: x}).diff(x)).is_positive for e in entries)
 
 
 def opened_logs(expr, spelled):
@@ -91,7 +100,8 @@ def final(statement, size, shift, z=None):
     """The value with n fixed, expm1 and log1p, then z − max(z) for z (when z is given), or log-sum-exp."""
     value = statement.value if size is None else statement.value.xreplace({n: size})
     # First, and only once: these rewrites factor inside exp and would split exp(z − m) again.
-    value = optimize(value, [expm1_opt, log1p_opt])
+    # The proven rules: quotients of exponentials shifted, logs opened, steps chosen, expm1 and log1p.
+    value = lowering.lower(value, shifted=shift)
     if not shift:
         value = logsumexp(value)
     elif z is not None:  # after the shift every exponent is ≤ 0 already

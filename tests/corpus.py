@@ -64,8 +64,9 @@ ACTIVATIONS = [
     Entry("leaky_relu", "max(z[i], 0.01*z[i])", F.leaky_relu),
     Entry("relu", "max(z[i], 0)", F.relu),
     Entry("relu6", "min(max(z[i], 0), 6)", F.relu6),
-    Entry("hardsigmoid", "max(0, min(1, z[i]/6 + 1/2))", F.hardsigmoid),
-    Entry("hardswish", "z[i]*max(0, min(1, z[i]/6 + 1/2))", F.hardswish),
+    # Written out: PyTorch's own hardsigmoid backward multiplies by 1/6 rounded to float32.
+    Entry("hardsigmoid", "max(0, min(1, z[i]/6 + 1/2))", lambda z: torch.clamp(z / 6 + 0.5, 0, 1)),
+    Entry("hardswish", "z[i]*max(0, min(1, z[i]/6 + 1/2))", lambda z: z * torch.clamp(z / 6 + 0.5, 0, 1)),
     Entry("swish_beta", "z[i]*sigmoid(beta*z[i])", lambda z: z * torch.sigmoid(1.5 * z), {"beta": "3/2"}),
     Entry("sigmoid", "sigmoid(z[i])", torch.sigmoid),
     Entry("tanh", "tanh(z[i])", torch.tanh),
@@ -165,7 +166,7 @@ LOSSES = [
         "kl_y",
         "sum(y[k]*log(y[k]*sum(exp(z[l]), l)/exp(z[k])), k)",
         None,
-        expected="refused: 'y' is reserved",
+        expected="refused: only the input z can be subscripted",
     ),
     Entry("focal", "-sum((1 - sigmoid(z[k]))**2*log(sigmoid(z[k])), k)", _focal),
     Entry(
