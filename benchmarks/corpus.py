@@ -18,14 +18,15 @@ def main(argv: list[str]) -> None:
     entries = [e for e in CORPUS if not names or e.name in names]
     start = time.perf_counter()
     width = max(len(e.name) for e in entries)
-    print(f"| {'expression':<{width}} | seconds | status |")
-    print(f"|{'-' * (width + 2)}|--------:|--------|")
+    print(f"| {'expression':<{width}} | wall s | CPU s | status |")
+    print(f"|{'-' * (width + 2)}|-------:|------:|--------|")
     rows = []
-    for name, status, seconds in table(entries, numba=numba):
-        rows.append((name, status, seconds))
-        print(f"| {name:<{width}} | {seconds:7.2f} | {status} |", flush=True)
+    for name, status, seconds, cpu in table(entries, numba=numba):
+        rows.append((name, status, cpu))
+        print(f"| {name:<{width}} | {seconds:6.2f} | {cpu:5.2f} | {status} |", flush=True)
     passed = sum(status == "pass" for _, status, _ in rows)
-    print(f"\n{passed}/{len(rows)} pass, {time.perf_counter() - start:.1f} s in all")
+    cpu = sum(c for _, _, c in rows)
+    print(f"\n{passed}/{len(rows)} pass; {time.perf_counter() - start:.1f} s wall, {cpu:.1f} s CPU in all")
 
 
 if __name__ == "__main__":
