@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from derive.invariants import MEANING
-from derive.numeric import COLUMNS, PARAMETER, POINTS, SEED, TOLERANCE, Check, batch
+from derive.numeric import COLUMNS, PARAMETER, POINTS, SEED, TOLERANCE, Check, batch, drawn
 
 EPS = np.finfo(np.float64).eps
 
@@ -36,7 +36,7 @@ def said(error: Exception) -> str:
     return f"{type(error).__name__}: {' '.join(str(error).split())}"[:100]
 
 
-def run(module, d, sizes, holomorphic: bool, facts) -> list[Check]:
+def run(module, d, sizes, holomorphic: bool, facts, positive: bool = False) -> list[Check]:
     """Every check of module's four functions, at each n in sizes."""
     from derive.codegen import parameters
 
@@ -51,7 +51,7 @@ def run(module, d, sizes, holomorphic: bool, facts) -> list[Check]:
     for size in sizes:
         rng = np.random.default_rng([SEED, size])
         for _, offset, scale in POINTS:
-            z = offset + scale * rng.standard_normal(batch(size) + (size,))
+            z = drawn(offset, scale, batch(size) + (size,), rng, positive)
             g, v = rng.standard_normal((2,) + z.shape)
             with np.errstate(all="ignore"):  # overflow to inf inside exp may be harmless; results decide
                 _at_point(worst, (F, jacobian, vjp, jvp), z, g, v, rng, holomorphic, facts)

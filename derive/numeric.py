@@ -66,6 +66,7 @@ class Report:
     sizes: tuple
     checks: tuple
     parameters: tuple = ()  # names, each set to PARAMETER
+    domain: str = ""  # "" for every real z; else the part that needs z > 0, and z was drawn positive
 
     @property
     def passed(self) -> bool:
@@ -84,6 +85,7 @@ def verify(d, target: str = "numpy", module_path=None) -> Report:
     """Generate d's module (or take module_path), import it by path, and check it numerically."""
     from derive.checks import run, said
     from derive.codegen import TARGETS, command, generate, holomorphic, parameters
+    from derive.domain import restricted
     from derive.invariants import implied
     from derive.scalarchecks import run_scalar
     from derive.scalarcode import data, gradient_view
@@ -107,12 +109,20 @@ def verify(d, target: str = "numpy", module_path=None) -> Report:
             warnings.simplefilter("ignore")  # the code under test may warn (overflow, casts); results decide
             # The Numba kernels are real-only: the complex step is left to the NumPy target.
             analytic = target == "numpy" and holomorphic(d)
+            # A log or root of an input (log z_i) is real for z > 0 only: the points are drawn there.
+            domain = restricted(d.definition) or ""
             if d.kind == "scalar":
                 view = gradient_view(d)
-                checks = run_scalar(module, d, sizes, analytic, implied(view), data(d))
+                checks = run_scalar(module, d, sizes, analytic, implied(view), data(d), bool(domain))
             else:
-                checks = run(module, d, sizes, analytic, implied(d))
-    return Report(d.function.name, shown, sizes, tuple(checks), tuple(parameters(d)))
+                checks = run(module, d, sizes, analytic, implied(d), bool(domain))
+    return Report(d.function.name, shown, sizes, tuple(checks), tuple(parameters(d)), domain)
+
+
+def drawn(offset, scale, shape, rng, positive: bool = False):
+    """z = offset + scale·N(0, 1); for a positive domain its absolute value, at least scale/100 from 0."""
+    z = offset + scale * rng.standard_normal(shape)
+    return np.maximum(np.abs(z), scale / 100) if positive else z
 
 
 def defined(d, size: int) -> bool:

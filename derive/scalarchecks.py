@@ -6,12 +6,12 @@ import numpy as np
 
 from derive.checks import _complex_step, _differences, _error, _invariant, _with, _Worst
 from derive.invariants import MEANING
-from derive.numeric import PARAMETER, POINTS, SEED, TOLERANCE, Check, batch
+from derive.numeric import PARAMETER, POINTS, SEED, TOLERANCE, Check, batch, drawn
 
 SUFFIXES = ("", "_grad", "_hessian", "_hvp")
 
 
-def run_scalar(module, d, sizes, holomorphic: bool, facts, data) -> list[Check]:
+def run_scalar(module, d, sizes, holomorphic: bool, facts, data, positive: bool = False) -> list[Check]:
     """Every check of L, its gradient, Hessian and HVP, at each n in sizes; data vectors (y) drawn too."""
     from derive.codegen import parameters
 
@@ -26,7 +26,7 @@ def run_scalar(module, d, sizes, holomorphic: bool, facts, data) -> list[Check]:
     for size in sizes:
         rng = np.random.default_rng([SEED, size])
         for _, offset, scale in POINTS:
-            z = offset + scale * rng.standard_normal(batch(size) + (size,))
+            z = drawn(offset, scale, batch(size) + (size,), rng, positive)
             # Each data vector a random probability vector: Σ_k y_k = 1, as a loss's target assumes.
             ys = [rng.dirichlet(np.ones(size), batch(size)) for _ in data]
             v = rng.standard_normal(z.shape)
