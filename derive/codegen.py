@@ -72,6 +72,15 @@ def generate(d, target: str = "numpy", route: str | None = None) -> str:
         from derive import numba_target
 
         return numba_target.generate(d)
+    source = _numpy(d, route)
+    if getattr(d, "kind", None):  # a Derivation, not a bare view: probe the code where exp overflows
+        from derive.probe import probe
+
+        probe(d, source)
+    return source
+
+
+def _numpy(d, route):
     if getattr(d, "kind", "vector") == "scalar":
         from derive.scalarcode import generate_scalar
 

@@ -205,11 +205,37 @@ def _shifted_sum(base):
         rest = Total(c * exp(u - peak))
         return (wrap(peak), wrap(rest)) if wrap else (peak, rest)
     base = _opened_expm1(base)
-    terms = _exponents(base) if isinstance(base, Add) and not base.has(Total) else None
+    if isinstance(base, Add) and base.has(Total):
+        return _shifted_mixed(base)
+    terms = _exponents(base) if isinstance(base, Add) else None
     if terms is None or len(terms) < 2:
         return None
     peak = Max(*(u for _, u in terms))
     return peak, Add(*(c * exp(u - peak) for c, u in terms))
+
+
+def _shifted_mixed(base):
+    """(M, shifted) for c + Σ_k e^{u_k} (+ entrywise c e^v): M the largest exponent of them all."""
+    peaks, parts = [], []
+    for term in base.args:
+        if isinstance(term, Total):
+            inner = _exponents(term.args[0])
+            if inner is None or len(inner) != 1 or not inner[0][0].is_Number:
+                return None
+            ((c, u),) = inner
+            peaks.append(Largest(u))
+            parts.append(lambda m, c=c, u=u: Total(c * exp(u - m)))
+            continue
+        if term.has(Total, Row, Col):
+            return None
+        inner = _exponents(term) if term.has(exp) else ([(term, S.Zero)] if term.is_Number else None)
+        if inner is None or len(inner) != 1:
+            return None
+        ((c, u),) = inner
+        peaks.append(u)
+        parts.append(lambda m, c=c, u=u: c * exp(u - m))
+    peak = Max(*peaks)
+    return peak, Add(*(f(peak) for f in parts))
 
 
 def _combined(product):

@@ -75,6 +75,8 @@ def _stable_log(term):
         peak = Largest(u)
         return peak + log(Total(exp(u - peak)))
     terms = Add.make_args(inner) if isinstance(term, log) else (S.One, *Add.make_args(inner))
+    if any(isinstance(t, Total) and isinstance(t.args[0], exp) for t in terms):
+        return _stable_rows(term, terms)
     exponents = [_exponent(t) for t in terms]
     if len(terms) < 2 or None in exponents or not any(u.free_symbols for u in exponents):
         return term
@@ -85,6 +87,24 @@ def _stable_log(term):
         return Max(a, b) + log1p(exp(-Abs(a - b)))
     peak = Max(*exponents)
     return peak + log(Add(*(exp(u - peak) for u in exponents)))
+
+
+def _stable_rows(term, terms):
+    """log(c + Σ_k e^{u_k}) as m + log(c e^{−m} + Σ_k e^{u_k − m}), m the largest exponent of all."""
+    peaks, shifted = [], []
+    for t in terms:
+        if isinstance(t, Total) and isinstance(t.args[0], exp):
+            u = t.args[0].args[0]
+            peaks.append(Largest(u))
+            shifted.append(lambda m, u=u: Total(exp(u - m)))
+            continue
+        u = _exponent(t)
+        if u is None:
+            return term
+        peaks.append(u)
+        shifted.append(lambda m, u=u: exp(u - m))
+    peak = Max(*peaks)
+    return peak + log(Add(*(f(peak) for f in shifted)))
 
 
 def _exponent(term):
