@@ -45,11 +45,12 @@ def probe(d, source: str) -> None:
         targets = [(name, d.definition, rows, name), (f"{name}_jacobian", d.raw, pairs, f"∂{name}/∂z")]
     else:
         targets = [(name, d.definition, [{}], name), (f"{name}_grad", d.raw, rows, f"∇{name}")]
-    for function, expr, at, said in targets:
-        _probed(getattr(module, function), expr, at, size, unit, said)
+    forms = (d.definition, d.general)
+    for (function, expr, at, said), form in zip(targets, forms, strict=True):
+        _probed(getattr(module, function), expr, at, size, unit, said, form)
 
 
-def _probed(function, expr, at, size, unit, said):
+def _probed(function, expr, at, size, unit, said, form):
     cache = None
     for scale in SCALES:
         for sign in (1.0, -1.0):
@@ -66,7 +67,8 @@ def _probed(function, expr, at, size, unit, said):
                 top = float(np.finfo(dtype).max)
                 wrong = [a for a, v in enumerate(got) if not np.isfinite(v) and abs(exact[a]) < top]
                 if wrong:
-                    part = _culprit(concrete[wrong[0]], inputs, z, dtype)
+                    # The innermost part of the function that overflows, or else the form the code computes.
+                    part = _culprit(concrete[wrong[0]], inputs, z, dtype) or f"its form {text(form)}"
                     raise NotApplicable(
                         f"cannot emit stable code: {said} is finite at z = {scale:g}·{_signs(unit * sign)}"
                         f" ({mpmath.nstr(exact[wrong[0]], 6)}), but {part} overflows {np.dtype(dtype)} there"
@@ -100,8 +102,8 @@ def _exact(entries, inputs, z):
 
 
 def _culprit(entry, inputs, z, dtype):
-    """The innermost part of entry not finite in dtype at z while all its arguments are."""
-    found = entry
+    """The innermost part of entry not finite in dtype at z (None when every part is finite)."""
+    found = None
     for part in _postorder(entry):
         if not part.free_symbols:
             continue
@@ -114,6 +116,8 @@ def _culprit(entry, inputs, z, dtype):
         if not np.all(np.isfinite(np.asarray(value, dtype=np.float64))):
             found = part
             break
+    if found is None:
+        return None
     return text(found.xreplace({x: Symbol(f"z[{b + 1}]") for b, x in enumerate(inputs)}))
 
 

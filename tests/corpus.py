@@ -59,7 +59,7 @@ ACTIVATIONS = [
         lambda z: F.gelu(z, approximate="tanh"),
     ),
     Entry("gelu_erf", "z[i]*(1 + erf(z[i]/sqrt(2)))/2", F.gelu),
-    Entry("softsign", "z[i]/(1 + abs(z[i]))", F.softsign, numba=True),
+    Entry("softsign", "z[i]/(1 + abs(z[i]))", F.softsign),
     Entry("hardtanh", "max(-1, min(1, z[i]))", F.hardtanh),
     Entry("leaky_relu", "max(z[i], 0.01*z[i])", F.leaky_relu),
     Entry("relu", "max(z[i], 0)", F.relu),
@@ -102,7 +102,7 @@ NORMALISATIONS = [
         "exp(z[i] - sum(z[k], k)/n)/sum(exp(z[l] - sum(z[m], m)/n), l)",
         lambda z: torch.softmax(z - z.mean(), 0),
     ),
-    Entry("log_softmax", "z[i] - log(sum(exp(z[k]), k))", lambda z: torch.log_softmax(z, 0), numba=True),
+    Entry("log_softmax", "z[i] - log(sum(exp(z[k]), k))", lambda z: torch.log_softmax(z, 0)),
     Entry("rbf_softmax", "exp(-z[i]**2)/sum(exp(-z[k]**2), k)", lambda z: torch.softmax(-z * z, 0)),
     Entry(
         "softmax_tanh", "exp(tanh(z[i]))/sum(exp(tanh(z[k])), k)", lambda z: torch.softmax(torch.tanh(z), 0)
@@ -112,7 +112,6 @@ NORMALISATIONS = [
         "z[i]/sqrt(sum(z[k]**2, k)/n + eps)",
         lambda z: z / torch.sqrt((z * z).mean() + 1e-5),
         {"eps": "1/100000"},
-        numba=True,
     ),
     Entry("l2_normalize", "z[i]/sqrt(sum(z[k]**2, k))", lambda z: F.normalize(z, dim=0, eps=0)),
     Entry(
@@ -184,7 +183,7 @@ LOSSES = [
         "sum(log((exp(z[k]) + exp(-z[k]))/2), k)",
         lambda z: torch.log(torch.cosh(z)).sum(),
     ),
-    Entry("mse", "sum(z[k]**2, k)/n", lambda z: (z * z).mean(), numba=True),
+    Entry("mse", "sum(z[k]**2, k)/n", lambda z: (z * z).mean()),
     Entry("l1", "sum(abs(z[k]), k)", lambda z: z.abs().sum()),
     Entry("logistic", "sum(softplus(-z[k]), k)", lambda z: F.softplus(-z).sum()),
     Entry("squared_hinge", "sum(max(0, 1 - z[k])**2, k)", lambda z: (torch.clamp(1 - z, min=0) ** 2).sum()),

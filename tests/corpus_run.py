@@ -150,10 +150,11 @@ def _run(entry, folder, numba):
     for d, size, what in ((general, 6, "any-n"), (fixed, SIZE, "n=4")):
         module = load(emit(d, "numpy"), folder, f"{entry.name}_{what.replace('-', '_').replace('=', '')}")
         module_against_oracle(entry, module, entry.name, scalar, size, what)
+    fixed_path = Path(module.__file__)  # the n = 4 NumPy module just compared: --check takes it as it is
     if numba:
-        module = load(emit(general, "numba"), folder, f"{entry.name}_numba")
-        module_against_oracle(entry, module, entry.name, scalar, 6, "numba")
-    report = check(fixed, module_path=Path(module.__file__))  # the n = 4 module just compared
+        kernels = load(emit(general, "numba"), folder, f"{entry.name}_numba")
+        module_against_oracle(entry, kernels, entry.name, scalar, 6, "numba")
+    report = check(fixed, module_path=fixed_path)
     failed = [c.name for c in report.checks if not c.passed]
     if failed:
         raise Disagreement(f"--check fails: {', '.join(failed)}")
