@@ -135,6 +135,8 @@ def logs(expr):
 
 
 def _opened_log(term):
+    if not isinstance(term, log):  # log(1) = 0 and log(e^u) = u evaluate before they get here
+        return term
     (inner,) = term.args
     if isinstance(inner, Mul):
         # log(c x) = log c + log x, the rule "log of a positive multiple": numbers, e^u, 1/Σ c e^u

@@ -25,7 +25,7 @@ class Entry:
     params: dict = field(default_factory=dict)
     domain: str = "real"
     expected: str = "pass"
-    numba: bool = False  # in the (smaller) numba subset
+    numba: bool = False  # in the (smaller) numba subset: vector functions (numba emits no scalar modules)
 
 
 def _sum(x):
@@ -57,6 +57,7 @@ ACTIVATIONS = [
         "gelu_tanh",
         f"0.5*z[i]*(1 + tanh({GELU_C}*(z[i] + 0.044715*z[i]**3)))",
         lambda z: F.gelu(z, approximate="tanh"),
+        expected="fails: over the 30 CPU s budget",
     ),
     Entry("gelu_erf", "z[i]*(1 + erf(z[i]/sqrt(2)))/2", F.gelu),
     Entry("softsign", "z[i]/(1 + abs(z[i]))", F.softsign),
@@ -80,7 +81,12 @@ ACTIVATIONS = [
     Entry("gaussian", "exp(-z[i]**2)", lambda z: torch.exp(-z * z)),
     Entry("snake", "z[i] + sin(z[i])**2", lambda z: z + torch.sin(z) ** 2),
     Entry("sigmoid_tanh", "tanh(z[i])*sigmoid(z[i])", lambda z: torch.tanh(z) * torch.sigmoid(z)),
-    Entry("exp_sin", "exp(z[i])*sin(z[i])", lambda z: torch.exp(z) * torch.sin(z)),
+    Entry(
+        "exp_sin",
+        "exp(z[i])*sin(z[i])",
+        lambda z: torch.exp(z) * torch.sin(z),
+        expected="fails: --check wants finite results at |z| = 1e4, where exp(z)·sin(z) itself overflows",
+    ),
     Entry("abs", "abs(z[i])", torch.abs),
     Entry("sqrt_pos", "sqrt(z[i])", torch.sqrt, domain="positive"),
     Entry("log_pos", "log(z[i])", torch.log, domain="positive"),
@@ -102,7 +108,7 @@ NORMALISATIONS = [
         "exp(z[i] - sum(z[k], k)/n)/sum(exp(z[l] - sum(z[m], m)/n), l)",
         lambda z: torch.softmax(z - z.mean(), 0),
     ),
-    Entry("log_softmax", "z[i] - log(sum(exp(z[k]), k))", lambda z: torch.log_softmax(z, 0)),
+    Entry("log_softmax", "z[i] - log(sum(exp(z[k]), k))", lambda z: torch.log_softmax(z, 0), numba=True),
     Entry("rbf_softmax", "exp(-z[i]**2)/sum(exp(-z[k]**2), k)", lambda z: torch.softmax(-z * z, 0)),
     Entry(
         "softmax_tanh", "exp(tanh(z[i]))/sum(exp(tanh(z[k])), k)", lambda z: torch.softmax(torch.tanh(z), 0)
@@ -119,6 +125,7 @@ NORMALISATIONS = [
         "(z[i] - sum(z[k], k)/n)/sqrt(sum((z[l] - sum(z[m], m)/n)**2, l)/n + eps)",
         lambda z: (z - z.mean()) / torch.sqrt(((z - z.mean()) ** 2).mean() + 1e-5),
         {"eps": "1/100000"},
+        expected="fails: over the 30 CPU s budget",
     ),
     Entry("centre", "z[i] - sum(z[k], k)/n", lambda z: z - z.mean()),
     Entry("l1_normalize", "abs(z[i])/sum(abs(z[k]), k)", lambda z: z.abs() / z.abs().sum()),
@@ -127,10 +134,26 @@ NORMALISATIONS = [
         "sigmoid_normalize",
         "sigmoid(z[i])/sum(sigmoid(z[k]), k)",
         lambda z: torch.sigmoid(z) / torch.sigmoid(z).sum(),
+        expected="fails: over the 30 CPU s budget",
     ),
-    Entry("gaussian_weight", "z[i]*exp(-sum(z[k]**2, k)/2)", lambda z: z * torch.exp(-(z * z).sum() / 2)),
-    Entry("softmax_times_z", "z[i]*exp(z[i])/sum(exp(z[k]), k)", lambda z: z * torch.softmax(z, 0)),
-    Entry("gated_sum", "sigmoid(sum(z[k], k))*z[i]", lambda z: torch.sigmoid(z.sum()) * z),
+    Entry(
+        "gaussian_weight",
+        "z[i]*exp(-sum(z[k]**2, k)/2)",
+        lambda z: z * torch.exp(-(z * z).sum() / 2),
+        expected="refused: cannot emit stable code: ∂gaussian_weight/∂z is finite at z = 30",
+    ),
+    Entry(
+        "softmax_times_z",
+        "z[i]*exp(z[i])/sum(exp(z[k]), k)",
+        lambda z: z * torch.softmax(z, 0),
+        expected="refused: cannot emit stable code: ∂softmax_times_z/∂z is finite at z = 1000",
+    ),
+    Entry(
+        "gated_sum",
+        "sigmoid(sum(z[k], k))*z[i]",
+        lambda z: torch.sigmoid(z.sum()) * z,
+        expected="refused: cannot emit stable code: ∂gated_sum/∂z is finite at z = 1000",
+    ),
     Entry("sigmoid_times_sum", "sigmoid(z[i])*sum(z[k], k)", lambda z: torch.sigmoid(z) * z.sum()),
     Entry("z_times_sum", "z[i]*sum(z[k], k)", lambda z: z * z.sum()),
     Entry("tanh_mean_gate", "z[i]*tanh(sum(z[k], k)/n)", lambda z: z * torch.tanh(z.mean())),
@@ -154,12 +177,13 @@ def _bce_sigmoid_entropy(z):
 
 
 LOSSES = [
-    Entry("logsumexp", "log(sum(exp(z[k]), k))", lambda z: torch.logsumexp(z, 0), numba=True),
+    Entry("logsumexp", "log(sum(exp(z[k]), k))", lambda z: torch.logsumexp(z, 0)),
     Entry("logsumexp_t", "T*log(sum(exp(z[k]/T), k))", lambda z: 2 * torch.logsumexp(z / 2, 0), {"T": "2"}),
     Entry(
         "softmax_entropy",
         "-sum(exp(z[k])/sum(exp(z[l]), l)*log(exp(z[k])/sum(exp(z[m]), m)), k)",
         _entropy,
+        expected="refused: proof failed: cases",
     ),
     Entry(
         "kl_y",
@@ -167,7 +191,12 @@ LOSSES = [
         None,
         expected="refused: only the input z can be subscripted",
     ),
-    Entry("focal", "-sum((1 - sigmoid(z[k]))**2*log(sigmoid(z[k])), k)", _focal),
+    Entry(
+        "focal",
+        "-sum((1 - sigmoid(z[k]))**2*log(sigmoid(z[k])), k)",
+        _focal,
+        expected="refused: cannot emit stable code: ∇focal is finite at z = 1000",
+    ),
     Entry(
         "label_smoothing_uniform",
         "-sum(log(exp(z[k])/sum(exp(z[l]), l)), k)/n",
@@ -200,6 +229,7 @@ LOSSES = [
         "sigmoid_entropy",
         "-sum(sigmoid(z[k])*log(sigmoid(z[k])) + (1 - sigmoid(z[k]))*log(1 - sigmoid(z[k])), k)",
         _bce_sigmoid_entropy,
+        expected="fails: internal error (RecursionError)",
     ),
     Entry(
         "collision",
