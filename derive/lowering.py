@@ -6,15 +6,16 @@ checked equal by SymPy when this module is imported (a rule that does not hold i
 - quotients of exponentials: Σ_t c_t e^{u_t} = e^M Σ_t c_t e^{u_t − M} for any M; with M the largest
   exponent every e^{u_t − M} ≤ 1 and one of them is 1, so 1/Σ neither overflows nor is 0/0, and an
   e^v beside it becomes e^{v − M} (sigmoid, x·sigmoid(x), tanh′, a softmax of −z²);
-- steps: H(u)·v = v, H(0)·v or 0 by the sign of u, computed as a choice (0·inf would be NaN).
+- steps: H(u)·v = v, H(0)·v or 0 by the sign of u, computed as a choice (0·inf would be NaN);
+- exp minus one: c·e^u − c = c·expm1(u), pairing only such terms (SymPy's expm1_opt factors sums of
+  exponentials, which costs accuracy once they are shifted);
+- logs of products: log(c·x) = log c + log x for positive c and x, log(1/x) = −log x, log e^u = u, so
+  that log-sum-exp (stable.logsumexp) meets the sum itself (log cosh, log sigmoid, log(1 + Σ e^z)).
 
 Kinks follow a stated convention, the one PyTorch's autograd follows for torch.maximum/minimum and
 torch.sign: at a tie of max or min each argument gets half (H(0) = 1/2), |x|′ = sign x is 0 at 0, and
 a step's own derivative δ(u) is 0 (autograd's derivative of sign and of a comparison). (F.hardtanh,
 F.relu and torch.clamp pick one side instead: 0, 0 and 1 at their boundaries.)
-
-- logs of products: log(c·x) = log c + log x for a positive number c, log(1/x) = −log x for a positive
-  x, so that log-sum-exp (stable.logsumexp) meets the sum itself (log cosh, log sigmoid).
 """
 
 from __future__ import annotations

@@ -118,7 +118,7 @@ def _substitutions(expr, definition, output, variable):
             return found  # no need to solve either
     try:
         solutions = solve(value - plain, x)
-    except (NotImplementedError, ValueError):
+    except (NotImplementedError, ValueError, RecursionError):  # SymPy gives up in these ways
         solutions = []
     known = _functions(expr)
     for sol in solutions:
