@@ -218,7 +218,9 @@ CLAIM_MODULE = Annotated[
 ]
 CLAIM_FUNCTION = Annotated[
     Optional[str],
-    typer.Option("--claim-function", metavar="NAME", help="With --claim-module: the backward's name in the file."),
+    typer.Option(
+        "--claim-function", metavar="NAME", help="With --claim-module: the backward's name in the file."
+    ),
 ]
 TIMEOUT = Annotated[
     float,

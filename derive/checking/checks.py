@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from derive.checking.points import COLUMNS, PARAMETER, POINTS, SEED, batch
+from derive.checking.points import COLUMNS, PARAMETER, POINTS, SEED, batch, drawn
 from derive.checking.report import Check
 from derive.codegen.module import parameters
 
@@ -24,8 +24,11 @@ class Kind:
     always: tuple = ()  # facts that hold whatever was derived (a Hessian is symmetric)
 
 
-def run(module, d, kind: Kind, sizes, holomorphic: bool, facts, data=()) -> list[Check]:
-    """Every check of module's four functions, at each n in sizes, at seeded points of every scale."""
+def run(
+    module, d, kind: Kind, sizes, holomorphic: bool, facts, data=(), positive: bool = False
+) -> list[Check]:
+    """Every check of module's four functions, at each n in sizes, at seeded points of every scale (z > 0
+    where the function is real only there)."""
     wanted = [d.function.name + suffix for suffix in kind.suffixes]
     missing = [w for w in wanted if not callable(getattr(module, w, None))]
     if missing:
@@ -37,7 +40,7 @@ def run(module, d, kind: Kind, sizes, holomorphic: bool, facts, data=()) -> list
     for size in sizes:
         rng = np.random.default_rng([SEED, size])
         for _, offset, scale in POINTS:
-            z = offset + scale * rng.standard_normal(batch(size) + (size,))
+            z = drawn(offset, scale, batch(size) + (size,), rng, positive)
             a, b = kind.draw(rng, z, data)
             with np.errstate(all="ignore"):  # overflow to inf inside exp may be harmless; results decide
                 kind.at_point(worst, functions, z, a, b, rng, holomorphic, facts)

@@ -15,6 +15,7 @@ from derive.checking.points import SIZES
 from derive.checking.report import Check, Report
 from derive.checking.scalar import SCALAR
 from derive.checking.vector import VECTOR
+from derive.codegen.domain import restricted
 from derive.codegen.module import command, data, gradient_view, parameters
 from derive.codegen.numpy import holomorphic
 from derive.codegen.targets import TARGETS, generate
@@ -51,5 +52,8 @@ def verify(d, target: str = "numpy", module_path=None) -> Report:
             # A scalar's Hessian is its gradient's Jacobian: what is derived of that Jacobian holds of it.
             scalar = d.kind == "scalar"
             facts = implied(gradient_view(d) if scalar else d)
-            checks = run(module, d, KINDS[d.kind], sizes, analytic, facts, data(d) if scalar else ())
-    return Report(d.function.name, shown, sizes, tuple(checks), tuple(parameters(d)))
+            # A log or root of an input (log z_i) is real for z > 0 only: the points are drawn there.
+            domain = restricted(d.definition) or ""
+            data_ = data(d) if scalar else ()
+            checks = run(module, d, KINDS[d.kind], sizes, analytic, facts, data_, bool(domain))
+    return Report(d.function.name, shown, sizes, tuple(checks), tuple(parameters(d)), domain)

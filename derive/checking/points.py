@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 SEED = 20261121
 PARAMETER = 1.5  # the value every symbolic parameter (a temperature T, …) takes in the check
 SIZES = (1, 3, 8)  # n checked when the module is for any n
@@ -14,6 +16,12 @@ POINTS = (
     ("-1e4+N(0,1)", -1e4, 1.0),
     ("1e4·N(0,1)", 0.0, 1e4),
 )
+
+
+def drawn(offset, scale, shape, rng, positive: bool = False):
+    """z = offset + scale·N(0, 1); for a positive domain its absolute value, at least scale/100 from 0."""
+    z = offset + scale * rng.standard_normal(shape)
+    return np.maximum(np.abs(z), scale / 100) if positive else z
 
 
 def batch(size: int) -> tuple:

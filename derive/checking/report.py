@@ -32,6 +32,7 @@ class Report:
     sizes: tuple
     checks: tuple
     parameters: tuple = ()  # names, each set to PARAMETER
+    domain: str = ""  # "" for every real z; else the part that needs z > 0, and z was drawn positive
 
     @property
     def passed(self) -> bool:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sympy import Function, Indexed, IndexedBase, Integer, S, Sum, Symbol, cse, numbered_symbols
-from sympy.codegen.rewriting import expm1_opt, log1p_opt, optimize
 
-from derive.codegen import broadcast, products, stable
+from derive.codegen import broadcast, lowering, products, stable
 from derive.errors import NotApplicable
 from derive.notation.symbols import i, j, n
 
@@ -158,8 +157,8 @@ def _sums_lowered(steps, names) -> list[Step]:
 
 def _stable(value, shift):
     """expm1 and log1p where they apply, then log-sum-exp for what the max shift does not cover."""
-    value = optimize(value, [expm1_opt, log1p_opt])
-    return value if shift else stable.overflow_free(value)
+    value = lowering.lower(value, shifted=shift)
+    return value if shift else stable.logsumexp(value)
 
 
 def _shared(steps, names) -> list[Step]:

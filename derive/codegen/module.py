@@ -6,7 +6,7 @@ import keyword
 import shlex
 from dataclasses import replace
 
-from sympy import Indexed, Symbol
+from sympy import Abs, Indexed, Max, Min, Symbol
 
 from derive._version import __version__
 from derive.errors import NotApplicable
@@ -32,6 +32,8 @@ def module_facts(d, routines, where) -> dict:
         "where": [(formula(_named(name, body)), formula(body)) for name, body in where],
         "routines": routines,
         "helpers": sorted(set().union(*(r.helpers for r in routines))),
+        # max, min or |·| in the definition: the derivative at a kink follows a stated convention.
+        "kinks": d.function.definition.has(Max, Min, Abs),
     }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sympy import Float, Function, Pow
+from sympy import Basic, Float, Function, Pow
 from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.precedence import PRECEDENCE
 
@@ -36,6 +36,13 @@ class ArrayPrinter(NumPyPrinter):
         if module != "numpy":
             raise NotApplicable(f"NumPy has no vectorised {fqn.rpartition('.')[2]}; cannot emit NumPy code")
         return f"np.{name}"
+
+    def _print(self, expr, **kwargs):
+        # A constant such as log(2) or √2 as a Python float: np.log(2) is a float64 scalar, and NumPy 2
+        # lets it make float32 arrays float64; a Python float takes the array's dtype.
+        if isinstance(expr, Basic) and expr.is_number and expr.is_real and not expr.is_Rational:
+            return repr(float(expr))
+        return super()._print(expr, **kwargs)
 
     def _print_not_supported(self, expr):
         raise NotApplicable(f"NumPy has no vectorised {type(expr).__name__}; cannot emit NumPy code")
@@ -76,6 +83,19 @@ class ArrayPrinter(NumPyPrinter):
         for arg in args[1:]:
             code = f"{ufunc}({code}, {self._print(arg)})"
         return code
+
+    def _print_Heaviside(self, expr):
+        # A ufunc: it keeps u's dtype (np.select over Python numbers would give float64).
+        u, half = (self._print(a) for a in expr.args)
+        return f"np.heaviside({u}, {half})"
+
+    def _print_Gate(self, expr):
+        # H(u)·v chosen, not multiplied: where H(u) = 0 an overflowing v must not make 0·inf = NaN.
+        u, v, half = (self._print(a) for a in expr.args)
+        tie = self._print(expr.args[2] * expr.args[1])
+        if not half:
+            return f"np.where({u} > 0, {v}, 0)"
+        return f"np.where({u} > 0, {v}, np.where({u} < 0, 0, {tie}))"
 
     def _print_Total(self, expr):
         return f"np.sum({self._print(expr.args[0])}, axis=-1, keepdims=True)"

@@ -38,6 +38,16 @@ class LoopPrinter(ArrayPrinter):
         # libm's exp is a call per entry, which keeps LLVM from vectorising the loop; _exp is not.
         return f"_exp({self._print(expr.args[0])})"
 
+    def _print_Heaviside(self, expr):
+        u, half = (self._print(a) for a in expr.args)
+        return f"(1 if {u} > 0 else (0 if {u} < 0 else {half}))"
+
+    def _print_Gate(self, expr):
+        # H(u)·v chosen entry by entry: where H(u) = 0 an overflowing v must not make 0·inf = NaN.
+        u, v, half = (self._print(a) for a in expr.args)
+        tie = self._print(expr.args[2] * expr.args[1])
+        return f"({v} if {u} > 0 else (0 if {u} < 0 else {tie}))"
+
     def _print_Indexed(self, expr):
         return f"{expr.base.label}[{', '.join(self._print(x) for x in expr.indices)}]"
 

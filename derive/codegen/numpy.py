@@ -70,8 +70,16 @@ def generate(d, route: str | None = None) -> str:
     Hessian and HVP); route forces broadcasting or the explicit entries where both apply."""
     if route not in (None, *ROUTES):
         raise NotApplicable(f"unknown route '{route}'; known: {', '.join(ROUTES)}")
-    if getattr(d, "kind", "vector") == "scalar":
-        return _scalar(d, route)
+    source = _scalar(d, route) if getattr(d, "kind", "vector") == "scalar" else _vector(d, route)
+    if getattr(d, "kind", None):  # a Derivation, not a bare view: probe the code where exp overflows
+        from derive.codegen.probe import probe
+
+        probe(d, source)
+    return source
+
+
+def _vector(d, route) -> str:
+    """Source of a module computing F, its Jacobian, VJP and JVP."""
     names = _names(d)
     shift = stable.needs_shift(d.definition, d.input)
     routines = [_routine(d, kind, names, shift, route) for kind in KINDS]

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sympy import Abs, Add, Indexed, Max, Mul, Pow, S, Symbol, exp, expand, log
+from sympy import Abs, Add, Indexed, Max, Mul, S, Symbol, exp, expand, log
 from sympy.codegen.cfunctions import log1p
-from sympy.codegen.rewriting import expm1_opt, log1p_opt, optimize
 
+from derive.codegen import lowering
 from derive.codegen.arrays import Empty, Largest, Total, Zeros
 from derive.codegen.statements import Statement
 from derive.engine.prove import vanishes
@@ -25,8 +25,17 @@ def shift_invariant(definition, z) -> bool:
 
 def needs_shift(definition, z) -> bool:
     """Whether to subtract max(z) first: only an exp can overflow, and only an exact shift is allowed."""
-    grows = any(e.has(z) for e in definition.atoms(exp))
-    return grows and shift_invariant(definition, z)
+    exponents = [e.args[0] for e in definition.atoms(exp) if e.has(z)]
+    # z − max z bounds exp(u) only where u grows with z (exp(z/T), not exp(−z) or exp(−z²)): others are
+    # shifted by their own largest exponent (lowering.quotients).
+    return bool(exponents) and all(_increasing(u, z) for u in exponents) and shift_invariant(definition, z)
+
+
+def _increasing(u, z) -> bool:
+    """Whether u depends on the entries of z through a positive multiple of each (a z_k/T, not −z_k, z_k²)."""
+    x = Symbol("x", real=True)
+    entries = {e for e in u.atoms(Indexed) if e.base == z}
+    return all((u.xreplace({e: x}).diff(x)).is_positive for e in entries)
 
 
 def opened_logs(expr, spelled):
@@ -67,6 +76,8 @@ def _stable_log(term):
         peak = Largest(u)
         return peak + log(Total(exp(u - peak)))
     terms = Add.make_args(inner) if isinstance(term, log) else (S.One, *Add.make_args(inner))
+    if any(isinstance(t, Total) and isinstance(t.args[0], exp) for t in terms):
+        return _stable_rows(term, terms)
     exponents = [_exponent(t) for t in terms]
     if len(terms) < 2 or None in exponents or not any(u.free_symbols for u in exponents):
         return term
@@ -79,54 +90,22 @@ def _stable_log(term):
     return peak + log(Add(*(exp(u - peak) for u in exponents)))
 
 
-def overflow_free(expr):
-    """Where the max shift does not apply: log-sum-exp, and every quotient by a sum of exponentials scaled.
-
-    1/(1 + exp(−z)) overflows in exp for z ≪ 0 although its value, 0, is representable; written as
-    exp(−m) / (exp(−m) + exp(−z − m)) with m = max(0, −z), no exponent in it is positive.
-    """
-    return reciprocals(logsumexp(expr))
-
-
-def reciprocals(expr):
-    """Every (Σ_j exp(a_j))^(−p), entry by entry, as exp(−p m) (Σ_j exp(a_j − m))^(−p), m = max_j a_j.
-
-    The exponential factors of the product it stands in are then merged into one, exp(u − p m), so that a
-    numerator exp(u) never overflows on its own where the quotient is finite.
-    """
-    return expr.replace(lambda e: isinstance(e, (Mul, Pow)) and _scalable(e), _scaled)
-
-
-def _reciprocal(term) -> bool:
-    """Whether term is a sum of exponentials (and positive numbers) to a negative power."""
-    if not (isinstance(term, Pow) and term.exp.is_negative and isinstance(term.base, Add)):
-        return False
-    exponents = [_exponent(t) for t in term.base.args]
-    return None not in exponents and any(u.free_symbols for u in exponents)
-
-
-def _scalable(e) -> bool:
-    return any(_reciprocal(f) for f in Mul.make_args(e))
-
-
-def _scaled(product):
-    factors, exponent = [], S.Zero
-    for factor_ in Mul.make_args(product):
-        if _reciprocal(factor_):
-            exponents = [_exponent(t) for t in factor_.base.args]
-            peak = Max(*exponents)
-            if len(exponents) == 2:  # the closed form, as in _stable_log: 1 + exp(−|a − b|)
-                a, b = exponents
-                base = 1 + exp(-Abs(a - b))
-            else:
-                base = Add(*(exp(u - peak) for u in exponents))
-            exponent += factor_.exp * peak
-            factors.append(Pow(base, factor_.exp))
-        elif isinstance(factor_, exp) and not factor_.has(Total):
-            exponent += factor_.args[0]
-        else:
-            factors.append(factor_)
-    return Mul(exp(exponent), *factors)
+def _stable_rows(term, terms):
+    """log(c + Σ_k e^{u_k}) as m + log(c e^{−m} + Σ_k e^{u_k − m}), m the largest exponent of all."""
+    peaks, shifted = [], []
+    for t in terms:
+        if isinstance(t, Total) and isinstance(t.args[0], exp):
+            u = t.args[0].args[0]
+            peaks.append(Largest(u))
+            shifted.append(lambda m, u=u: Total(exp(u - m)))
+            continue
+        u = _exponent(t)
+        if u is None:
+            return term
+        peaks.append(u)
+        shifted.append(lambda m, u=u: exp(u - m))
+    peak = Max(*peaks)
+    return peak + log(Add(*(f(peak) for f in shifted)))
 
 
 def _exponent(term):
@@ -142,9 +121,10 @@ def final(statement, size, shift, z=None):
     """The value with n fixed, expm1 and log1p, then z − max(z) for z (when z is given), or log-sum-exp."""
     value = statement.value if size is None else statement.value.xreplace({n: size})
     # First, and only once: these rewrites factor inside exp and would split exp(z − m) again.
-    value = optimize(value, [expm1_opt, log1p_opt])
+    # The proven rules: quotients of exponentials shifted, logs opened, steps chosen, expm1 and log1p.
+    value = lowering.lower(value, shifted=shift)
     if not shift:
-        value = overflow_free(value)
+        value = logsumexp(value)
     elif z is not None:  # after the shift every exponent is ≤ 0 already
         value = shifted(value, z)
     return Statement(statement.target, statement.op, value)

@@ -140,17 +140,21 @@ def _general(spelled: Definition) -> Derivation:
     if spelled.kind == "scalar":
         return _scalar(spelled, raw)
     stage("simplifying the derivative")
-    general = in_terms_of(raw, spelled.rewrites, z)
-    stage("finding the cases and the matrix form")
-    split = matrix.cases(general)
-    form = matrix.matrix_form(general)
-    stage("proving the general form")
-    proofs = (
-        prove.general(raw, general, spelled),
-        prove.cases(general, split),
-        prove.matrix(general, form),
-        prove.instances(lambda size: matrix.Explicit(general, size), spelled),
-    )
+    rewritten = in_terms_of(raw, spelled.rewrites, z)
+    # The form in the outputs when its proofs hold; else the derivative as differentiation gave it, in z,
+    # which needs no rewriting proven (a wider engine than the rewriting: products of sums, entropies).
+    stage("proving the general form, its cases and its matrix form")
+    for general in dict.fromkeys((rewritten, raw)):
+        split = matrix.cases(general)
+        form = matrix.matrix_form(general)
+        proofs = [prove.general(raw, general, spelled), prove.cases(general, split)]
+        matrix_proof = prove.matrix(general, form)
+        if not matrix_proof.holds:  # no matrix form rather than none at all
+            form, matrix_proof = None, prove.matrix(general, None)
+        proofs.append(matrix_proof)
+        if all(p.holds for p in proofs):
+            break
+    proofs = (*proofs, prove.instances(lambda size: matrix.Explicit(general, size), spelled))
     for p in proofs:
         _require(p)
     used = spelled.assumptions_used(partial(spelled.expanded, wrt))
@@ -167,10 +171,14 @@ def _scalar(spelled: Definition, raw) -> Derivation:
     names = as_vector.rewrites if as_vector.recognized else spelled.intermediates
     stage("simplifying the gradient")
     gradient = in_terms_of(raw, names, spelled.input)
+    first = prove.general(raw, gradient, as_vector)
+    if not first.holds:  # the gradient as differentiation gave it, in z: nothing rewritten to prove
+        gradient = raw
+        first = prove.general(raw, gradient, as_vector)
     form = matrix.as_vector_form(gradient)
     stage("proving the gradient")
     proofs = (
-        prove.general(raw, gradient, as_vector),
+        first,
         prove.instances(lambda size: matrix.ExplicitVector(gradient, size), spelled, names=as_vector),
     )
     for p in proofs:

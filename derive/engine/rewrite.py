@@ -5,6 +5,7 @@ from __future__ import annotations
 from sympy import (
     Add,
     Dummy,
+    Function,
     Indexed,
     KroneckerDelta,
     Mul,
@@ -93,12 +94,17 @@ def _substitutions(expr, definition, output, variable):
         return found
     try:
         solutions = solve(value - plain, x)
-    except (NotImplementedError, ValueError):
+    except (NotImplementedError, ValueError, RecursionError):  # SymPy gives up in these ways
         solutions = []
+    known = _functions(expr)
     for sol in solutions:
         # Only a true inverse may be substituted: ±√ branches are wrong for half the inputs.
         if _inverts(sol, plain, x, value):
-            found.append(cancel(expr.xreplace({variable: sol.xreplace({value: output})})))
+            candidate = cancel(expr.xreplace({variable: sol.xreplace({value: output})}))
+            # An inverse the expression did not have (erfinv for erf) is no rewriting in its outputs:
+            # code and JSON could not evaluate it. log(s/(1 − s)) that cancels away is fine.
+            if _functions(candidate) <= known:
+                found.append(candidate)
     return found
 
 
@@ -112,6 +118,11 @@ def _solvable(definition, x) -> bool:
         p.has(x) and isinstance(p.exp, Rational) and max(abs(p.exp.p), p.exp.q) > MAX_SOLVE_DEGREE
         for p in definition.atoms(Pow)
     )
+
+
+def _functions(expr) -> set:
+    """The kinds of function applied in expr (exp, erf, …)."""
+    return {type(f) for f in expr.atoms(Function)}
 
 
 def _inverts(solution, definition, x, value) -> bool:

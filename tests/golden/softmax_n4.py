@@ -155,10 +155,12 @@ def _checked(z: ArrayLike) -> np.ndarray:
 
 
 def _matching(a: ArrayLike, z: np.ndarray, name: str) -> np.ndarray:
-    """g or v as an array of z's shape; integers and booleans take z's dtype."""
+    """g or v as an array of z's shape and, unless complex, z's dtype."""
     a = np.asarray(a)
     if a.shape != z.shape:
         raise ValueError(f"{name} must have the shape of z, {z.shape}, got {a.shape}")
-    if a.dtype.kind not in "fc":
+    # A real g of another precision takes z's too: results have one dtype, for any n and for n fixed.
+    other = a.dtype != z.dtype and np.can_cast(a.dtype, z.dtype, "same_kind")
+    if a.dtype.kind not in "fc" or other:
         a = a.astype(z.dtype)
     return a

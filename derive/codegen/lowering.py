@@ -1,0 +1,273 @@
+"""Stable lowering: rewrite rules, each a proven identity, applied to any expression before it is printed.
+
+Each rule is stated once as an identity between two SymPy expressions in generic real symbols, and
+checked equal by SymPy when this module is imported (a rule that does not hold is never applied):
+
+- quotients of exponentials: Σ_t c_t e^{u_t} = e^M Σ_t c_t e^{u_t − M} for any M; with M the largest
+  exponent every e^{u_t − M} ≤ 1 and one of them is 1, so 1/Σ neither overflows nor is 0/0, and an
+  e^v beside it becomes e^{v − M} (sigmoid, x·sigmoid(x), tanh′, a softmax of −z²);
+- steps: H(u)·v = v, H(0)·v or 0 by the sign of u, computed as a choice (0·inf would be NaN);
+- exp minus one: c·e^u − c = c·expm1(u), pairing only such terms (SymPy's expm1_opt factors sums of
+  exponentials, which costs accuracy once they are shifted);
+- logs of products: log(c·x) = log c + log x for positive c and x, log(1/x) = −log x, log e^u = u, so
+  that log-sum-exp (stable.logsumexp) meets the sum itself (log cosh, log sigmoid, log(1 + Σ e^z)).
+
+Kinks follow a stated convention, the one PyTorch's autograd follows for torch.maximum/minimum and
+torch.sign: at a tie of max or min each argument gets half (H(0) = 1/2), |x|′ = sign x is 0 at 0, and
+a step's own derivative δ(u) is 0 (autograd's derivative of sign and of a comparison). (F.hardtanh,
+F.relu and torch.clamp pick one side instead: 0, 0 and 1 at their boundaries.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sympy import (
+    Add,
+    DiracDelta,
+    Dummy,
+    Eq,
+    Function,
+    Heaviside,
+    Max,
+    Mul,
+    Piecewise,
+    Pow,
+    S,
+    exp,
+    expand,
+    log,
+    piecewise_fold,
+    simplify,
+)
+from sympy.codegen.cfunctions import expm1
+from sympy.codegen.rewriting import expm1_opt, log1p_opt, optimize
+
+from derive.codegen.arrays import Col, Largest, Row, Total
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A rewrite's justification: lhs = rhs for every value of its real symbols."""
+
+    name: str
+    lhs: object
+    rhs: object
+
+
+def proven(name: str, lhs, rhs) -> Identity:
+    """The identity, after SymPy has checked its two sides equal; an error if they are not."""
+    difference = lhs - rhs
+    forms = (difference, difference.rewrite(exp), piecewise_fold(difference.rewrite(Piecewise)))
+    if all(simplify(form) != 0 for form in forms):
+        raise AssertionError(f"rule '{name}' is not an identity: {lhs} ≠ {rhs}")
+    return Identity(name, lhs, rhs)
+
+
+_u, _w, _v, _m = (Dummy(name, real=True) for name in "uwvm")
+_c, _d = Dummy("c", positive=True), Dummy("d", positive=True)
+RULES = (
+    proven(
+        "shift a sum of exponentials by M",
+        exp(_v) / (_c * exp(_u) + _d * exp(_w) + _c),
+        exp(_v - _m) / (_c * exp(_u - _m) + _d * exp(_w - _m) + _c * exp(-_m)),
+    ),
+    proven(
+        "a step times a value is a choice",
+        Heaviside(_u) * _v,
+        Piecewise((0, _u < 0), (Heaviside(0) * _v, Eq(_u, 0)), (_v, True)),
+    ),
+    proven("exp minus one", exp(_u) - 1, expm1(_u)),
+    proven("log of a positive multiple", log(_c * _d), log(_c) + log(_d)),
+    proven("log of a reciprocal", log(1 / _c), -log(_c)),
+)
+
+
+def lower(expr, shifted: bool = False):
+    """expr with every rule applied; shifted: z is z − max z already, so quotients are left as they are."""
+    expr = logs(expr)
+    if shifted:  # every exponent is ≤ 0 already: SymPy's expm1/log1p, as before these rules
+        return optimize(_gated(expr), [expm1_opt, log1p_opt])
+    expr = _gated(logs(_shifted_quotients(expr)))
+    # SymPy's expm1_opt factors sums of exponentials it meets (1 + e^{−3z/2} into two factors), which
+    # costs accuracy after the shift: the rule here only pairs c·e^u with −c.
+    return optimize(expr.replace(lambda e: isinstance(e, Add), _expm1), [log1p_opt])
+
+
+def _gated(expr):
+    """Steps times values as choices; a step's derivative, δ(u), as 0 (PyTorch's convention, above)."""
+    expr = expr.replace(lambda e: isinstance(e, DiracDelta), lambda e: S.Zero)
+    return expr.replace(lambda e: isinstance(e, Mul) and e.has(Heaviside), _chosen)
+
+
+def _expm1(total):
+    """c·e^u − c as c·expm1(u), the rule "exp minus one", for each such pair in a sum."""
+    terms = list(total.args)
+    for t, term in enumerate(terms):
+        c, powers = term.as_coeff_mul()
+        if len(powers) != 1 or not isinstance(powers[0], exp) or -c not in terms:
+            continue
+        terms[t], terms[terms.index(-c)] = c * expm1(powers[0].args[0]), S.Zero
+    return Add(*terms)
+
+
+class Gate(Function):
+    """Gate(u, v, h) = H(u)·v with H(0) = h, printed as a choice (np.where), never as a product."""
+
+    nargs = 3
+
+    def _eval_rewrite_as_Piecewise(self, u, v, h, **kwargs):
+        return Piecewise((0, u < 0), (h * v, Eq(u, 0)), (v, True))
+
+
+def _chosen(product):
+    """H(u)·v as a choice of v, h·v or 0 by the sign of u: never 0·inf where v overflows and H(u) = 0."""
+    steps = [f for f in product.args if isinstance(f, Heaviside)]
+    if not steps:
+        return product
+    (u, half), rest = steps[0].args, product / steps[0]  # half: H(0), 1/2 unless said otherwise
+    rest = _chosen(rest) if isinstance(rest, Mul) else rest
+    return Gate(u, rest, half)
+
+
+def logs(expr):
+    """Logs of products opened (before log-sum-exp), by the rules on logs."""
+    return expr.replace(lambda e: isinstance(e, log), _opened_log)
+
+
+def _opened_log(term):
+    if not isinstance(term, log):  # log(1) = 0 and log(e^u) = u evaluate before they get here
+        return term
+    (inner,) = term.args
+    if isinstance(inner, Mul):
+        # log(c x) = log c + log x, the rule "log of a positive multiple": numbers, e^u, 1/Σ c e^u
+        parts = [f for f in inner.args if _positive(f)]
+        if parts and len(parts) < len(inner.args) or len(parts) > 1:
+            rest = Mul(*(f for f in inner.args if f not in parts))
+            return Add(*(_opened_log(log(f)) for f in parts)) + (log(rest) if rest != 1 else S.Zero)
+    if isinstance(inner, exp) and inner.args[0].is_real:
+        return inner.args[0]
+    if isinstance(inner, Pow) and inner.exp.is_Integer and _positive(inner.base):
+        return inner.exp * log(inner.base)  # "log of a reciprocal", and of any whole power
+    return term
+
+
+def _positive(factor):
+    """Whether factor is certainly positive: a number > 0, e^u (u real), Σ c e^u with c > 0, or a power."""
+    if factor.is_Number:
+        return factor.is_positive
+    if isinstance(factor, exp):
+        return bool(factor.args[0].is_real)
+    if isinstance(factor, Pow) and factor.exp.is_Integer:
+        return _positive(factor.base)
+    terms = _exponents(factor) if isinstance(factor, Add) else None
+    return terms is not None and all(c.is_positive for c, _ in terms)
+
+
+def _exponents(total):
+    """[(c_t, u_t)] with total = Σ_t c_t e^{u_t} (a number is c·e^0), or None when it is not such a sum."""
+    terms = []
+    for term in Add.make_args(total):
+        powers = [f for f in Mul.make_args(term) if isinstance(f, exp)]
+        rest = Mul(*(f for f in Mul.make_args(term) if not isinstance(f, exp)))
+        if rest.has(exp) or len(powers) > 1 or not (rest.is_Number or not rest.free_symbols or rest.is_real):
+            return None
+        terms.append((rest, powers[0].args[0] if powers else S.Zero))
+    if not any(u.free_symbols for _, u in terms) or len(terms) < 2 and not terms[0][1].free_symbols:
+        return None
+    return terms
+
+
+def _shifted_quotients(expr):
+    if not expr.args:
+        return expr
+    args = [_shifted_quotients(a) for a in expr.args]
+    if isinstance(expr, Pow) and expr.exp.is_negative and expr.exp.is_integer:
+        base, power = args
+        if isinstance(base, Mul):  # (a b)^-k = a^-k b^-k, each factor shifted by its own largest exponent
+            return _combined(Mul(*(_shifted_quotients(Pow(f, power)) for f in base.args)))
+        shifted = _shifted_sum(base)
+        if shifted is not None:
+            peak, rest = shifted
+            return exp(power * peak) * Pow(rest, power)
+        return Pow(base, power)
+    value = expr.func(*args)
+    return _combined(value) if isinstance(value, Mul) else value
+
+
+def _shifted_sum(base):
+    """(M, Σ c e^{u − M}) for a sum of exponentials Σ c e^u (elementwise, or a row sum), else None."""
+    wrap = None
+    if isinstance(base, (Row, Col)) and isinstance(base.args[0], Total):
+        wrap, base = type(base), base.args[0]
+    if isinstance(base, Total):
+        terms = _exponents(base.args[0])
+        if terms is None or len(terms) != 1 or terms[0][1].has(Largest):
+            return None
+        (c, u), peak = terms[0], Largest(terms[0][1])
+        rest = Total(c * exp(u - peak))
+        return (wrap(peak), wrap(rest)) if wrap else (peak, rest)
+    base = _opened_expm1(base)
+    if isinstance(base, Add) and base.has(Total):
+        return _shifted_mixed(base)
+    terms = _exponents(base) if isinstance(base, Add) else None
+    if terms is None or len(terms) < 2:
+        return None
+    peak = Max(*(u for _, u in terms))
+    return peak, Add(*(c * exp(u - peak) for c, u in terms))
+
+
+def _shifted_mixed(base):
+    """(M, shifted) for c + Σ_k e^{u_k} (+ entrywise c e^v): M the largest exponent of them all."""
+    peaks, parts = [], []
+    for term in base.args:
+        if isinstance(term, Total):
+            inner = _exponents(term.args[0])
+            if inner is None or len(inner) != 1 or not inner[0][0].is_Number:
+                return None
+            ((c, u),) = inner
+            peaks.append(Largest(u))
+            parts.append(lambda m, c=c, u=u: Total(c * exp(u - m)))
+            continue
+        if term.has(Total, Row, Col):
+            return None
+        inner = _exponents(term) if term.has(exp) else ([(term, S.Zero)] if term.is_Number else None)
+        if inner is None or len(inner) != 1:
+            return None
+        ((c, u),) = inner
+        peaks.append(u)
+        parts.append(lambda m, c=c, u=u: c * exp(u - m))
+    peak = Max(*peaks)
+    return peak, Add(*(f(peak) for f in parts))
+
+
+def _combined(product):
+    """A product with its exponentials made one, e^a e^b = e^{a+b}, spread over a sum beside it."""
+    powers = [f for f in product.args if isinstance(f, exp)]
+    if len(powers) < 2 and not (powers and any(_has_exp_terms(f) for f in product.args)):
+        return product
+    others = [_opened_expm1(f) for f in product.args if not isinstance(f, exp)]
+    power = exp(Add(*(p.args[0] for p in powers)))
+    sums = [f for f in others if _has_exp_terms(f)]
+    if sums:  # (e^a + s) e^{−M} = e^{a − M} + s e^{−M}: the large e^a meets its −M
+        first = sums[0]
+        others.remove(first)
+        spread = Add(
+            *(
+                _combined(Mul(power, t)) if isinstance(Mul(power, t), Mul) else Mul(power, t)
+                for t in Add.make_args(first)
+            )
+        )
+        return Mul(*others, spread)
+    return Mul(*others, power)
+
+
+def _opened_expm1(factor):
+    """expm1(u) as e^u − 1, so that a shift e^{−M} can meet its e^u (expm1 overflows where e^u does)."""
+    if not factor.has(expm1):
+        return factor
+    return expand(factor.replace(lambda e: isinstance(e, expm1), lambda e: exp(e.args[0]) - 1), deep=False)
+
+
+def _has_exp_terms(factor):
+    return isinstance(factor, Add) and any(isinstance(f, exp) for t in factor.args for f in Mul.make_args(t))

@@ -1,0 +1,169 @@
+"""Run one corpus expression end to end: derive, prove, emit (any n, n = 4, numba), compare with torch, check.
+
+The outcome is "pass", "refused: <derive's one line>" or "fails: <the first disagreement>", with the
+seconds it took. Comparisons: max |A − B| / max(1, max |B|) over each array, the project's convention,
+1e-10 in float64 and 1e-4 in float32 (float32 z, against the float64 oracle at that rounded z), only
+where the oracle is finite (and within float32's range for float32).
+"""
+
+from __future__ import annotations
+
+import signal
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from sympy import IndexedBase, lambdify
+from torch.func import hessian, jacrev
+
+from derive import check, derive, emit
+from derive.errors import DeriveError
+from derive.userdefined import user_function
+
+from .generated import load
+from .numeric import named_values
+
+SIZE = 4
+SCALES = (1.0, 30.0, 1e3, 1e4)
+# Away from every kink of the corpus (0, ±1, 6, ±3) at each scale; n = 6 for the any-n module too.
+UNIT = {4: np.array([0.83, -0.47, 0.29, -1.13]), 6: np.array([0.83, -0.47, 0.29, -1.13, 0.61, -0.07])}
+TOLERANCE = {np.float64: 1e-10, np.float32: 1e-4}
+BUDGET = 30.0  # CPU seconds for one expression: derive, two modules (three with numba), the check
+INPUT = IndexedBase("z", real=True)
+F32_MAX = float(np.finfo(np.float32).max)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one expression, and how long it took."""
+
+    status: str
+    seconds: float  # wall clock
+    cpu: float = 0.0  # this process's CPU seconds: what a quiet machine would take, near enough
+
+
+class Disagreement(Exception):
+    """The first place the emitted code and the oracle differ."""
+
+
+def points(entry, size):
+    """z at each scale: the fixed unit vector times the scale (its absolute value for positive domains)."""
+    unit = np.abs(UNIT[size]) if entry.domain == "positive" else UNIT[size]
+    return [(scale, unit * scale) for scale in SCALES]
+
+
+def oracle(entry, z, scalar):
+    """The oracle's value and derivatives at z (float64): (F, J) or (L, gradient, Hessian)."""
+    t = torch.tensor(z, dtype=torch.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = entry.oracle(t).detach().numpy()
+        first = jacrev(entry.oracle)(t).detach().numpy()
+        if not scalar:
+            return value, first
+        return value, first, hessian(entry.oracle)(t).detach().numpy()
+
+
+def compare(label, got, want, dtype):
+    """Raise Disagreement where got differs from want (finite entries of want only)."""
+    got, want = np.asarray(got), np.asarray(want, dtype=np.float64)
+    usable = np.isfinite(want) & (np.abs(want) <= (F32_MAX if dtype == np.float32 else np.inf))
+    if not usable.any():
+        return
+    if got.dtype != dtype:
+        raise Disagreement(f"{label}: dtype {got.dtype}, expected {np.dtype(dtype)}")
+    diff = np.abs(got.astype(np.float64) - want)[usable]
+    scale = max(1.0, float(np.max(np.abs(want[usable]))))
+    error = float(np.max(diff)) / scale if np.all(np.isfinite(diff)) else np.inf
+    if not error <= TOLERANCE[dtype]:
+        raise Disagreement(f"{label}: error {error:.1e} > {TOLERANCE[dtype]:.0e}")
+
+
+def module_against_oracle(entry, module, name, scalar, size, what):
+    """Every function of a module at every scale, in float64 and float32, against the oracle."""
+    functions = (name, f"{name}_grad", f"{name}_hessian") if scalar else (name, f"{name}_jacobian")
+    for scale, z64 in points(entry, size):
+        for dtype in (np.float64, np.float32):
+            z = z64.astype(dtype)
+            wanted = oracle(entry, z.astype(np.float64), scalar)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # overflow warnings: the values decide
+                for fn, want in zip(functions, wanted, strict=True):
+                    got = getattr(module, fn)(z)
+                    compare(f"{what} {fn} at |z|~{scale:g} {np.dtype(dtype)}", got, want, dtype)
+
+
+def api_against_oracle(entry, d, scalar):
+    """derive's explicit Jacobian (gradient for a scalar) at |z| ~ 1 against torch, in float64."""
+    z = UNIT[SIZE] if entry.domain == "real" else np.abs(UNIT[SIZE])
+    names = d.spelled if d.kind == "vector" else d.hessian.spelled
+    values = named_values(names, z, SIZE)
+    values.update({INPUT[a + 1]: float(x) for a, x in enumerate(z)})
+    # One lambdified matrix, not one evalf per entry: the numbers are the same, far faster.
+    matrix = d.jacobian.doit()
+    keys = [k for k in values if matrix.has(k)]
+    got = np.array(lambdify(keys, matrix, "numpy")(*(values[k] for k in keys)), dtype=np.float64)
+    want = oracle(entry, z, scalar)[1]
+    compare("derived Jacobian", got.reshape(want.shape), want, np.float64)
+
+
+class OverBudget(Exception):
+    """The expression took longer than the corpus allows one expression."""
+
+
+def _alarm(signum, frame):
+    raise OverBudget
+
+
+def run(entry, folder: Path, numba: bool = False, budget: float = BUDGET) -> Outcome:
+    """Derive, emit and check entry within budget seconds; the status says where it stopped."""
+    start, cpu = time.perf_counter(), time.process_time()
+    # CPU time, not wall time: on a loaded machine (8 jobs on 2 cores) the wall clock says little.
+    previous = signal.signal(signal.SIGPROF, _alarm)
+    signal.setitimer(signal.ITIMER_PROF, budget)
+    try:
+        status = _run(entry, folder, numba)
+    except DeriveError as error:
+        status = f"refused: {str(error).splitlines()[0]}"
+    except Disagreement as error:
+        status = f"fails: {error}"
+    except OverBudget:
+        status = f"fails: over {budget:g} CPU s"
+    except Exception as error:  # noqa: BLE001 — any other exception is a finding about derive
+        status = f"fails: internal error ({type(error).__name__}: {str(error)[:120]})"
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
+    return Outcome(status, time.perf_counter() - start, time.process_time() - cpu)
+
+
+def _run(entry, folder, numba):
+    fn = user_function(entry.source, entry.name)
+    scalar = fn.output == "L"
+    general = derive(fn, params=entry.params)
+    fixed = derive(fn, n=SIZE, params=entry.params)
+    api_against_oracle(entry, fixed, scalar)
+    for d, size, what in ((general, 6, "any-n"), (fixed, SIZE, "n=4")):
+        module = load(emit(d, "numpy"), folder, f"{entry.name}_{what.replace('-', '_').replace('=', '')}")
+        module_against_oracle(entry, module, entry.name, scalar, size, what)
+    fixed_path = Path(module.__file__)  # the n = 4 NumPy module just compared: --check takes it as it is
+    if numba:
+        kernels = load(emit(general, "numba"), folder, f"{entry.name}_numba")
+        module_against_oracle(entry, kernels, entry.name, scalar, 6, "numba")
+    report = check(fixed, module_path=fixed_path)
+    failed = [c.name for c in report.checks if not c.passed]
+    if failed:
+        raise Disagreement(f"--check fails: {', '.join(failed)}")
+    return "pass"
+
+
+def table(entries, numba: bool = False):
+    """(name, status, wall seconds, CPU seconds) for each entry, as each is done."""
+    with tempfile.TemporaryDirectory(prefix="derive-corpus-") as folder:
+        for entry in entries:
+            outcome = run(entry, Path(folder), numba and entry.numba)
+            yield entry.name, outcome.status, outcome.seconds, outcome.cpu
