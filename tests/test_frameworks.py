@@ -165,9 +165,28 @@ def test_check_finds_a_wrong_backward(tmp_path):
 
 
 def test_a_function_torch_cannot_express_gets_one_line(run):
-    result = run("expr", "max(z[i], 0)", "--name", "relu", "--emit", "torch")
+    from sympy import besselj
+
+    from derive.engine.registry import register, unregister
+    from derive.notation.function import Function
+    from derive.notation.symbols import i, z
+
+    register(Function(name="bessel0", description="a Bessel function", definition=besselj(0, z[i])))
+    try:
+        result = run("bessel0", "--emit", "torch")
+    finally:
+        unregister("bessel0")
     assert result.exit_code == 1
-    assert result.stderr.count("\n") == 1 and "Piecewise" in result.stderr
+    assert result.stderr.count("\n") == 1 and "PyTorch code for besselj is not supported" in result.stderr
+
+
+@pytest.mark.parametrize("target", ["torch", "jax"])
+def test_a_kink_is_a_choice_in_both_frameworks(run, target):
+    pytest.importorskip(target)
+    result = run("expr", "max(-1, min(1, z[i]))", "--name", "hardtanh", "--emit", target, "--check")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    prefix = "torch" if target == "torch" else "jnp"
+    assert " np." not in result.stdout and f"{prefix}.where" in result.stdout
 
 
 def test_user_expression_emits_for_both(tmp_path, rng):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sympy import Eq, Function, Indexed, Symbol, simplify, solve
+from sympy import Eq, Function, Heaviside, Indexed, Symbol, simplify, solve
 
 from derive.codegen import broadcast, stable
 from derive.codegen.arrays import Diagonal, Dropped, Empty, Total, Zeros, array
@@ -59,6 +59,26 @@ class FrameworkPrinter(ArrayPrinter):
     def _print_Abs(self, expr):
         return f"{self.prefix}.abs({self._print(expr.args[0])})"
 
+    def _print_Heaviside(self, expr):
+        u, half = (self._print(a) for a in expr.args)
+        return f"{self.prefix}.heaviside({u}, {self._like(u, half)})"
+
+    def _print_Gate(self, expr):
+        # H(u)·v chosen, not multiplied, as in the NumPy target: an overflowing v never gives 0·inf = NaN.
+        u, v, half = expr.args
+        if v.is_Number:  # a step times a number: no overflow to guard against
+            return self._print(v * Heaviside(u, half))
+        shown_u, shown_v = self._print(u), self._print(v)
+        if not half:
+            return f"{self.prefix}.where({shown_u} > 0, {shown_v}, 0.0)"
+        tie = self._print(half * v)
+        return (
+            f"{self.prefix}.where({shown_u} > 0, {shown_v}, {self.prefix}.where({shown_u} < 0, 0.0, {tie}))"
+        )
+
+    def _like(self, u, value):
+        return value
+
     def _print_Outer(self, expr):
         u, v = (self._print(a) for a in expr.args)
         return f'{self.prefix}.einsum("...i,...j->...ij", {u}, {v})'
@@ -101,6 +121,10 @@ class TorchPrinter(FrameworkPrinter):
 
     def _print_Zeros(self, expr):
         return f"torch.zeros({self._shape(*expr.args)})"
+
+    def _like(self, u, value):
+        # torch.heaviside takes its value at 0 as a tensor: one like u keeps u's dtype and device.
+        return f"torch.full_like({u}, {value})"
 
     def _print_Empty(self, expr):
         return f"torch.empty({self._shape(*expr.args)})"
