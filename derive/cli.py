@@ -246,12 +246,12 @@ PARAM = Annotated[
 @app.command("list", cls=Command)
 def list_functions():
     """List the registered functions, name first, with a description."""
-    from derive.engine.registry import functions
+    from derive.engine.registry import summaries  # names and descriptions read from the files: no SymPy
 
-    known = functions()
+    known = summaries()
     width = max(map(len, known))
-    for name, fn in known.items():
-        typer.echo(f"{name.ljust(width)}  {fn.description}")
+    for name, summary in known.items():
+        typer.echo(f"{name.ljust(width)}  {summary.description}")
 
 
 @app.command("function", hidden=True, cls=FunctionCommand)

@@ -180,3 +180,15 @@ def test_every_function_is_proven_beyond_the_instances(name):
     # n = 9 is not among the n = 2..6 written out: its sums stay symbolic in the explicit proof.
     d = derive(name, n=9, params={p: "7/10" for p in functions()[name].parameter_names})
     assert d.proven and d.proofs[-1].claim == "explicit" and d.proofs[-1].holds
+
+
+def test_vanishes_decides_zero_over_a_common_denominator_and_refuses_a_nonzero():
+    from sympy import Symbol, sqrt
+
+    from derive.engine.prove import vanishes
+
+    a, b = Symbol("a", positive=True), Symbol("b", positive=True)
+    assert vanishes((a - b) / sqrt(a + b) - a / sqrt(a + b) + b / sqrt(a + b))
+    assert vanishes(1 / (a * (a + b)) - 1 / (a * b) + 1 / (b * (a + b)))
+    assert not vanishes(1 / (a * (a + b)) - 1 / (a * b))
+    assert not vanishes((a - b) / sqrt(a + b) - a / sqrt(a + b))

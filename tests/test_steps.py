@@ -152,3 +152,28 @@ def test_a_route_through_scalar_intermediates_derives_them_first():
     assert lemma[-1].after == s[j]  # ∂r/∂z_j = z_j/r = s_j
     (f,), (g,) = r.parts
     assert (f.after, g.after) == (z[i], r_)
+
+
+@pytest.mark.parametrize("size", [2, 3, 64])
+def test_an_assumption_on_a_sum_is_solved_for_its_last_term_as_solve_would(size):
+    from sympy import solve
+
+    from derive.writeup.steps import _solved_for_last
+
+    y = vector("y")
+    for lhs, rhs in ((Sum(y[k], (k, 1, size)), 1), (Sum(2 * y[k], (k, 1, size)), Symbol("c"))):
+        last, value = _solved_for_last(lhs, rhs)
+        assert last == y[size]
+        assert value == solve(lhs.doit() - rhs, last)[0]
+        assert simplify(lhs.doit().xreplace({last: value}) - rhs) == 0
+
+
+def test_a_chain_reuses_each_value_and_still_refuses_a_false_link():
+    facts = Facts(definitions={}, named={})
+    a, b = Symbol("a"), Symbol("b")
+    steps = chain(
+        facts, (a + b) ** 2, ("expand", a**2 + 2 * a * b + b**2), ("regroup", a * (a + 2 * b) + b**2)
+    )
+    assert [s.rule for s in steps] == ["expand", "regroup"] and all(s.checked == "symbolic" for s in steps)
+    with pytest.raises(ProofFailed, match="wrong"):
+        chain(facts, (a + b) ** 2, ("expand", a**2 + 2 * a * b + b**2), ("wrong", a**2 + b**2))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from sympy import Dummy, Indexed, KroneckerDelta, Piecewise, Sum
 
 from derive.engine.sums import normalize_sums
@@ -18,11 +20,13 @@ def expand_where(expr, where):
     return expr
 
 
+@lru_cache(maxsize=4096)  # the write-up takes the same derivatives again in each section it checks
 def partial(expr, wrt):
     """∂expr/∂wrt with the sums over δ collapsed and 1 ≤ index ≤ n applied."""
     return collapse(expr.diff(wrt))
 
 
+@lru_cache(maxsize=4096)
 def collapse(expr):
     """Every sum over δ collapsed to its one surviving term, 1 ≤ index ≤ n applied."""
     # SymPy differentiates Σ_k f(z_k) into Σ_k δ_jk f'(z_k); doit collapses it to a Piecewise on j ≤ n.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sympy import Indexed, Symbol, cancel, expand, simplify, sympify
+from sympy import Indexed, Symbol, cancel, expand, fraction, simplify, sympify, together
 from sympy.concrete.expr_with_intlimits import ExprWithIntLimits
 
 from derive.engine.differentiate import partial
@@ -35,6 +35,10 @@ def vanishes(expr) -> bool:
     """Whether expr is identically zero, with each sum treated as one quantity."""
     hidden = Hidden()
     work = hidden.hide(normalize_sums(expr))
+    # Over one denominator, a zero numerator is zero: expanding it decides the usual case several times
+    # faster than cancel, which also factors (layer norm's steps at n = 64: 0.6 s against 3.9 s).
+    if expand(fraction(together(work))[0]) == 0:
+        return True
     # cancel (polynomial arithmetic over the generators) decides most cases fastest; expand and
     # simplify are the fallbacks for radicals and functions it treats as unrelated generators.
     for step in (cancel, expand, simplify):

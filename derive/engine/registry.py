@@ -2,26 +2,43 @@
 
 from __future__ import annotations
 
+import ast
 import difflib
 import importlib
 import pkgutil
 from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 from derive.errors import UnknownFunction
-from derive.notation.function import Function
+
+if TYPE_CHECKING:  # building a Function needs SymPy: the listing below must not
+    from derive.notation.function import Function
+
+
+class Summary(NamedTuple):
+    """What `derive list` shows of a function: read without building its definition."""
+
+    name: str
+    title: str
+    description: str
 
 
 @cache
 def _builtin() -> dict[str, Function]:
     """Load every module of derive.functions; each defines FUNCTION."""
-    from derive import functions
-
     found = {}
-    for info in sorted(pkgutil.iter_modules(functions.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"derive.functions.{info.name}")
-        fn = module.FUNCTION
+    for name in _modules():
+        fn = importlib.import_module(f"derive.functions.{name}").FUNCTION
         found[fn.name] = fn
     return found
+
+
+def _modules() -> list[str]:
+    """The module names in derive.functions, sorted."""
+    from derive import functions
+
+    return sorted(info.name for info in pkgutil.iter_modules(functions.__path__))
 
 
 _added: dict[str, Function] = {}
@@ -42,6 +59,58 @@ def functions() -> dict[str, Function]:
     """Every known function, by name, sorted."""
     merged = {**_builtin(), **_added}
     return dict(sorted(merged.items()))
+
+
+def summaries() -> dict[str, Summary]:
+    """Every known function's name, title and description, by name, sorted; SymPy loads only if it must."""
+    if _builtin.cache_info().currsize:  # the definitions are built already: read them, not the files
+        builtin = {name: _summary(fn) for name, fn in _builtin().items()}
+    else:
+        builtin = _builtin_summaries()
+    merged = {**builtin, **{name: _summary(fn) for name, fn in _added.items()}}
+    return dict(sorted(merged.items()))
+
+
+@cache
+def _builtin_summaries() -> dict[str, Summary]:
+    """Each function file's summary, read from its source; a file whose fields are not literal is imported."""
+    from derive import functions
+
+    found = {}
+    for name in _modules():
+        path = Path(functions.__path__[0], f"{name}.py")
+        summary = _read(path) if path.is_file() else None
+        if summary is None:
+            summary = _summary(importlib.import_module(f"derive.functions.{name}").FUNCTION)
+        found[summary.name] = summary
+    return found
+
+
+def _read(path: Path) -> Summary | None:
+    """The summary in the literal keywords of `FUNCTION = Function(...)` in path, or None if not literal."""
+    for node in ast.parse(path.read_text(encoding="utf-8"), str(path)).body:
+        if not (isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)):
+            continue
+        if not any(isinstance(target, ast.Name) and target.id == "FUNCTION" for target in node.targets):
+            continue
+        fields = {}
+        for keyword in node.value.keywords:
+            if keyword.arg in Summary._fields:
+                try:
+                    fields[keyword.arg] = ast.literal_eval(keyword.value)
+                except ValueError:  # a name or an expression: only the import can tell its value
+                    return None
+        if node.value.args or not all(isinstance(fields.get(f), str) for f in ("name", "description")):
+            return None
+        title = fields.get("title")
+        if title is not None and not isinstance(title, str):
+            return None
+        return Summary(fields["name"], title or fields["name"], fields["description"])
+    return None
+
+
+def _summary(fn: Function) -> Summary:
+    return Summary(fn.name, fn.heading, fn.description)
 
 
 def get(name: str) -> Function:

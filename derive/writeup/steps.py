@@ -59,20 +59,28 @@ class Facts:
 
 def chain(facts: Facts, start, *links, condition=None) -> tuple[Step, ...]:
     """start = e₁ = e₂ = … for links (rule, eᵢ[, condition]), each checked; a repeat in print is dropped."""
-    steps, before = [], start
+    steps, before, known = [], start, None
     for link in links:
         rule, after, *own = link
         if latex(after) == latex(before):
             continue
         step = Step(rule, before, after, own[0] if own else condition)
-        steps.append(replace(step, checked=check(step, facts)))
+        # A link's right side is the next link's left: its value is taken once, not again.
+        how, known = _checked(step, facts, known)
+        steps.append(replace(step, checked=how))
         before = after
     return tuple(steps)
 
 
 def check(step: Step, facts: Facts) -> str:
     """How the step holds ("symbolic" or "instances"); ProofFailed when it does not."""
-    left, right = value(step.before, facts), value(step.after, facts)
+    return _checked(step, facts)[0]
+
+
+def _checked(step: Step, facts: Facts, left=None) -> tuple[str, object]:
+    """How the step holds, and the value of its right side; left is its left side's value if known."""
+    left = value(step.before, facts) if left is None else left
+    right = value(step.after, facts)
     pairs = list(zip(_cells(left), _cells(right), strict=True))
     conditions = [step.condition]
     if step.condition is None and any(a.has(Piecewise) or b.has(Piecewise) for a, b in pairs):
@@ -86,7 +94,7 @@ def check(step: Step, facts: Facts) -> str:
                     f"step '{step.rule}' does not hold: {latex(step.before)} ≠ {latex(step.after)}"
                 )
             how = "instances" if held == "instances" else how
-    return how
+    return how, right
 
 
 @lru_cache(maxsize=4096)  # the row view and the explicit matrix compare the same entries again
@@ -177,10 +185,22 @@ def under(condition, expr):
         return expr.xreplace({rhs: lhs}) if isinstance(condition, Eq) else expr.subs({rhs: lhs + 1})
     if lhs.has(Sum) and not lhs.has(n):
         # at a given n the sum may be written out: Σ_{k=1}^{4} y_k = 1 makes y_4 = 1 − y_1 − y_2 − y_3
-        written = lhs.doit()
-        last = max(written.atoms(Indexed), key=lambda a: (str(a.base), a.indices))
-        return expr.doit().xreplace({last: solve(written - rhs, last)[0]})
+        last, value = _solved_for_last(lhs, rhs)
+        return expr.doit().xreplace({last: value})
     return normalize_sums(expr).xreplace({normalize_sums(lhs): rhs})
+
+
+@lru_cache(maxsize=256)  # the same assumption is put into every entry of every step
+def _solved_for_last(lhs, rhs):
+    """(y_n, its value) from Σ_k y_k = rhs written out at a given n: y_n = rhs − y_1 − … − y_{n−1}."""
+    written = lhs.doit()
+    last = max(written.atoms(Indexed), key=lambda a: (str(a.base), a.indices))
+    slope = (written - rhs).diff(last)
+    if slope.is_number and slope != 0:
+        # linear in y_n: the one root, found without solve, which takes seconds on sixty-four terms
+        rest = (written - rhs - slope * last).expand()
+        return last, -rest / slope
+    return last, solve(written - rhs, last)[0]
 
 
 def _at_instances(difference, condition) -> bool:
