@@ -76,6 +76,8 @@ def _fitted(step: Statement, names: set, printer=code) -> list[Line]:
     """The step, preceded by named pieces of its value until its line fits."""
     before = []
     value = step.value
+    if hasattr(printer, "bind"):
+        printer.bind(step.target, value)  # what the target holds: a number, one per vector, or a full array
     while True:
         line = Line("" if step.op == "return" else printer(step.target), step.op, printer(value))
         if INDENT + len(str(line)) <= WIDTH:
