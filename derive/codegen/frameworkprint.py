@@ -83,11 +83,16 @@ class TorchPrinter(FrameworkPrinter):
         super().__init__()
         self.scalars = set(scalars)  # Python numbers, not tensors: n, the parameters, 1/n
         self.rows = set()  # tensors of shape (..., 1): sums, maxima, and what is made of them
+        self.fresh = set()  # temporaries made by + or ×, whose backward keeps its inputs, not its result
+        self.later, self.value = set(), None
 
     def bind(self, target, value):
         """target = value is computed: note whether target is a Python number or one value per vector."""
+        self.value = value
         if not isinstance(target, Symbol):
             return
+        if (value.is_Mul or value.is_Add) and all(isinstance(a, Symbol) or a.is_Number for a in value.args):
+            self.fresh.add(target.name)
         size = self._size(value)
         if size == "scalar":
             self.scalars.add(target.name)
@@ -136,6 +141,8 @@ class TorchPrinter(FrameworkPrinter):
                 return f"torch.add({self._print(rest)}, {self._print(tensors[0])}, alpha={self._print(c)})"
             x, y = (self._print(t) for t in tensors)
             scale = "" if c == 1 else f", value={self._print(c)}"
+            if self._reusable(rest):
+                return f"{self._print(rest)}.addcmul_({x}, {y}{scale})"
             return f"torch.addcmul({self._print(rest)}, {x}, {y}{scale})"
         return super()._print_Add(expr, order)
 
@@ -170,6 +177,20 @@ class TorchPrinter(FrameworkPrinter):
 
     def _print_Empty(self, expr):
         return f"torch.empty({self._shape(*expr.args)})"
+
+    def read_later(self, symbols):
+        """The symbols later statements read."""
+        self.later = {s.name for s in symbols}
+
+    def _reusable(self, rest) -> bool:
+        """rest may be updated in place: a fresh temporary that nothing reads afterwards, read on this line
+        only here and by sums (which keep no input for backward), so autograd's saved tensors stay intact."""
+        if not (isinstance(rest, Symbol) and rest.name in self.fresh and rest.name not in self.later):
+            return False
+        if self.value is None:
+            return False
+        hidden = self.value.xreplace({Total(rest): Symbol("_total", real=True)})
+        return sum(1 for e in preorder_traversal(hidden) if e == rest) == 1
 
 
 class JaxPrinter(FrameworkPrinter):
