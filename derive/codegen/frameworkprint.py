@@ -83,6 +83,7 @@ class TorchPrinter(FrameworkPrinter):
         super().__init__()
         self.scalars = set(scalars)  # Python numbers, not tensors: n, the parameters, 1/n
         self.rows = set()  # tensors of shape (..., 1): sums, maxima, and what is made of them
+        self.numbers = {"n"}  # Python numbers for sure (a parameter may come as a 0-d tensor): alpha=, value=
         self.fresh = set()  # temporaries made by + or ×, whose backward keeps its inputs, not its result
         self.later, self.value = set(), None
 
@@ -93,6 +94,8 @@ class TorchPrinter(FrameworkPrinter):
             return
         if (value.is_Mul or value.is_Add) and all(isinstance(a, Symbol) or a.is_Number for a in value.args):
             self.fresh.add(target.name)
+        if {s.name for s in value.free_symbols} <= self.numbers:
+            self.numbers.add(target.name)
         size = self._size(value)
         if size == "scalar":
             self.scalars.add(target.name)
@@ -135,6 +138,8 @@ class TorchPrinter(FrameworkPrinter):
             ):
                 continue
             c = Mul(*coefficient)
+            if not {s.name for s in c.free_symbols} <= self.numbers:
+                continue
             if len(tensors) == 1:
                 if c == 1:
                     continue
