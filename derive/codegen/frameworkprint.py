@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sympy import Eq, Function, Heaviside, Indexed, Symbol, simplify, solve
+from sympy import Add, Eq, Function, Heaviside, Indexed, Mul, Symbol, preorder_traversal, simplify, solve
+from sympy.printing.precedence import PRECEDENCE
 
 from derive.codegen import broadcast, stable
-from derive.codegen.arrays import Diagonal, Dropped, Empty, Total, Zeros, array
+from derive.codegen.arrays import Diagonal, Dropped, Empty, Largest, Total, Zeros, array
 from derive.codegen.npcode import ArrayPrinter
 from derive.codegen.pystyle import formatted
 from derive.codegen.statements import Line, Statement, block
@@ -88,10 +89,83 @@ class FrameworkPrinter(ArrayPrinter):
 
 
 class TorchPrinter(FrameworkPrinter):
-    """PyTorch code: torch.exp, sums over dim=-1, the diagonal as a view written in place."""
+    """PyTorch code: torch.exp, sums over dim=-1, the diagonal as a view written in place; each pass
+    over memory counted: a sum with a product in it fused (torch.addcmul), per-vector factors first."""
 
     framework, prefix = "PyTorch", "torch"
     special = {"erf": "torch.special.erf", "erfc": "torch.special.erfc", "lgamma": "torch.lgamma"}
+
+    def __init__(self, scalars=frozenset()):
+        super().__init__()
+        self.scalars = set(scalars)  # Python numbers, not tensors: n, the parameters, 1/n
+        self.rows = set()  # tensors of shape (..., 1): sums, maxima, and what is made of them
+        self.numbers = {"n"}  # Python numbers for sure (a parameter may come as a 0-d tensor): alpha=, value=
+        self.fresh = set()  # temporaries made by + or ×, whose backward keeps its inputs, not its result
+        self.later, self.value = set(), None
+
+    def bind(self, target, value):
+        """target = value is computed: note whether target is a Python number or one value per vector."""
+        self.value = value
+        if not isinstance(target, Symbol):
+            return
+        if (value.is_Mul or value.is_Add) and all(isinstance(a, Symbol) or a.is_Number for a in value.args):
+            self.fresh.add(target.name)
+        if {s.name for s in value.free_symbols} <= self.numbers:
+            self.numbers.add(target.name)
+        size = self._size(value)
+        if size == "scalar":
+            self.scalars.add(target.name)
+        elif size == "row":
+            self.rows.add(target.name)
+
+    def _size(self, expr) -> str:
+        """ "scalar" (a Python number), "row" (shape (..., 1)) or "full" (shape (..., n))."""
+        if expr.is_Number:
+            return "scalar"
+        if isinstance(expr, Total | Largest):
+            return "row"
+        if isinstance(expr, Symbol):
+            if expr.name in self.scalars:
+                return "scalar"
+            return "row" if expr.name in self.rows else "full"
+        if not expr.args or isinstance(expr, (Zeros, Empty, Diagonal)):
+            return "full"
+        sizes = {self._size(a) for a in expr.args}
+        return "full" if "full" in sizes else ("row" if "row" in sizes else "scalar")
+
+    def _print_Mul(self, expr):
+        # (g * s) * (x0 / sigma): the per-vector factors multiplied together first, then one pass over g.
+        full = [a for a in expr.args if self._size(a) == "full"]
+        small = [a for a in expr.args if self._size(a) != "full"]
+        if not full or len(small) < 2 or Mul(*small) == -1:
+            return super()._print_Mul(expr)
+        return f"{self.parenthesize(Mul(*full), PRECEDENCE['Mul'])} * ({self._print(Mul(*small))})"
+
+    def _print_Add(self, expr, order=None):
+        # a + c*x*y in one pass (torch.addcmul), a + c*x too (torch.add with alpha), not two or three.
+        for term in self._as_ordered_terms(expr, order):
+            coefficient = [a for a in Mul.make_args(term) if self._size(a) == "scalar"]
+            tensors = [a for a in Mul.make_args(term) if self._size(a) != "scalar"]
+            rest = expr - term
+            if (
+                not 1 <= len(tensors) <= 2
+                or self._size(rest) != "full"
+                or "full" not in map(self._size, tensors)
+            ):
+                continue
+            c = Mul(*coefficient)
+            if not {s.name for s in c.free_symbols} <= self.numbers:
+                continue
+            if len(tensors) == 1:
+                if c == 1:
+                    continue
+                return f"torch.add({self._print(rest)}, {self._print(tensors[0])}, alpha={self._print(c)})"
+            x, y = (self._print(t) for t in tensors)
+            scale = "" if c == 1 else f", value={self._print(c)}"
+            if self._reusable(rest):
+                return f"{self._print(rest)}.addcmul_({x}, {y}{scale})"
+            return f"torch.addcmul({self._print(rest)}, {x}, {y}{scale})"
+        return super()._print_Add(expr, order)
 
     def _print_Total(self, expr):
         return f"torch.sum({self._print(expr.args[0])}, dim=-1, keepdim=True)"
@@ -129,6 +203,20 @@ class TorchPrinter(FrameworkPrinter):
     def _print_Empty(self, expr):
         return f"torch.empty({self._shape(*expr.args)})"
 
+    def read_later(self, symbols):
+        """The symbols later statements read."""
+        self.later = {s.name for s in symbols}
+
+    def _reusable(self, rest) -> bool:
+        """rest may be updated in place: a fresh temporary that nothing reads afterwards, read on this line
+        only here and by sums (which keep no input for backward), so autograd's saved tensors stay intact."""
+        if not (isinstance(rest, Symbol) and rest.name in self.fresh and rest.name not in self.later):
+            return False
+        if self.value is None:
+            return False
+        hidden = self.value.xreplace({Total(rest): Symbol("_total", real=True)})
+        return sum(1 for e in preorder_traversal(hidden) if e == rest) == 1
+
 
 class JaxPrinter(FrameworkPrinter):
     """jax.numpy code: jnp.exp, sums over axis=-1, the diagonal added out of place."""
@@ -163,10 +251,24 @@ PRINTERS = {"torch": TorchPrinter, "jax": JaxPrinter}
 RESERVED = {"torch", "jax", "jnp", "ctx", "grad_output", "residuals", "primals", "tangents"}
 
 
-def printer(target):
-    """A function printing one expression as target's code, spaced as ruff formats it."""
-    instance = PRINTERS[target]()
-    return lambda expr: formatted(instance.doprint(expr))
+class _Printing:
+    """Prints one expression as target's code, spaced as ruff formats it; bind tells it what is computed."""
+
+    def __init__(self, target, scalars=frozenset()):
+        self.instance = TorchPrinter(scalars) if target == "torch" else PRINTERS[target]()
+
+    def __call__(self, expr) -> str:
+        return formatted(self.instance.doprint(expr))
+
+    def bind(self, target, value):
+        if hasattr(self.instance, "bind"):
+            self.instance.bind(target, value)
+
+
+def printer(target, scalars=frozenset()):
+    """A function printing one expression as target's code; scalars names the Python numbers among its
+    symbols (n, the parameters), anything else it reads being a tensor."""
+    return _Printing(target, scalars)
 
 
 @dataclass(frozen=True)
@@ -188,12 +290,51 @@ def rule(d, statements, target, taken, from_outputs=False) -> Rule:
     statements = [stable.final(s, d.n, shift, z) for s in statements]
     if target == "jax":
         statements = [_out_of_place(s) for s in statements]
-    lines = block(statements, taken | RESERVED, printer(target))
+    else:
+        statements = _distributed(statements)
+    lines = block(statements, taken | RESERVED, printer(target, _scalars(d)))
     values = [s.value for s in statements] + [s.target for s in statements if s.target is not None]
     values = [v.replace(lambda e: isinstance(e, (Zeros, Empty)), lambda e: e.args[0]) for v in values]
     defined = {s.target for s in statements if s.target is not None and not isinstance(s.target, Diagonal)}
     reads = set().union(*(v.free_symbols for v in values)) - defined
     return Rule(tuple(lines), frozenset(s.name for s in reads) - names - {"J"})
+
+
+def _scalars(d) -> set:
+    """The names that are Python numbers in the generated code: n and the parameters."""
+    labels = {a.base.label for a in d.definition.atoms(Indexed)}
+    free = {s.name for s in d.definition.free_symbols if isinstance(s, Symbol) and s not in labels}
+    return {"n", *(free - {i.name}), *(p.name for p in d.function.parameters)}
+
+
+def _distributed(statements) -> list:
+    """a * (b + c) as a*b + a*c where a*b is computed anyway (s*g inside Σ g s): the product is then
+    shared and the sum fused with the other product (one torch.addcmul), a pass over memory fewer."""
+    products = {
+        e
+        for s in statements
+        for e in preorder_traversal(s.value)
+        if isinstance(e, Total) and e.args[0].is_Mul
+        for e in [e.args[0]]
+    }
+
+    def spread(e):
+        if not e.is_Mul:
+            return None
+        sums = [a for a in e.args if a.is_Add]
+        if len(sums) != 1:
+            return None
+        other = e / sums[0]
+        terms = [other * t for t in sums[0].args]
+        return Add(*terms) if any(t in products for t in terms) else None
+
+    result = []
+    for s in statements:
+        value = s.value
+        if any(spread(e) is not None for e in preorder_traversal(value)):  # else left as it is, unrebuilt
+            value = value.replace(lambda e: spread(e) is not None, spread)
+        result.append(Statement(s.target, s.op, value))
+    return result
 
 
 def returning(lines, extra: str = "") -> tuple:

@@ -57,7 +57,11 @@ def block(statements, taken, printer=code) -> list[Line]:
             op, value = "-=", -value  # J -= np.exp(s), not J += -np.exp(s)
         steps.append(Statement(statement.target, op, value))
     lines = []
-    for step in steps:
+    for k, step in enumerate(steps):
+        if hasattr(printer, "read_later"):
+            # What later steps read: a printer may reuse a temporary's memory only if nothing does.
+            later = [e for s in steps[k + 1 :] for e in (s.value, s.target) if e is not None]
+            printer.read_later(set().union(*(e.free_symbols for e in later)))
         lines += _fitted(step, names, printer)
     return lines
 
@@ -77,6 +81,9 @@ def _fitted(step: Statement, names: set, printer=code) -> list[Line]:
     before = []
     value = step.value
     while True:
+        if hasattr(printer, "bind"):
+            # What the target holds (a number, one per vector, a full array), told again after the pieces.
+            printer.bind(step.target, step.value)
         line = Line("" if step.op == "return" else printer(step.target), step.op, printer(value))
         if INDENT + len(str(line)) <= WIDTH:
             return before + [line]
