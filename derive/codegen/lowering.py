@@ -91,7 +91,9 @@ def lower(expr, shifted: bool = False):
     expr = _gated(logs(_shifted_quotients(expr)))
     # SymPy's expm1_opt factors sums of exponentials it meets (1 + e^{−3z/2} into two factors), which
     # costs accuracy after the shift: the rule here only pairs c·e^u with −c.
-    return optimize(expr.replace(lambda e: isinstance(e, Add), _expm1), [log1p_opt])
+    # SymPy's log1p_opt factors the sum it is given, log(1 + e^{−z}) → log((e^z + 1)·e^{−z}), and does not
+    # always open the product again: the rules on logs do, so that log-sum-exp meets the sum.
+    return logs(optimize(expr.replace(lambda e: isinstance(e, Add), _expm1), [log1p_opt]))
 
 
 def _gated(expr):
@@ -229,8 +231,7 @@ def _shifted_mixed(base):
             peaks.append(Largest(u))
             parts.append(lambda m, c=c, u=u: Total(c * exp(u - m)))
             continue
-        if term.has(Total, Row, Col):
-            return None
+        # An entrywise e^u, u a row sum or not (sigmoid(Σ_k z_k)); a Total of exponentials is not one.
         inner = _exponents(term) if term.has(exp) else ([(term, S.Zero)] if term.is_Number else None)
         if inner is None or len(inner) != 1:
             return None
