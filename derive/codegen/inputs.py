@@ -1,4 +1,4 @@
-"""The derivation with its derivatives written in z, as differentiation gave them: the form code falls back to.
+"""The derivation with its derivatives in z, as differentiation gave them: the form code falls back to.
 
 The form in the function's outputs (s_i(δ_ij − s_j), or e^{Σz²} s_i s_j) is what derive shows and
 emits first; where its code overflows but the function does not (a factor e^{+Σz²} beside one of
