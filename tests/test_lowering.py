@@ -100,3 +100,17 @@ def test_vjp_and_jvp_of_a_shifted_quotient_stay_finite(tmp_path, sign):
 )
 def test_the_domain_is_found_from_the_definition(source, needs):
     assert restricted(user_function(source).definition) == needs
+
+
+@pytest.mark.parametrize(
+    "lang, said", [("en", "PyTorch's subgradient"), ("zh", "次梯度"), ("zh-Hant", "次梯度")]
+)
+def test_documents_state_the_kink_convention_computed_from_the_definition(lang, said):
+    from derive.writeup.document import document
+
+    text = document(derive(user_function("max(-1, min(1, z[i]))", "f")), "markdown", lang)
+    assert said in text
+    # SymPy's own derivative of max and min, and the step's value at the tie: θ(0) = 1/2.
+    assert r"\max\left(a, b\right) = \theta\left(a - b\right)" in text
+    assert r"\theta\left(0\right) = \frac{1}{2}" in text
+    assert said not in document(derive("softmax"), "markdown", lang)
