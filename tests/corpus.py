@@ -140,19 +140,16 @@ NORMALISATIONS = [
         "gaussian_weight",
         "z[i]*exp(-sum(z[k]**2, k)/2)",
         lambda z: z * torch.exp(-(z * z).sum() / 2),
-        expected="refused: cannot emit stable code: ∂gaussian_weight/∂z is finite at z = 30",
     ),
     Entry(
         "softmax_times_z",
         "z[i]*exp(z[i])/sum(exp(z[k]), k)",
         lambda z: z * torch.softmax(z, 0),
-        expected="refused: cannot emit stable code: ∂softmax_times_z/∂z is finite at z = 1000",
     ),
     Entry(
         "gated_sum",
         "sigmoid(sum(z[k], k))*z[i]",
         lambda z: torch.sigmoid(z.sum()) * z,
-        expected="refused: cannot emit stable code: ∂gated_sum/∂z is finite at z = 1000",
     ),
     Entry("sigmoid_times_sum", "sigmoid(z[i])*sum(z[k], k)", lambda z: torch.sigmoid(z) * z.sum()),
     Entry("z_times_sum", "z[i]*sum(z[k], k)", lambda z: z * z.sum()),
@@ -195,7 +192,6 @@ LOSSES = [
         "focal",
         "-sum((1 - sigmoid(z[k]))**2*log(sigmoid(z[k])), k)",
         _focal,
-        expected="refused: cannot emit stable code: ∇focal is finite at z = 1000",
     ),
     Entry(
         "label_smoothing_uniform",
@@ -229,7 +225,6 @@ LOSSES = [
         "sigmoid_entropy",
         "-sum(sigmoid(z[k])*log(sigmoid(z[k])) + (1 - sigmoid(z[k]))*log(1 - sigmoid(z[k])), k)",
         _bce_sigmoid_entropy,
-        expected="fails: the n=4 Hessian is inf at |z|~1000 (the probe covers F, gradient; 26 CPU s)",
     ),
     Entry(
         "collision",

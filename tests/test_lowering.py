@@ -51,6 +51,42 @@ def test_the_probe_refuses_code_that_overflows_where_the_function_is_finite():
     assert "exp(" in message and "overflows float64" in message
 
 
+def test_where_the_form_in_outputs_overflows_the_derivative_in_z_is_emitted_and_said(tmp_path):
+    # ∂s_i/∂z_j in the outputs is e^{−Σz²/2}(δ_ij − e^{Σz²} s_i s_j): e^{Σz²} overflows at |z| ~ 30.
+    d = derive(user_function("z[i]*exp(-sum(z[k]**2, k)/2)", "f"))
+    assert d.general != d.raw
+    source = emit(d, "numpy")
+    assert "computed from the derivative in z" in source and "overflows float32 at z = 30" in source
+    module = load(source, tmp_path, "f")
+    for scale in (1.0, 30.0):
+        z = scale * np.array([0.83, -0.47, 0.29])
+        w = np.exp(-np.sum(z**2) / 2)
+        want = w * (np.eye(3) - np.outer(z, z))
+        got = module.f_jacobian(z)
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-300)
+        g = np.array([0.3, -1.0, 2.0])
+        np.testing.assert_allclose(module.f_vjp(z, g), g @ want, rtol=1e-12, atol=1e-300)
+
+
+def test_a_form_in_outputs_that_is_stable_is_kept():
+    source = emit(derive(user_function("exp(z[i])/sum(exp(z[k]), k)", "f")), "numpy")
+    assert "derivative in z" not in source
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_vjp_and_jvp_of_a_shifted_quotient_stay_finite(tmp_path, sign):
+    # z·softmax(z): its VJP has Σ_k e^{z_k} beside e^{z_i − 2M}; each sum is shifted by its own max.
+    module = load(
+        emit(derive(user_function("z[i]*exp(z[i])/sum(exp(z[k]), k)", "f")), "numpy"), tmp_path, "f"
+    )
+    z = sign * 1e3 * np.array([0.83, -0.47, 0.29])
+    g = np.array([0.3, -1.0, 2.0])
+    J = module.f_jacobian(z)
+    assert np.all(np.isfinite(J))
+    np.testing.assert_allclose(module.f_vjp(z, g), g @ J, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(module.f_jvp(z, g), J @ g, rtol=1e-12, atol=1e-12)
+
+
 @pytest.mark.parametrize(
     "source, needs",
     [
@@ -64,3 +100,17 @@ def test_the_probe_refuses_code_that_overflows_where_the_function_is_finite():
 )
 def test_the_domain_is_found_from_the_definition(source, needs):
     assert restricted(user_function(source).definition) == needs
+
+
+@pytest.mark.parametrize(
+    "lang, said", [("en", "PyTorch's subgradient"), ("zh", "次梯度"), ("zh-Hant", "次梯度")]
+)
+def test_documents_state_the_kink_convention_computed_from_the_definition(lang, said):
+    from derive.writeup.document import document
+
+    text = document(derive(user_function("max(-1, min(1, z[i]))", "f")), "markdown", lang)
+    assert said in text
+    # SymPy's own derivative of max and min, and the step's value at the tie: θ(0) = 1/2.
+    assert r"\max\left(a, b\right) = \theta\left(a - b\right)" in text
+    assert r"\theta\left(0\right) = \frac{1}{2}" in text
+    assert said not in document(derive("softmax"), "markdown", lang)

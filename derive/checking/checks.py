@@ -94,19 +94,30 @@ def _columns(size, rng):
 
 
 def _differences(F, z, J, s, rng):
-    """J's columns against (F(z + h e_j) − F(z − h e_j)) / 2h, the step scaled to z_j and F."""
+    """J's columns against central differences with steps h and 2h, extrapolated: (4 D(h) − D(2h)) / 3.
+
+    D(h) = (F(z + h e_j) − F(z − h e_j)) / 2h is off by h²F‴/6, which near a singularity (1/z at small z)
+    outgrows any fixed tolerance though the code is right; D(2h) is off by four times that, so the
+    extrapolation cancels it and leaves O(h⁴), for 1.5 times the rounding of D(h).
+    """
     columns = _columns(z.shape[-1], rng)
     found = []
     size = np.maximum(1.0, np.max(np.abs(s), axis=-1))
     for col in columns:
         # Rounding in F(z ± h) is about ε·max(|z|, |F|), over h; truncation is about h²: balance them.
         h = np.cbrt(EPS * np.maximum(size, np.abs(z[..., col])))
-        up, down = z.copy(), z.copy()
-        up[..., col] += h
-        down[..., col] -= h
-        # Divide by the step actually taken: z_j + h rounds, and at |z| = 1e4 that matters.
-        found.append((F(up) - F(down)) / (up[..., col] - down[..., col])[..., None])
+        near, far = _central(F, z, col, h), _central(F, z, col, 2 * h)
+        found.append((4 * near - far) / 3)
     return _error(np.stack(found, axis=-1), J[..., columns])
+
+
+def _central(F, z, col, h):
+    """(F(z + h e_col) − F(z − h e_col)) / 2h, divided by the step actually taken."""
+    up, down = z.copy(), z.copy()
+    up[..., col] += h
+    down[..., col] -= h
+    # Divide by the step actually taken: z_j + h rounds, and at |z| = 1e4 that matters.
+    return (F(up) - F(down)) / (up[..., col] - down[..., col])[..., None]
 
 
 def _complex_step(worst, F, z, J, rng, floor):

@@ -31,7 +31,8 @@ def batch(size: int) -> tuple:
 
 # Errors are max |A − B| / max(1, max |B|) per matrix or vector of the batch: relative when B is large.
 TOLERANCE = {
-    "differences": 1e-6,  # central, step (ε·max(1, |z|))^⅓: errors near 1e-10 at |z| ≈ 1, 1e-8 at 1e4
+    # Central, steps h and 2h extrapolated, h = (ε·max(1, |z|))^⅓: errors near 1e-10 at |z| ≈ 1, 1e-8 at 1e4.
+    "differences": 1e-6,
     "complex step": 1e-12,  # no subtraction at all: only rounding
     "products": 1e-12,  # gᵀJ and J v against g·J and J·v formed here
     "invariant": 1e-12,

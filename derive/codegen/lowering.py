@@ -91,7 +91,9 @@ def lower(expr, shifted: bool = False):
     expr = _gated(logs(_shifted_quotients(expr)))
     # SymPy's expm1_opt factors sums of exponentials it meets (1 + e^{−3z/2} into two factors), which
     # costs accuracy after the shift: the rule here only pairs c·e^u with −c.
-    return optimize(expr.replace(lambda e: isinstance(e, Add), _expm1), [log1p_opt])
+    # SymPy's log1p_opt factors the sum it is given, log(1 + e^{−z}) → log((e^z + 1)·e^{−z}), and does not
+    # always open the product again: the rules on logs do, so that log-sum-exp meets the sum.
+    return logs(optimize(expr.replace(lambda e: isinstance(e, Add), _expm1), [log1p_opt]))
 
 
 def _gated(expr):
@@ -229,8 +231,7 @@ def _shifted_mixed(base):
             peaks.append(Largest(u))
             parts.append(lambda m, c=c, u=u: Total(c * exp(u - m)))
             continue
-        if term.has(Total, Row, Col):
-            return None
+        # An entrywise e^u, u a row sum or not (sigmoid(Σ_k z_k)); a Total of exponentials is not one.
         inner = _exponents(term) if term.has(exp) else ([(term, S.Zero)] if term.is_Number else None)
         if inner is None or len(inner) != 1:
             return None
@@ -244,9 +245,17 @@ def _shifted_mixed(base):
 def _combined(product):
     """A product with its exponentials made one, e^a e^b = e^{a+b}, spread over a sum beside it."""
     powers = [f for f in product.args if isinstance(f, exp)]
-    if len(powers) < 2 and not (powers and any(_has_exp_terms(f) for f in product.args)):
+    beside = any(_has_exp_terms(f) or _shifted_total(f) is not None for f in product.args)
+    if len(powers) < 2 and not (powers and beside):
         return product
     others = [_opened_expm1(f) for f in product.args if not isinstance(f, exp)]
+    # Σ_k c e^{u_k} = e^L Σ_k c e^{u_k − L}, L = max_k u_k (the rule "shift a sum of exponentials by M"):
+    # its e^L meets the other exponentials here, e^{z_i − 2M} Σ_k e^{z_k} as e^{z_i − M} Σ_k e^{z_k − M}.
+    for f, factor_ in enumerate(others):
+        shifted = _shifted_total(factor_)
+        if shifted is not None:
+            peak, others[f] = shifted
+            powers.append(exp(peak))
     power = exp(Add(*(p.args[0] for p in powers)))
     sums = [f for f in others if _has_exp_terms(f)]
     if sums:  # (e^a + s) e^{−M} = e^{a − M} + s e^{−M}: the large e^a meets its −M
@@ -270,4 +279,18 @@ def _opened_expm1(factor):
 
 
 def _has_exp_terms(factor):
-    return isinstance(factor, Add) and any(isinstance(f, exp) for t in factor.args for f in Mul.make_args(t))
+    return isinstance(factor, Add) and any(
+        isinstance(f, exp) or _shifted_total(f) is not None for t in factor.args for f in Mul.make_args(t)
+    )
+
+
+def _shifted_total(factor):
+    """(L, Σ_k c e^{u_k − L}) for a row sum Σ_k c e^{u_k} not shifted yet, L = max_k u_k; else None."""
+    if not isinstance(factor, Total):
+        return None
+    terms = _exponents(factor.args[0])
+    if terms is None or len(terms) != 1 or factor.has(Largest):
+        return None
+    ((c, u),) = terms
+    peak = Largest(u)
+    return peak, Total(c * exp(u - peak))

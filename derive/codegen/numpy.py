@@ -70,15 +70,36 @@ def generate(d, route: str | None = None) -> str:
     Hessian and HVP); route forces broadcasting or the explicit entries where both apply."""
     if route not in (None, *ROUTES):
         raise NotApplicable(f"unknown route '{route}'; known: {', '.join(ROUTES)}")
-    source = _scalar(d, route) if getattr(d, "kind", "vector") == "scalar" else _vector(d, route)
-    if getattr(d, "kind", None):  # a Derivation, not a bare view: probe the code where exp overflows
-        from derive.codegen.probe import probe
+    source = _source(d, route)
+    if not getattr(d, "kind", None):  # a bare view, not a Derivation: nothing to probe
+        return source
+    # Probe the code where exp overflows; where the form in the outputs does and the derivative in z
+    # (proven equal) would not, emit that instead, and say so in the module's docstring.
+    from derive.codegen.inputs import in_inputs
+    from derive.codegen.probe import Overflow, probe
 
+    try:
         probe(d, source)
+    except Overflow as overflow:
+        plain = in_inputs(d)
+        if plain is None:
+            raise
+        source = _source(plain, route, overflow.found)
+        try:
+            probe(plain, source)
+        except Overflow as again:
+            raise NotApplicable(f"{again} (in the outputs' form or in z)") from None
     return source
 
 
-def _vector(d, route) -> str:
+def _source(d, route, fallback=None) -> str:
+    """The module's source; fallback says why the derivatives are written in z (None when they are not)."""
+    if getattr(d, "kind", "vector") == "scalar":
+        return _scalar(d, route, fallback)
+    return _vector(d, route, fallback)
+
+
+def _vector(d, route, fallback=None) -> str:
     """Source of a module computing F, its Jacobian, VJP and JVP."""
     names = _names(d)
     shift = stable.needs_shift(d.definition, d.input)
@@ -90,10 +111,11 @@ def _vector(d, route) -> str:
         coupled=d.definition.has(Sum) or shift,
         shift=code(array(names["input"]) - Largest(array(names["input"]))) if shift else None,
         names=names,
+        fallback=fallback,
     )
 
 
-def _scalar(d, route) -> str:
+def _scalar(d, route, fallback=None) -> str:
     """Source of a module computing L, its gradient, Hessian and HVP."""
     names = _names(d, data=True)
     view = gradient_view(d)
@@ -116,6 +138,7 @@ def _scalar(d, route) -> str:
         assumed=[f"{formula(lhs)} = {formula(rhs)}" for lhs, rhs in assumed],
         names=names,
         gradient=grad_names,
+        fallback=fallback,
     )
 
 

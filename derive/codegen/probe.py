@@ -24,6 +24,14 @@ UNIT = (0.83, -0.47, 0.29, -1.13, 0.61, -0.07, 0.37, -0.91)  # away from 0 and t
 LARGEST = 8  # n above which the probe is left to --check (mpmath of an 8-entry definition is quick)
 
 
+class Overflow(NotApplicable):
+    """The emitted code is not finite where the function is; found says where, in a clause."""
+
+    def __init__(self, message: str, found: str):
+        super().__init__(message)
+        self.found = found
+
+
 def probe(d, source: str) -> None:
     """Raise NotApplicable when the module in source overflows where d's function is finite."""
     from derive.codegen.domain import restricted
@@ -39,12 +47,18 @@ def probe(d, source: str) -> None:
     module = _load(source, d.function.name)
     name = d.function.name
     rows = [{i: a} for a in range(1, size + 1)]
+    pairs = [{i: a, j: b} for a in range(1, size + 1) for b in range(1, size + 1)]
     if d.kind == "vector":
-        pairs = [{i: a, j: b} for a in range(1, size + 1) for b in range(1, size + 1)]
         targets = [(name, d.definition, rows, name), (f"{name}_jacobian", d.raw, pairs, f"∂{name}/∂z")]
+        forms = (d.definition, d.general)
     else:
-        targets = [(name, d.definition, [{}], name), (f"{name}_grad", d.raw, rows, f"∇{name}")]
-    forms = (d.definition, d.general)
+        h = d.hessian
+        targets = [
+            (name, d.definition, [{}], name),
+            (f"{name}_grad", d.raw, rows, f"∇{name}"),
+            (f"{name}_hessian", h.raw, pairs, f"∇²{name}"),
+        ]
+        forms = (d.definition, d.general, h.general)
     for (function, expr, at, said), form in zip(targets, forms, strict=True):
         _probed(getattr(module, function), expr, at, size, unit, said, form)
 
@@ -67,11 +81,14 @@ def _probed(function, expr, at, size, unit, said, form):
                 wrong = [a for a, v in enumerate(got) if not np.isfinite(v) and abs(exact[a]) < top]
                 if wrong:
                     # The innermost part of the function that overflows, or else the form the code computes.
-                    part = _culprit(concrete[wrong[0]], inputs, z, dtype) or f"its form {text(form)}"
-                    raise NotApplicable(
-                        f"cannot emit stable code: {said} is finite at z = {scale:g}·{_signs(unit * sign)}"
+                    culprit = _culprit(concrete[wrong[0]], inputs, z, dtype)
+                    part = culprit or f"its form {text(form)}"
+                    at = f"z = {scale:g}·{_signs(unit * sign)}"
+                    raise Overflow(
+                        f"cannot emit stable code: {said} is finite at {at}"
                         f" ({mpmath.nstr(exact[wrong[0]], 6)}), but {part} overflows {np.dtype(dtype)} there"
-                        " and no rewrite rule removes it"
+                        " and no rewrite rule removes it",
+                        f"{culprit + ' ' if culprit else ''}overflows {np.dtype(dtype)} at {at}",
                     )
 
 

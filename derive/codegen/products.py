@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sympy import Add, KroneckerDelta, Mul, S, Sum, collect, count_ops, expand, factor
+from sympy import Add, KroneckerDelta, Mul, Pow, S, Sum, collect, count_ops, exp, expand, factor
 
 from derive.engine.rewrite import Hidden, positive_signs, tidy
 from derive.engine.sums import normalize_sums
@@ -64,7 +64,21 @@ def _separate(term):
         if all(has):
             return None
         (left if has[0] else right if has[1] else scale).append(factor_)
+    _shared(scale, left, right)
     return Term(u=Mul(*scale, *left), v=Mul(*right).xreplace({j: i}))
+
+
+def _shared(scale, left, right):
+    """A denominator Σ^k split between u and v where both carry exponentials: e^{z_i} e^{z_j}/Σ² as
+    (e^{z_i}/Σ)(e^{z_j}/Σ), so that each side is shifted by its own largest exponent, not u by 2M alone."""
+    if not (Mul(*left).has(exp) and Mul(*right).has(exp)):
+        return
+    for f, factor_ in enumerate(scale):
+        if factor_.is_Pow and factor_.exp.is_Integer and factor_.exp <= -2 and factor_.base.has(exp):
+            half = factor_.exp // 2
+            scale[f] = Pow(factor_.base, factor_.exp - half)
+            right.append(Pow(factor_.base, half))
+            return
 
 
 def vjp(diagonal, rest, g):

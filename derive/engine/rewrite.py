@@ -162,12 +162,17 @@ def positive_signs(expr):
     if not (coeff.is_negative and sums):
         return expr
     # Flip the sum that gains most from it: −s(s − 1) → s(1 − s), but −s(t + 1) stays.
-    flip = max(sums, key=lambda f: _negative_terms(f) - _negative_terms(expand(-f)))
-    if _negative_terms(expand(-flip)) > _negative_terms(flip):
+    flip = max(sums, key=lambda f: _negative_terms(f) - _negative_terms(_negated(f)))
+    if _negative_terms(_negated(flip)) > _negative_terms(flip):
         return expr
     rest = list(factors)
-    rest[rest.index(flip)] = expand(-flip)
+    rest[rest.index(flip)] = _negated(flip)
     return Mul(-coeff, *rest)
+
+
+def _negated(total):
+    """−total expanded, its exponentials kept whole: e^{u − 3M} split in two would overflow in code."""
+    return expand(-total, power_exp=False)
 
 
 def _negative_terms(expr) -> int:

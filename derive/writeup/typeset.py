@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 from sympy import (
+    Abs,
     Derivative,
     DiagMatrix,
     Eq,
+    Heaviside,
     Identity,
     Indexed,
     KroneckerDelta,
     MatrixSymbol,
+    Max,
+    Min,
     Ne,
     OneMatrix,
     Symbol,
     Tuple,
     log,
+    sign,
 )
 
 from derive.notation.symbols import i, j, n, y
@@ -81,6 +86,7 @@ def facts(d, w, escape, label) -> dict:
         # The vectors besides the input that the definition reads (a target y), each written out.
         targets=[tex(Eq(b.label, Tuple(b[1], Symbol(r"\dots"), b[n]))) for b in _targets(spelled)],
         checked=_checked(w),
+        kinks=[tex(k) for k in _kinks(fn.definition)],
     )
     if d.kind == "scalar":
         return {**shown, **_scalar(d, w, label)}
@@ -94,6 +100,21 @@ def facts(d, w, escape, label) -> dict:
         "example": _example(w.example),
         "proofs": [dict(what="jacobian", proven=_proofs(d))],
     }
+
+
+def _kinks(definition) -> list:
+    """For each of max, min and |·| in the definition, its derivative as SymPy takes it, and the value that
+    derivative's step or sign has at the kink: the convention derive follows there (PyTorch's)."""
+    a, b = Symbol("a", real=True), Symbol("b", real=True)
+    found = [
+        Eq(Derivative(f(a, b), a), f(a, b).diff(a), evaluate=False) for f in (Max, Min) if definition.has(f)
+    ]
+    if found:
+        found.append(Eq(Heaviside(0, evaluate=False), Heaviside(0), evaluate=False))
+    if definition.has(Abs):
+        found.append(Eq(Derivative(Abs(a), a), Abs(a).diff(a), evaluate=False))
+        found.append(Eq(sign(0, evaluate=False), sign(0), evaluate=False))
+    return found
 
 
 def _targets(spelled) -> list:
