@@ -279,16 +279,7 @@ def function(
     timeout: TIMEOUT = 30.0,
 ):
     """Derive NAME's Jacobian and print it."""
-    from derive import api
-
-    claims = (claim, claim_hessian, strict, claim_module, claim_function)
-    _claim_options(claims, others=(emit, check, standalone))
-    if claim is None and claim_module is None:
-        _applicable(ctx, format, emit)
-    params = _params(param)
-    how = dict(format=format, lang=lang, method=method, standalone=standalone, emit=emit, check=check)
-    how.update(symbols=symbols, bold=bold, claims=claims)
-    _deliver(lambda: api.derive(name, n=n, params=params), how, module, output, force, timeout)
+    _run(ctx, name)
 
 
 @app.command(
@@ -326,17 +317,31 @@ def expression(
     timeout: TIMEOUT = 30.0,
 ):
     """Derive the Jacobian of a function you write."""
-    from derive import api
     from derive.userdefined import user_function
 
-    claims = (claim, claim_hessian, strict, claim_module, claim_function)
-    _claim_options(claims, others=(emit, check, standalone))
-    if claim is None and claim_module is None:
-        _applicable(ctx, format, emit)
-    fn, params = user_function(text, name), _params(param)  # refused here, before any worker
-    how = dict(format=format, lang=lang, method=method, standalone=standalone, emit=emit, check=check)
-    how.update(symbols=symbols, bold=bold, claims=claims)
-    _deliver(lambda: api.derive(fn, n=n, params=params), how, module, output, force, timeout)
+    _run(ctx, user_function(text, name))  # the text is refused here, before any worker starts
+
+
+def _run(ctx, function):
+    """The options checked, then function derived and delivered (rendered, emitted, checked or judged)."""
+    from derive import api
+
+    o = ctx.params
+    claims = tuple(o[key] for key in ("claim", "claim_hessian", "strict", "claim_module", "claim_function"))
+    _claim_options(claims, others=(o["emit"], o["check"], o["standalone"]))
+    if o["claim"] is None and o["claim_module"] is None:
+        _applicable(ctx, o["format"], o["emit"])
+    n, params = o["n"], _params(o["param"])
+    keys = ("format", "lang", "method", "standalone", "emit", "check", "symbols", "bold")
+    how = {key: o[key] for key in keys} | {"claims": claims}
+    _deliver(
+        lambda: api.derive(function, n=n, params=params),
+        how,
+        o["module"],
+        o["output"],
+        o["force"],
+        o["timeout"],
+    )
 
 
 def _applicable(ctx, format, emit):

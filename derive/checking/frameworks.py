@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from derive.checking.checks import _Worst
 from derive.checking.loading import _load, defined
 from derive.checking.points import PARAMETER, POINTS, SEED, SIZES, batch
 from derive.checking.report import Check, Report
@@ -69,28 +70,6 @@ def _plain_module(d, target: str) -> str:
     body = "\n".join(f"    {line}" for line in lines)
     size = f"    n = {names['input']}.shape[-1]\n" if d.n is None else ""
     return f"import {module}\n\n\ndef plain({args}):\n{size}{body}\n"
-
-
-class _Worst:
-    def __init__(self):
-        self.errors, self.notes = {}, {}
-
-    def add(self, name, error, note=""):
-        previous = self.errors.get(name, 0.0)
-        self.errors[name] = np.nan if np.isnan(previous) or np.isnan(error) else max(previous, float(error))
-        if note and name not in self.notes:
-            self.notes[name] = note
-
-    def attempt(self, name, compute):
-        from derive.checking.checks import said
-
-        try:
-            self.add(name, compute())
-        except Exception as error:  # the generated code may fail in any way; that is the finding
-            self.add(name, np.nan, said(error))
-
-    def checks(self, tolerances) -> list[Check]:
-        return [Check(name, e, tolerances[name], self.notes.get(name, "")) for name, e in self.errors.items()]
 
 
 def _error(found, expected, z=None) -> float:
