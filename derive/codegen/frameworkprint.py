@@ -11,7 +11,7 @@ from derive.codegen import broadcast, stable
 from derive.codegen.arrays import Diagonal, Dropped, Empty, Largest, Total, Zeros, array
 from derive.codegen.npcode import ArrayPrinter
 from derive.codegen.pystyle import formatted
-from derive.codegen.statements import Line, Statement, block
+from derive.codegen.statements import Line, Statement, _named, block
 from derive.errors import NotApplicable
 from derive.notation.symbols import i
 
@@ -102,6 +102,7 @@ class TorchPrinter(FrameworkPrinter):
         self.numbers = {"n"}  # Python numbers for sure (a parameter may come as a 0-d tensor): alpha=, value=
         self.fresh = set()  # temporaries made by + or ×, whose backward keeps its inputs, not its result
         self.later, self.value = set(), None
+        self.kept = set()  # returned with the result: never updated in place
 
     def bind(self, target, value):
         """target = value is computed: note whether target is a Python number or one value per vector."""
@@ -143,7 +144,10 @@ class TorchPrinter(FrameworkPrinter):
 
     def _print_Add(self, expr, order=None):
         # a + c*x*y in one pass (torch.addcmul), a + c*x too (torch.add with alpha), not two or three.
-        for term in self._as_ordered_terms(expr, order):
+        # A product of two tensors first: torch.addcmul fuses more than torch.add with alpha.
+        terms = self._as_ordered_terms(expr, order)
+        tensors_in = [sum(self._size(a) != "scalar" for a in Mul.make_args(t)) for t in terms]
+        for term in [t for t, k in zip(terms, tensors_in, strict=True) if k == 2] + terms:
             coefficient = [a for a in Mul.make_args(term) if self._size(a) == "scalar"]
             tensors = [a for a in Mul.make_args(term) if self._size(a) != "scalar"]
             rest = expr - term
@@ -210,7 +214,7 @@ class TorchPrinter(FrameworkPrinter):
     def _reusable(self, rest) -> bool:
         """rest may be updated in place: a fresh temporary that nothing reads afterwards, read on this line
         only here and by sums (which keep no input for backward), so autograd's saved tensors stay intact."""
-        if not (isinstance(rest, Symbol) and rest.name in self.fresh and rest.name not in self.later):
+        if not isinstance(rest, Symbol) or rest.name not in self.fresh - self.later - self.kept:
             return False
         if self.value is None:
             return False
@@ -279,11 +283,14 @@ class Rule:
     reads: frozenset
 
 
-def rule(d, statements, target, taken, from_outputs=False) -> Rule:
+def rule(d, statements, target, taken, from_outputs=False, kept=(), returned=()) -> Rule:
     """statements made stable (max shift or log-sum-exp), printed for target; from_outputs recovers the
-    intermediates the outputs determine (s = exp(ℓ) for log-softmax) instead of recomputing them from z."""
+    intermediates the outputs determine (s = exp(ℓ) for log-softmax) instead of recomputing them from z,
+    and reads the kept ones as they are (the forward computed them); returned names what the last line
+    also returns, so that nothing updates it in place."""
     names = {name for name, _ in d.function.where}
     if from_outputs:
+        statements = [s for s in statements if not (isinstance(s.target, Symbol) and s.target.name in kept)]
         statements = _pruned(_recovered(statements, d.function))
     shift = stable.needs_shift(d.definition, d.input)
     z = array(d.function.input)
@@ -291,13 +298,16 @@ def rule(d, statements, target, taken, from_outputs=False) -> Rule:
     if target == "jax":
         statements = [_out_of_place(s) for s in statements]
     else:
-        statements = _distributed(statements)
-    lines = block(statements, taken | RESERVED, printer(target, _scalars(d)))
+        statements, named = _sums_apart(_distributed(statements), taken | RESERVED)
+        taken = taken | named
+    printing = printer(target, _scalars(d))
+    printing.instance.kept = set(returned)
+    lines = block(statements, taken | RESERVED, printing)
     values = [s.value for s in statements] + [s.target for s in statements if s.target is not None]
     values = [v.replace(lambda e: isinstance(e, (Zeros, Empty)), lambda e: e.args[0]) for v in values]
     defined = {s.target for s in statements if s.target is not None and not isinstance(s.target, Diagonal)}
     reads = set().union(*(v.free_symbols for v in values)) - defined
-    return Rule(tuple(lines), frozenset(s.name for s in reads) - names - {"J"})
+    return Rule(tuple(lines), frozenset(s.name for s in reads) - (names - set(kept)) - {"J"})
 
 
 def _scalars(d) -> set:
@@ -335,6 +345,28 @@ def _distributed(statements) -> list:
             value = value.replace(lambda e: spread(e) is not None, spread)
         result.append(Statement(s.target, s.op, value))
     return result
+
+
+def _sums_apart(statements, taken) -> tuple[list, set]:
+    """Each sum over the last axis inside a line computed on a line of its own, before it: what is left
+    is short enough to stay one line, so its fused calls (addcmul) are not split apart to fit."""
+    names, result, known = set(taken), [], {}
+    for s in statements:
+        value = s.value.xreplace(known)
+        for total in sorted({e for e in preorder_traversal(value) if isinstance(e, Total)}, key=str):
+            if total == value or not value.has(total):
+                continue
+            inner = total.args[0]
+            if not inner.is_Symbol and value.xreplace({total: Symbol("_sum")}).has(inner):
+                # What is summed is read again on the line (g ⊙ s in s ⊙ g − s Σ g ⊙ s): computed once.
+                known[inner] = _named(inner, names)
+                result.append(Statement(known[inner], "=", inner))
+                value, total = value.xreplace({inner: known[inner]}), total.xreplace({inner: known[inner]})
+            known[total] = _named(total, names)
+            result.append(Statement(known[total], "=", total))
+            value = value.xreplace({total: known[total]})
+        result.append(Statement(s.target, s.op, value))
+    return result, names - set(taken)
 
 
 def returning(lines, extra: str = "") -> tuple:
@@ -379,6 +411,23 @@ def inverses(fn) -> dict:
     if len(found) != 1 or simplify(fn.definition.xreplace({atom: found[0]}) - out) != 0:
         return {}
     return {name: found[0]}
+
+
+def kept(d, *rules) -> tuple:
+    """The named intermediates the forward should hand to the derived rules (statements each) rather than
+    have them recomputed from z: each one per vector (σ, a column), read as it is; and a full one the
+    output determines (s = exp(ℓ)) when the rules read it and not the output, saved in the output's place
+    (the same memory, a pass over it fewer)."""
+    fn = d.function
+    where = dict(fn.where)
+    reads = set()
+    for statements in rules:
+        for s in statements:
+            if not (isinstance(s.target, Symbol) and s.target.name in where):
+                reads |= {e.name for e in s.value.free_symbols}
+    rows = [name for name in where if name in reads and not where[name].has(i)]
+    full = [name for name in inverses(fn) if name in reads and fn.output not in reads]
+    return tuple(name for name in where if name in rows + full)
 
 
 def _recovered(statements, fn):
