@@ -251,7 +251,9 @@ def _saved(F, d, keywords, tensor) -> str:
             if x is z
             else "a data vector"
             if any(x is y for y in data)
-            else "?"
+            else f"one number per vector, shape {tuple(x.shape)}"
+            if x.shape == (*z.shape[:-1], 1)
+            else f"an intermediate of shape {tuple(x.shape)}"
         )
         labels.append(label)
     return "saved: " + (", ".join(labels) if labels else "nothing")
