@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sympy import Add, Eq, Function, Heaviside, Indexed, Mul, Symbol, preorder_traversal, simplify, solve
+from sympy import (
+    Add,
+    Eq,
+    Function,
+    Heaviside,
+    Indexed,
+    Mul,
+    Symbol,
+    fraction,
+    preorder_traversal,
+    simplify,
+    solve,
+)
 from sympy.printing.precedence import PRECEDENCE
 
 from derive.codegen import broadcast, stable
@@ -103,6 +115,8 @@ class TorchPrinter(FrameworkPrinter):
         self.fresh = set()  # temporaries made by + or ×, whose backward keeps its inputs, not its result
         self.later, self.value = set(), None
         self.kept = set()  # returned with the result: never updated in place
+        self.no_grad = False  # no graph is recorded (a Function's forward, a once_differentiable backward)
+        self.made = set()  # the temporaries computed here (not inputs, not aliases)
 
     def bind(self, target, value):
         """target = value is computed: note whether target is a Python number or one value per vector."""
@@ -111,6 +125,8 @@ class TorchPrinter(FrameworkPrinter):
             return
         if (value.is_Mul or value.is_Add) and all(isinstance(a, Symbol) or a.is_Number for a in value.args):
             self.fresh.add(target.name)
+        if not isinstance(value, Symbol):
+            self.made.add(target.name)
         if {s.name for s in value.free_symbols} <= self.numbers:
             self.numbers.add(target.name)
         size = self._size(value)
@@ -138,6 +154,11 @@ class TorchPrinter(FrameworkPrinter):
         # (g * s) * (x0 / sigma): the per-vector factors multiplied together first, then one pass over g.
         full = [a for a in expr.args if self._size(a) == "full"]
         small = [a for a in expr.args if self._size(a) != "full"]
+        if self.no_grad and len(full) == 1 and small and Mul(*small) != -1 and self._scratch(full[0]):
+            # No graph to keep intact: the full factor's fresh buffer scaled in place, no new one.
+            top, bottom = fraction(Mul(*small))
+            scaled = f"div_({self._print(bottom)})" if top == 1 else f"mul_({self._print(Mul(*small))})"
+            return f"({self._print(full[0])}).{scaled}"
         if not full or len(small) < 2 or Mul(*small) == -1:
             return super()._print_Mul(expr)
         return f"{self.parenthesize(Mul(*full), PRECEDENCE['Mul'])} * ({self._print(Mul(*small))})"
@@ -151,9 +172,10 @@ class TorchPrinter(FrameworkPrinter):
             coefficient = [a for a in Mul.make_args(term) if self._size(a) == "scalar"]
             tensors = [a for a in Mul.make_args(term) if self._size(a) != "scalar"]
             rest = expr - term
+            # rest may be one value per vector: torch.add and torch.addcmul broadcast it.
             if (
                 not 1 <= len(tensors) <= 2
-                or self._size(rest) != "full"
+                or self._size(rest) == "scalar"
                 or "full" not in map(self._size, tensors)
             ):
                 continue
@@ -166,8 +188,8 @@ class TorchPrinter(FrameworkPrinter):
                 return f"torch.add({self._print(rest)}, {self._print(tensors[0])}, alpha={self._print(c)})"
             x, y = (self._print(t) for t in tensors)
             scale = "" if c == 1 else f", value={self._print(c)}"
-            if self._reusable(rest):
-                return f"{self._print(rest)}.addcmul_({x}, {y}{scale})"
+            if self._size(rest) == "full" and (self._reusable(rest) or self._scratch(rest)):
+                return f"({self._print(rest)}).addcmul_({x}, {y}{scale})"
             return f"torch.addcmul({self._print(rest)}, {x}, {y}{scale})"
         return super()._print_Add(expr, order)
 
@@ -211,15 +233,31 @@ class TorchPrinter(FrameworkPrinter):
         """The symbols later statements read."""
         self.later = {s.name for s in symbols}
 
+    def _scratch(self, expr) -> bool:
+        """expr is printed as a new buffer of its own that may be updated in place: a sum or product
+        (whose backward keeps its inputs, not its result), or with no graph (no_grad) anything made here,
+        and a temporary made earlier that nothing reads afterwards."""
+        if isinstance(expr, Symbol):
+            return self._reusable(expr) or (
+                self.no_grad and expr.name in self.made - self.later - self.kept and self._once(expr)
+            )
+        if expr.is_Add or (expr.is_Mul and self._size(expr) == "full"):
+            return True
+        return self.no_grad and isinstance(expr, Function) and self._size(expr) == "full"
+
+    def _once(self, symbol) -> bool:
+        """symbol is read once on this line, sums aside."""
+        if self.value is None:
+            return False
+        hidden = self.value.xreplace({Total(symbol): Symbol("_total", real=True)})
+        return sum(1 for e in preorder_traversal(hidden) if e == symbol) == 1
+
     def _reusable(self, rest) -> bool:
         """rest may be updated in place: a fresh temporary that nothing reads afterwards, read on this line
         only here and by sums (which keep no input for backward), so autograd's saved tensors stay intact."""
         if not isinstance(rest, Symbol) or rest.name not in self.fresh - self.later - self.kept:
             return False
-        if self.value is None:
-            return False
-        hidden = self.value.xreplace({Total(rest): Symbol("_total", real=True)})
-        return sum(1 for e in preorder_traversal(hidden) if e == rest) == 1
+        return self._once(rest)
 
 
 class JaxPrinter(FrameworkPrinter):
@@ -283,11 +321,12 @@ class Rule:
     reads: frozenset
 
 
-def rule(d, statements, target, taken, from_outputs=False, kept=(), returned=()) -> Rule:
+def rule(d, statements, target, taken, from_outputs=False, kept=(), returned=(), no_grad=False) -> Rule:
     """statements made stable (max shift or log-sum-exp), printed for target; from_outputs recovers the
     intermediates the outputs determine (s = exp(ℓ) for log-softmax) instead of recomputing them from z,
     and reads the kept ones as they are (the forward computed them); returned names what the last line
-    also returns, so that nothing updates it in place."""
+    also returns, so that nothing updates it in place; no_grad: no graph is recorded, so any temporary
+    may be updated in place once nothing else reads it."""
     names = {name for name, _ in d.function.where}
     if from_outputs:
         statements = [s for s in statements if not (isinstance(s.target, Symbol) and s.target.name in kept)]
@@ -301,7 +340,10 @@ def rule(d, statements, target, taken, from_outputs=False, kept=(), returned=())
         statements, named = _sums_apart(_distributed(statements), taken | RESERVED)
         taken = taken | named
     printing = printer(target, _scalars(d))
-    printing.instance.kept = set(returned)
+    if target == "torch":
+        printing.instance.kept, printing.instance.no_grad = set(returned), no_grad
+        # What the forward handed over is one value per vector when its definition has no index i (σ).
+        printing.instance.rows |= {name for name, b in d.function.where if name in kept and not b.has(i)}
     lines = block(statements, taken | RESERVED, printing)
     values = [s.value for s in statements] + [s.target for s in statements if s.target is not None]
     values = [v.replace(lambda e: isinstance(e, (Zeros, Empty)), lambda e: e.args[0]) for v in values]
@@ -352,7 +394,9 @@ def _sums_apart(statements, taken) -> tuple[list, set]:
     is short enough to stay one line, so its fused calls (addcmul) are not split apart to fit."""
     names, result, known = set(taken), [], {}
     for s in statements:
-        value = s.value.xreplace(known)
+        value = s.value
+        for named, name in known.items():  # in the order named: a sum's name after its summand's
+            value = value.xreplace({named: name})
         for total in sorted({e for e in preorder_traversal(value) if isinstance(e, Total)}, key=str):
             if total == value or not value.has(total):
                 continue

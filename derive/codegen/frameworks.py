@@ -61,7 +61,7 @@ def generate(d, target: str) -> str:
         view = gradient_view(d)
         inner = {**_names(view, data=True, reserved=frozenset(RESERVED - {"g"})), "data": names["data"]}
         taken |= {inner["output"]}
-        forward = rule(d, statements(d, "value", names), target, taken)
+        forward = rule(d, statements(d, "value", names), target, taken, no_grad=True)
         backward = rule(view, scalar_backward(view, inner, "grad_output"), target, taken)
         tangent = rule(view, scalar_tangent(view, inner), target, taken)
         publics = [
@@ -79,8 +79,10 @@ def generate(d, target: str) -> str:
     else:
         found = {kind: statements(d, kind, names) for kind in ("forward", "vjp", "jvp")}
         handed = kept(d, found["vjp"], found["jvp"]) if target == "torch" else ()
-        forward = rule(d, _computing(d, found["forward"], handed), target, taken, returned=handed)
-        backward = rule(d, found["vjp"], target, taken, from_outputs=True, kept=handed)
+        forward = rule(
+            d, _computing(d, found["forward"], handed), target, taken, returned=handed, no_grad=True
+        )
+        backward = rule(d, found["vjp"], target, taken, from_outputs=True, kept=handed, no_grad=bool(handed))
         tangent = rule(d, found["jvp"], target, taken, from_outputs=True, kept=handed)
         publics = [
             _public(d, kind, names, target, taken, f"{names['function']}_{suffix}") for suffix, kind in VECTOR
