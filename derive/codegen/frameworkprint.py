@@ -461,7 +461,7 @@ def kept(d, *rules) -> tuple:
     """The named intermediates the forward should hand to the derived rules (statements each) rather than
     have them recomputed from z: each one per vector (σ, a column), read as it is; and a full one the
     output determines (s = exp(ℓ)) when the rules read it and not the output, saved in the output's place
-    (the same memory, a pass over it fewer)."""
+    (as many bytes saved and a pass fewer in backward; one more array alive while the caller holds ℓ)."""
     fn = d.function
     where = dict(fn.where)
     reads = set()

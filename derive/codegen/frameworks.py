@@ -11,6 +11,7 @@ from derive.codegen.broadcast import _intermediates
 from derive.codegen.frameworkprint import kept, rule, scalar_backward, scalar_tangent, statements
 from derive.codegen.module import RESERVED, _names, command, module_facts
 from derive.errors import NotApplicable
+from derive.notation.symbols import i
 from derive.show.docprint import formula
 from derive.show.templating import render_template
 
@@ -115,6 +116,7 @@ def generate(d, target: str) -> str:
         gradient=gradient,
         forward_formula=formula(broadcast.computed(d, "forward")),
         double=target == "torch" and not handed,
+        handed_vectors=[name for name, body in d.function.where if name in handed and body.has(i)],
     )
 
 
