@@ -247,6 +247,7 @@ def render(results: dict, markdown: bool = True) -> str:
         lines += [f"JAX: {jax_rows}", ""]
     elif jax_rows:
         lines += ["| VJP, jitted | dtype | contender | time | vs jax.nn |", "|---|---|---|---|---|"]
+        jax_rows = [{"function": "softmax", **r} for r in jax_rows]  # older --json files: softmax alone
         base = {
             (r["function"], r["dtype"]): r["seconds"]
             for r in jax_rows
