@@ -79,12 +79,15 @@ def generate(d, target: str) -> str:
         gradient, handed = inner["output"], ()
     else:
         found = {kind: statements(d, kind, names) for kind in ("forward", "vjp", "jvp")}
-        handed = kept(d, found["vjp"], found["jvp"]) if target == "torch" else ()
+        # torch's jvp reads the Function's saved tensors too; jax's custom_jvp recomputes from z.
+        handed = kept(d, found["vjp"], found["jvp"]) if target == "torch" else kept(d, found["vjp"])
         forward = rule(
             d, _computing(d, found["forward"], handed), target, taken, returned=handed, no_grad=True
         )
         backward = rule(d, found["vjp"], target, taken, from_outputs=True, kept=handed, no_grad=bool(handed))
-        tangent = rule(d, found["jvp"], target, taken, from_outputs=True, kept=handed)
+        tangent = rule(
+            d, found["jvp"], target, taken, from_outputs=True, kept=handed if target == "torch" else ()
+        )
         publics = [
             _public(d, kind, names, target, taken, f"{names['function']}_{suffix}") for suffix, kind in VECTOR
         ]
