@@ -174,7 +174,7 @@ def measure(quick: bool = False, sizes=(10, 100, 1000), dtype="float64") -> list
                 row[name] = None
                 continue
             # Interleaved rounds would be fairer on a busy machine; the median of each is kept simple.
-            row[name] = _best(lambda fn=fn: fn(z, g), repeats)
+            row[name] = _best(lambda fn=fn, z=z, g=g: fn(z, g), repeats)
         found.append(row)
     return found
 
