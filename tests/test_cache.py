@@ -34,7 +34,7 @@ def _entries(folder):
 @pytest.mark.parametrize("name", ["softmax", "softmax_cross_entropy", "layer_norm"])
 def test_an_entry_reads_back_as_the_derivation(cachedir, name):
     d = derive(name, cache=False)
-    disk.save(d.spelled, _fields(d))
+    disk.save(d.spelled, _fields(d), names_of)
     (entry,) = _entries(cachedir)
     loaded = disk.load(d.spelled, names_of)
     assert loaded is not None
@@ -44,7 +44,7 @@ def test_an_entry_reads_back_as_the_derivation(cachedir, name):
 
 def test_a_stale_version_is_not_read(cachedir, monkeypatch):
     d = derive("softmax", cache=False)
-    disk.save(d.spelled, _fields(d))
+    disk.save(d.spelled, _fields(d), names_of)
     assert disk.load(d.spelled, names_of) is not None
     monkeypatch.setattr(disk, "__version__", "0.0.0-another")
     assert disk.load(d.spelled, names_of) is None
@@ -66,31 +66,37 @@ def test_a_stale_version_is_not_read(cachedir, monkeypatch):
 )
 def test_a_corrupt_or_foreign_entry_is_ignored_and_rebuilt(cachedir, damage):
     d = derive("softmax", cache=False)
-    disk.save(d.spelled, _fields(d))
+    disk.save(d.spelled, _fields(d), names_of)
     (entry,) = _entries(cachedir)
     entry.write_text(damage(entry.read_text()), encoding="utf-8", errors="surrogateescape")
     assert disk.load(d.spelled, names_of) is None
-    disk.save(d.spelled, _fields(d))  # what a cold derivation does next
+    disk.save(d.spelled, _fields(d), names_of)  # what a cold derivation does next
     assert disk.load(d.spelled, names_of) == _fields(d)
 
 
 def test_a_wrong_formula_is_caught_by_the_recheck(cachedir):
-    """A well-formed entry whose general form is wrong (s_i(δ_ij + s_j)) fails the numeric re-check."""
+    """A well-formed entry with a wrong general form or derivative (doubled, off by 1e-9) is refused."""
     d = derive("softmax", cache=False)
     fields = _fields(d)
-    disk.save(d.spelled, fields)
+    disk.save(d.spelled, fields, names_of)
     assert disk.load(d.spelled, names_of) == fields
     for tampered in (d.general * 2, d.general + Integer(1) / 10**9):
-        disk.save(d.spelled, fields | {"general": tampered})
+        disk._store(d.spelled, fields | {"general": tampered})  # as a tampered file would be
         assert disk.load(d.spelled, names_of) is None
-    disk.save(d.spelled, fields | {"raw": d.raw * 2})
+    disk._store(d.spelled, fields | {"raw": d.raw * 2})
     assert disk.load(d.spelled, names_of) is None
+
+
+def test_a_wrong_entry_is_never_written(cachedir):
+    d = derive("softmax", cache=False)
+    disk.save(d.spelled, _fields(d) | {"general": d.general * 2}, names_of)
+    assert not cachedir.exists() or not _entries(cachedir)
 
 
 def test_a_tampered_entry_cannot_name_an_assumption_the_function_lacks(cachedir):
     ce = derive("softmax_cross_entropy", cache=False)
     d = derive("softmax", cache=False)
-    disk.save(d.spelled, _fields(d) | {"assumed": ce.assumed})
+    disk._store(d.spelled, _fields(d) | {"assumed": ce.assumed})
     assert disk.load(d.spelled, names_of) is None
 
 
@@ -148,7 +154,7 @@ def test_two_processes_writing_at_once(tmp_path):
         "f = dict(raw=d.raw, general=d.general, cases=d.cases, form=d.matrix_form, proofs=d.proofs,"
         " assumed=d.assumed)\n"
         "for _ in range(40):\n"
-        "    disk.save(d.spelled, f)\n"
+        "    disk.save(d.spelled, f, names_of)\n"
         "    assert disk.load(d.spelled, names_of) == f\n"
     )
     writers = [
@@ -168,5 +174,5 @@ def test_an_unwritable_cache_directory_is_no_error(tmp_path, monkeypatch):
     blocker.write_text("not a directory")
     monkeypatch.setenv("DERIVE_CACHE_DIR", str(blocker / "cache"))
     d = derive("sigmoid", cache=False)
-    disk.save(d.spelled, _fields(d))
+    disk.save(d.spelled, _fields(d), names_of)
     assert disk.load(d.spelled, names_of) is None

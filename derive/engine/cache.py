@@ -10,6 +10,8 @@ import tempfile
 from contextvars import ContextVar
 from pathlib import Path
 
+import sympy
+
 from derive._version import __version__
 from derive.engine import matrix, spot
 from derive.engine.prove import Proof
@@ -51,8 +53,8 @@ def load(spelled, names_of):
     names_of(spelled, raw) is the Definition whose names the result is written in."""
     if not _ENABLED.get():
         return None
-    ident, path = _where(spelled)
     try:
+        ident, path = _where(spelled)
         with open(path, "rb") as f:
             text = f.read(MAX_BYTES + 1)
         entry = json.loads(text) if len(text) <= MAX_BYTES else None
@@ -60,20 +62,24 @@ def load(spelled, names_of):
             return None
         fields = {name: trees.read(entry[name]) for name in _FIELDS}
         fields["proofs"] = tuple(_proof(p) for p in entry["proofs"])
-    except (OSError, ValueError, KeyError, TypeError, RecursionError):
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):  # trees.Unreadable is a ValueError
         return None
     if not _consistent(spelled, fields, names_of):
         return None
     return fields
 
 
-def save(spelled, fields: dict) -> None:
+def save(spelled, fields: dict, names_of) -> None:
     """Store fields (as load returns them) for spelled, atomically; silently not when the directory is
-    not writable or a field cannot be stored."""
-    if not _ENABLED.get():
-        return
-    ident, path = _where(spelled)
+    not writable, a field cannot be stored, or the re-check that loading applies would not accept them
+    (an entry that could never load)."""
+    if _ENABLED.get() and _consistent(spelled, fields, names_of):
+        _store(spelled, fields)
+
+
+def _store(spelled, fields: dict) -> None:
     try:
+        ident, path = _where(spelled)
         entry = {"format": FORMAT, "key": ident, "version": __version__}
         entry.update({name: trees.write(fields[name]) for name in _FIELDS})
         entry["proofs"] = [p.__dict__ for p in fields["proofs"]]
@@ -95,12 +101,6 @@ def save(spelled, fields: dict) -> None:
             raise
     except OSError:
         return
-
-
-def checks_out(spelled, fields, names_of) -> bool:
-    """Whether the numeric re-check that loading applies accepts these fields (a fresh derivation's
-    fields that it cannot evaluate are not stored: they would never load)."""
-    return _consistent(spelled, fields, names_of)
 
 
 def _consistent(spelled, fields, names_of) -> bool:
@@ -136,6 +136,7 @@ def _where(spelled) -> tuple[str, Path]:
     parts = {
         "derive": __version__,
         "engine": _engine_digest(),
+        "sympy": sympy.__version__,
         "name": fn.name,
         "kind": spelled.kind,
         "output": trees.write(spelled.output),

@@ -146,8 +146,7 @@ def _general(spelled: Definition) -> Derivation:
     if fields is None:
         fields = _scalar(spelled) if spelled.kind == "scalar" else _vector(spelled)
         stage("storing in the cache")
-        if disk.checks_out(spelled, fields, names_of):
-            disk.save(spelled, fields)
+        disk.save(spelled, fields, names_of)
     hessian = _general(names_of(spelled, fields["raw"])) if spelled.kind == "scalar" else None
     return Derivation(
         spelled.function,
