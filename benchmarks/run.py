@@ -13,11 +13,13 @@ Progress goes to stderr, tables to stdout.
 from __future__ import annotations
 
 import argparse
+import atexit
 import datetime
 import importlib.metadata
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -159,7 +161,8 @@ def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = arguments(argv)
     # Every command this run starts derives into a cache of the run's own: none reads the user's cache.
-    os.environ.setdefault("DERIVE_CACHE_DIR", tempfile.mkdtemp(prefix="derive-bench-"))
+    os.environ["DERIVE_CACHE_DIR"] = tempfile.mkdtemp(prefix="derive-bench-")
+    atexit.register(shutil.rmtree, os.environ["DERIVE_CACHE_DIR"], ignore_errors=True)
     if args.source:
         saved = json.loads(Path(args.source).read_text(encoding="utf-8"))
         meta, r = saved["meta"], saved["results"]
