@@ -198,6 +198,16 @@ def render(r, markdown: bool = False) -> str:
                 x for x in (heading, note, table(headers, rows, markdown)) if x
             )
         )
+    if "documents" in r:
+        import documents
+
+        heading = "### Documents and derivations, cold and cached" if markdown else "== Documents"
+        parts.append(f"{heading}\n\n{documents.table(r['documents'])}")
+    if "fused" in r:
+        import fused
+
+        heading = "### Numba VJP against the hand-fused kernel, float64" if markdown else "== Fused"
+        parts.append(f"{heading}\n\n{fused.table(r['fused'])}")
     if "frameworks" in r:  # its own tables: contenders differ per framework
         import frameworks
 

@@ -3,21 +3,26 @@
 `--from FILE` reports what `--json FILE` saved without measuring again (after editing NOTES.md, say).
 
 Symbolic: derive's pipeline against the plain SymPy route, large n, the command line, import time, and
-where the time goes. Runtime: softmax's VJP, JVP and Jacobian by hand-written NumPy, derive's generated
-code, PyTorch and JAX, against the memory-bandwidth floor; and the VJP's peak memory. Contenders are
-timed in turn, round by round, and reported as medians. Progress goes to stderr, tables to stdout.
+where the time goes; every function's document and derivation, cold and cached (`documents.py`).
+Runtime: the Numba VJP against a hand-fused reference kernel (`fused.py`); softmax's VJP, JVP and
+Jacobian by hand-written NumPy, derive's generated code, PyTorch and JAX, against the memory-bandwidth
+floor; and the VJP's peak memory. Contenders are timed in turn, round by round, and reported as medians.
+Progress goes to stderr, tables to stdout.
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import datetime
 import importlib.metadata
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -28,7 +33,7 @@ import report  # noqa: E402
 import symbolic  # noqa: E402
 from timing import ROOT  # noqa: E402
 
-PARTS = ("symbolic", "profile", "runtime", "memory", "frameworks")
+PARTS = ("symbolic", "profile", "runtime", "memory", "frameworks", "documents", "fused")
 
 
 def arguments(argv=None) -> argparse.Namespace:
@@ -87,6 +92,16 @@ def measure(args) -> dict:
         if "memory" in args.only:
             _say("runtime: peak memory of the VJP")
             r["memory"] = runtime.peak_memory(quick)
+    if "documents" in args.only:
+        import documents
+
+        _say("documents: every function's document and derivation, cold and cached; tensorgrad beside")
+        r["documents"] = documents.measure(repeats=1 if quick else 3)
+    if "fused" in args.only:
+        import fused
+
+        _say("fused: derive's Numba VJP against the hand-fused reference kernel, torch and the floor")
+        r["fused"] = fused.measure(quick)
     if "frameworks" in args.only:
         import frameworks
 
@@ -145,6 +160,9 @@ def markdown(meta: dict, r: dict) -> str:
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = arguments(argv)
+    # Every command this run starts derives into a cache of the run's own: none reads the user's cache.
+    os.environ["DERIVE_CACHE_DIR"] = tempfile.mkdtemp(prefix="derive-bench-")
+    atexit.register(shutil.rmtree, os.environ["DERIVE_CACHE_DIR"], ignore_errors=True)
     if args.source:
         saved = json.loads(Path(args.source).read_text(encoding="utf-8"))
         meta, r = saved["meta"], saved["results"]

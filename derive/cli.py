@@ -232,6 +232,13 @@ TIMEOUT = Annotated[
         help="Give up after SECONDS of CPU spent deriving, writing and checking (then stopped, never left).",
     ),
 ]
+NO_CACHE = Annotated[
+    bool,
+    typer.Option(
+        "--no-cache",
+        help="Derive from scratch: neither read nor write the derivation cache (see DERIVE_CACHE_DIR).",
+    ),
+]
 PARAM = Annotated[
     Optional[list[str]],
     typer.Option(
@@ -277,6 +284,7 @@ def function(
     claim_module: CLAIM_MODULE = None,
     claim_function: CLAIM_FUNCTION = None,
     timeout: TIMEOUT = 30.0,
+    no_cache: NO_CACHE = False,
 ):
     """Derive NAME's Jacobian and print it."""
     _run(ctx, name)
@@ -315,6 +323,7 @@ def expression(
     claim_module: CLAIM_MODULE = None,
     claim_function: CLAIM_FUNCTION = None,
     timeout: TIMEOUT = 30.0,
+    no_cache: NO_CACHE = False,
 ):
     """Derive the Jacobian of a function you write."""
     from derive.userdefined import user_function
@@ -333,7 +342,7 @@ def _run(ctx, function):
         _applicable(ctx, o["format"], o["emit"])
     n, params = o["n"], _params(o["param"])
     keys = ("format", "lang", "method", "standalone", "emit", "check", "symbols", "bold")
-    how = {key: o[key] for key in keys} | {"claims": claims}
+    how = {key: o[key] for key in keys} | {"claims": claims, "cache": not o["no_cache"]}
     _deliver(
         lambda: api.derive(function, n=n, params=params),
         how,
@@ -425,7 +434,15 @@ def _deliver(derived, how, module, output, force, timeout):
         sys.exit(code)
 
 
-def _work(derived, format, lang, method, standalone, emit, check, module, symbols, bold, claims):
+def _work(derived, cache, **how):
+    """The pipeline in the worker, the derivation cache on or off for all of it."""
+    from derive.engine.cache import enabled
+
+    with enabled(cache):
+        return _pipeline(derived, **how)
+
+
+def _pipeline(derived, format, lang, method, standalone, emit, check, module, symbols, bold, claims):
     """The pipeline as text, in the worker: (the output, the check's report, exit code)."""
     from derive import api
     from derive.guard.budget import stage

@@ -1,10 +1,20 @@
-"""Shared fixtures: a seeded random generator and the CLI runner."""
+"""Shared fixtures: a seeded random generator and the CLI runner; a cache directory of the session's own."""
+
+import atexit
+import os
+import shutil
+import tempfile
 
 import numpy as np
 import pytest
 from typer.testing import CliRunner
 
 from derive.cli import app
+
+# The derivation cache starts empty in every test session (and in the commands tests run), so that no
+# test depends on what an earlier run left in the user's cache.
+os.environ["DERIVE_CACHE_DIR"] = tempfile.mkdtemp(prefix="derive-test-cache-")
+atexit.register(shutil.rmtree, os.environ["DERIVE_CACHE_DIR"], ignore_errors=True)
 
 
 @pytest.fixture

@@ -1,12 +1,14 @@
 """Emitting code: what the module contains, that it is formatted, deterministic, and from the derivation."""
 
 import ast
+import importlib.util
 import os
 import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sympy import Ei, erf, exp, log
 
@@ -101,13 +103,36 @@ def test_emit_writes_a_file_with_o(run, tmp_path):
     assert again.exit_code == 1 and "exists" in again.stderr
 
 
+def test_a_dot_product_is_einsum_only_between_whole_rows(rng, tmp_path):
+    """Σ_k g_k s_k becomes einsum; a sum with a row scalar in it (μ, a keepdims array) stays np.sum."""
+    layer = emit(derive("layer_norm"))
+    assert 'np.einsum("...i,...i->...", g, s)[..., None]' in layer
+    assert "np.sum((z - mu) ** 2, axis=-1, keepdims=True)" in layer
+    path = tmp_path / "softmax_dot.py"
+    path.write_text(emit(derive("softmax")), encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("softmax_dot", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    namespace = vars(module)
+    for dtype, tolerance in (("float64", 1e-13), ("float32", 1e-5), ("complex128", 1e-13)):
+        z = rng.normal(size=(3, 5, 7)).astype(dtype)
+        g = rng.normal(size=z.shape).astype(dtype)
+        s = namespace["softmax"](z)
+        want = s * (g - np.sum(g * s, axis=-1, keepdims=True))
+        got = namespace["softmax_vjp"](z, g)
+        assert got.dtype == z.dtype and got.shape == z.shape
+        assert np.max(np.abs(got - want)) <= tolerance
+    assert namespace["softmax_vjp"](np.zeros((0, 4)), np.zeros((0, 4))).shape == (0, 4)
+
+
 def test_any_n_broadcasts_and_forms_no_identity():
     source = emit(derive("softmax"))
     assert "np.eye" not in source and "n = " not in source
     assert 'J = np.einsum("...i,...j->...ij", -s, s)' in source
     assert 'np.einsum("...ii->...i", J)[...] += s' in source
-    assert "return s * (g - np.sum(g * s, axis=-1, keepdims=True))" in source
-    assert "return s * (v - np.sum(s * v, axis=-1, keepdims=True))" in source
+    # Σ_k g_k s_k of two whole rows is einsum's dot product, without the temporary g * s.
+    assert 'return s * (g - np.einsum("...i,...i->...", g, s)[..., None])' in source
+    assert 'return s * (v - np.einsum("...i,...i->...", s, v)[..., None])' in source
 
 
 def test_routes_follow_the_measured_crossover():
@@ -221,7 +246,7 @@ def test_a_scalar_gets_its_value_gradient_hessian_and_hvp_with_the_target_as_an_
     assert "assume Σ_k y_k = 1" in source and "∂L/∂z_i = s_i - y_i" in source
     assert "np.log(np.sum(np.exp(z - max_z), axis=-1, keepdims=True))" in source
     assert "np.log(s" not in source and "return s - y" in source
-    assert "return s * (v - np.sum(s * v, axis=-1, keepdims=True))" in source
+    assert 'return s * (v - np.einsum("...i,...i->...", s, v)[..., None])' in source
 
 
 def test_logsumexp_is_shifted_by_its_max_and_its_gradient_is_softmax():

@@ -2,6 +2,7 @@
 
 import ast
 import importlib.util
+import os
 import subprocess
 import sys
 
@@ -36,12 +37,12 @@ def test_module_imports_numpy_and_numba_alone():
     tree = ast.parse(emit(derive("softmax"), "numba"))
     imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
-    assert imported == {"numba", "numba.extending", "numpy", "numpy.typing"}
+    assert imported == {"os", "numba", "numba.extending", "numpy", "numpy.typing"}
 
 
 def test_kernels_are_parallel_fused_loops_from_the_derivation():
     source = emit(derive("softmax"), "numba")
-    assert source.count("@numba.njit(parallel=True, fastmath=False, cache=False)") == 4
+    assert source.count("@numba.njit(parallel=True, fastmath=False, cache=_CACHE)") == 4
     vjp = source[source.index("def _softmax_vjp_rows") : source.index("def _softmax_jvp_rows")]
     # max shift, exp and its sum, s with Σ g s in the same pass, then s (g − Σ g s): four passes over a row.
     assert vjp.count("for i in range(n):") == 3 and "_largest(z)" in vjp
@@ -60,6 +61,37 @@ def test_runs_where_sympy_cannot_be_imported(tmp_path):
     )
     done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_kernels_are_cached_beside_a_writable_module_and_not_elsewhere(tmp_path):
+    """A second process loads the compiled kernels from __pycache__; a read-only folder gets no cache."""
+    path = tmp_path / "softmax_nb.py"
+    path.write_text(emit(derive("softmax"), "numba"), encoding="utf-8")
+    script = (
+        "import numpy as np, softmax_nb\n"
+        "z = np.array([[1.0, 2.0, 3.0]])\n"
+        "print(softmax_nb._CACHE, softmax_nb.softmax_vjp(z, z).tolist())\n"
+    )
+    runs = [
+        subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True)
+        for _ in range(2)
+    ]
+    assert all(r.returncode == 0 for r in runs), runs[0].stderr
+    assert runs[0].stdout == runs[1].stdout and runs[0].stdout.startswith("True ")
+    cached = {p.name.split("-")[0] for p in (tmp_path / "__pycache__").glob("*.nbi")}
+    assert "softmax_nb._softmax_vjp_rows" in cached and "softmax_nb._exp" in cached
+    if os.geteuid() == 0:
+        return  # root writes anywhere: the read-only case cannot be made here
+    readonly = tmp_path / "ro"
+    readonly.mkdir()
+    (readonly / "softmax_nb.py").write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    readonly.chmod(0o555)
+    try:
+        done = subprocess.run([sys.executable, "-c", script], cwd=readonly, capture_output=True, text=True)
+    finally:
+        readonly.chmod(0o755)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("False ") and not (readonly / "__pycache__").exists()
 
 
 @pytest.mark.parametrize(

@@ -7,10 +7,12 @@ gradient's emitted exactly as a vector function's forward, Jacobian and JVP (the
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import partial
 
 from sympy import (
     Abs,
     Heaviside,
+    IndexedBase,
     Max,
     Min,
     Piecewise,
@@ -171,7 +173,9 @@ def _routine(d, kind, names, shift, route) -> Routine:
     statements = [stable.final(s, d.n, shift, z if chosen == "broadcast" else None) for s in statements]
     taken = {names["function"], names["input"], names["output"], *names["params"], *names["data"]}
     taken |= set(_suffixed(names))
-    lines = block(statements, taken)
+    vectors = {k.label.name for k, _ in d.spelled.intermediates if isinstance(k, IndexedBase)}
+    rows = frozenset({names["input"], names["output"], *names["data"], *vectors, "g", "v"})
+    lines = block(statements, taken, printer=partial(npcode.code, rows=rows))
     values = [s.value for s in statements] + [s.target for s in statements if s.target is not None]
     # Zeros(z, …) borrows only z's shape and dtype: it is not a use of z's values.
     values = [v.replace(lambda e: isinstance(e, (Zeros, Empty)), lambda e: S.Zero) for v in values]

@@ -7,6 +7,7 @@ from functools import cache, cached_property
 
 from sympy import Symbol
 
+from derive.engine import cache as disk
 from derive.engine import matrix, prove, registry
 from derive.engine.definition import Definition, define
 from derive.engine.differentiate import partial
@@ -100,21 +101,28 @@ class Notebook:
 
 
 def derive(
-    function: str | Function, n: int | None = None, params: dict | None = None, timeout: float | None = None
+    function: str | Function,
+    n: int | None = None,
+    params: dict | None = None,
+    timeout: float | None = None,
+    cache: bool | None = None,
 ) -> Derivation:
     """Derive the Jacobian (or gradient and Hessian) of a function, proven, for any n or a given n.
 
     With timeout (seconds), the work runs in a worker process stopped at that deadline (and held to a
-    memory limit), raising budget.GaveUp; without it, in this process, unbounded.
+    memory limit), raising budget.GaveUp; without it, in this process, unbounded. The n-independent part
+    is read from the disk cache when an entry there passes its re-check, and stored there; cache=False
+    neither reads nor writes it (None: as the caller's cache.enabled says, by default on).
     """
     if timeout is not None:
         from derive.guard import budget
 
-        return budget.run(derive, function, n, params, timeout=timeout)
+        return budget.run(derive, function, n, params, None, cache, timeout=timeout)
     fn = registry.get(function) if isinstance(function, str) else function
     size = _checked_size(n)
     stage("defining")
-    d = _general(define(fn, params or {}))
+    with disk.enabled(cache):
+        d = _general(define(fn, params or {}))
     if size is None:
         return d
     stage(f"proving the matrix at n = {size}")
@@ -132,13 +140,42 @@ def _at(d: Derivation, size: int) -> Derivation:
 
 @cache
 def _general(spelled: Definition) -> Derivation:
-    """The n-independent part of a derivation, proven; cached because every n shares it."""
+    """The n-independent part of a derivation, proven; cached because every n shares it, and on disk."""
+    stage("reading the cache")
+    fields = disk.load(spelled, names_of)
+    if fields is None:
+        fields = _scalar(spelled) if spelled.kind == "scalar" else _vector(spelled)
+        stage("storing in the cache")
+        disk.save(spelled, fields, names_of)
+    hessian = _general(names_of(spelled, fields["raw"])) if spelled.kind == "scalar" else None
+    return Derivation(
+        spelled.function,
+        None,
+        spelled.expanded,
+        fields["raw"],
+        fields["general"],
+        fields["cases"],
+        fields["form"],
+        fields["proofs"],
+        spelled,
+        hessian,
+        fields["assumed"],
+    )
+
+
+def names_of(spelled: Definition, raw) -> Definition:
+    """The Definition whose outputs and intermediates the result is written in: spelled for a vector
+    function; for a scalar, its gradient as a vector function (a registered one where it is recognised)."""
+    if spelled.kind == "vector":
+        return spelled
+    return spelled.gradient_function(raw, recognized(raw, spelled))
+
+
+def _vector(spelled: Definition) -> dict:
+    """A vector function's derivative, its cases and matrix form, proven: the fields of its Derivation."""
     z = spelled.input
-    wrt = z[i] if spelled.kind == "scalar" else z[j]
     stage("differentiating")
-    raw = spelled.assume(partial(spelled.expanded, wrt))
-    if spelled.kind == "scalar":
-        return _scalar(spelled, raw)
+    raw = spelled.assume(partial(spelled.expanded, z[j]))
     stage("simplifying the derivative")
     rewritten = in_terms_of(raw, spelled.rewrites, z)
     # The form in the outputs when its proofs hold; else the derivative as differentiation gave it, in z,
@@ -157,15 +194,15 @@ def _general(spelled: Definition) -> Derivation:
     proofs = (*proofs, prove.instances(lambda size: matrix.Explicit(general, size), spelled))
     for p in proofs:
         _require(p)
-    used = spelled.assumptions_used(partial(spelled.expanded, wrt))
-    return Derivation(
-        spelled.function, None, spelled.expanded, raw, general, split, form, proofs, spelled, None, used
-    )
+    used = spelled.assumptions_used(partial(spelled.expanded, z[j]))
+    return {"raw": raw, "general": general, "cases": split, "form": form, "proofs": proofs, "assumed": used}
 
 
-def _scalar(spelled: Definition, raw) -> Derivation:
-    """A scalar's gradient, proven, and its Hessian derived as the gradient's Jacobian."""
-    as_vector = spelled.gradient_function(raw, recognized(raw, spelled))
+def _scalar(spelled: Definition) -> dict:
+    """A scalar's gradient, proven: the fields of its Derivation (its Hessian is the gradient's Jacobian)."""
+    stage("differentiating")
+    raw = spelled.assume(partial(spelled.expanded, spelled.input[i]))
+    as_vector = names_of(spelled, raw)
     # A gradient that is a registered function is written as its output (∇ logsumexp = s); any other
     # is written in the intermediates, never as itself.
     names = as_vector.rewrites if as_vector.recognized else spelled.intermediates
@@ -183,11 +220,8 @@ def _scalar(spelled: Definition, raw) -> Derivation:
     )
     for p in proofs:
         _require(p)
-    hessian = _general(as_vector)
     used = spelled.assumptions_used(partial(spelled.expanded, spelled.input[i]))
-    return Derivation(
-        spelled.function, None, spelled.expanded, raw, gradient, (), form, proofs, spelled, hessian, used
-    )
+    return {"raw": raw, "general": gradient, "cases": (), "form": form, "proofs": proofs, "assumed": used}
 
 
 def _require(proof: prove.Proof) -> prove.Proof:

@@ -1,0 +1,167 @@
+"""Proven derivations kept on disk between runs: plain JSON trees, re-checked numerically when loaded."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from contextvars import ContextVar
+from pathlib import Path
+
+import sympy
+
+from derive._version import __version__
+from derive.engine import matrix, spot
+from derive.engine.prove import Proof
+from derive.guard import trees
+
+FORMAT = 1  # of an entry; a change of layout bumps it
+MAX_BYTES = 4_000_000  # an entry larger than this is not read
+_ENABLED = ContextVar("derive_cache_enabled", default=True)
+_FIELDS = ("raw", "general", "cases", "form", "assumed")
+
+
+def directory() -> Path:
+    """Where entries live: $DERIVE_CACHE_DIR, else the user cache directory (platformdirs', or
+    $XDG_CACHE_HOME/derive, or ~/.cache/derive)."""
+    given = os.environ.get("DERIVE_CACHE_DIR")
+    if given:
+        return Path(given)
+    try:
+        from platformdirs import user_cache_dir
+    except ImportError:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        return Path(base) / "derive"
+    return Path(user_cache_dir("derive", appauthor=False))
+
+
+@contextlib.contextmanager
+def enabled(on: bool | None):
+    """Within it, derivations are read from and written to the disk cache only if on (None: unchanged)."""
+    token = _ENABLED.set(_ENABLED.get() if on is None else on)
+    try:
+        yield
+    finally:
+        _ENABLED.reset(token)
+
+
+def load(spelled, names_of):
+    """The stored fields of spelled's derivation (raw, general, cases, form, assumed, proofs), re-checked
+    against the definition; None when there is none, or it is unreadable, foreign, stale or wrong.
+    names_of(spelled, raw) is the Definition whose names the result is written in."""
+    if not _ENABLED.get():
+        return None
+    try:
+        ident, path = _where(spelled)
+        with open(path, "rb") as f:
+            text = f.read(MAX_BYTES + 1)
+        entry = json.loads(text) if len(text) <= MAX_BYTES else None
+        if not isinstance(entry, dict) or entry.get("format") != FORMAT or entry.get("key") != ident:
+            return None
+        fields = {name: trees.read(entry[name]) for name in _FIELDS}
+        fields["proofs"] = tuple(_proof(p) for p in entry["proofs"])
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):  # trees.Unreadable is a ValueError
+        return None
+    if not _consistent(spelled, fields, names_of):
+        return None
+    return fields
+
+
+def save(spelled, fields: dict, names_of) -> None:
+    """Store fields (as load returns them) for spelled, atomically; silently not when the directory is
+    not writable, a field cannot be stored, or the re-check that loading applies would not accept them
+    (an entry that could never load)."""
+    if _ENABLED.get() and _consistent(spelled, fields, names_of):
+        _store(spelled, fields)
+
+
+def _store(spelled, fields: dict) -> None:
+    try:
+        ident, path = _where(spelled)
+        entry = {"format": FORMAT, "key": ident, "version": __version__}
+        entry.update({name: trees.write(fields[name]) for name in _FIELDS})
+        entry["proofs"] = [p.__dict__ for p in fields["proofs"]]
+        text = json.dumps(entry, sort_keys=True, separators=(",", ":"))
+    except (trees.Unreadable, TypeError, ValueError):
+        return
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # A private temporary file beside the entry, then one rename: a reader sees the old entry or
+        # the whole new one, and two writers of the same entry each publish a whole file.
+        fd, temporary = tempfile.mkstemp(prefix=".entry-", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+            os.replace(temporary, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+    except OSError:
+        return
+
+
+def _consistent(spelled, fields, names_of) -> bool:
+
+    if not fields["proofs"] or not all(p.holds for p in fields["proofs"]):
+        return False
+    general, cases, form = fields["general"], fields["cases"], fields["form"]
+    # The cases and the matrix form are computed from the general form: they must be what it gives.
+    if spelled.kind == "vector":
+        if cases != matrix.cases(general) or form not in (None, matrix.matrix_form(general)):
+            return False
+    elif cases != () or form != matrix.as_vector_form(general):
+        return False
+    # The assumptions the result is said to use can only be the function's own.
+    if not isinstance(fields["assumed"], tuple) or not set(fields["assumed"]) <= set(spelled.assumptions):
+        return False
+    names = names_of(spelled, fields["raw"])
+    return spot.agrees(spelled, names, fields["raw"], general, cases, form)
+
+
+def _proof(data) -> Proof:
+    fields = {"claim": str, "holds": bool, "method": str, "cases": int, "detail": str, "every": bool}
+    if not isinstance(data, dict) or set(data) != set(fields):
+        raise ValueError("not a proof")
+    if not all(type(data[k]) is t for k, t in fields.items()):
+        raise ValueError("not a proof")
+    return Proof(**data)
+
+
+def _where(spelled) -> tuple[str, Path]:
+    """The entry's identity (everything the derivation depends on) and its file, named by its hash."""
+    fn = spelled.function
+    parts = {
+        "derive": __version__,
+        "engine": _engine_digest(),
+        "sympy": sympy.__version__,
+        "name": fn.name,
+        "kind": spelled.kind,
+        "output": trees.write(spelled.output),
+        "input": trees.write(spelled.input),
+        "definition": trees.write(fn.definition),
+        "where": [[name, trees.write(body)] for name, body in fn.where],
+        "expanded": trees.write(spelled.expanded),
+        "intermediates": trees.write(spelled.intermediates),
+        "assumptions": trees.write(spelled.assumptions),
+        "parameters": trees.write(spelled.parameters),
+    }
+    ident = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+    return ident, directory() / f"v{FORMAT}" / f"{ident[:2]}" / f"{ident}.json"
+
+
+_DIGEST = []
+
+
+def _engine_digest() -> str:
+    """A hash of the engine's and the notation's source: a changed engine never reads an older entry."""
+    if not _DIGEST:
+        h = hashlib.sha256()
+        root = Path(__file__).resolve().parent.parent
+        for folder in ("engine", "notation", "guard"):
+            for path in sorted((root / folder).glob("*.py")):
+                h.update(path.name.encode() + b"\0" + path.read_bytes())
+        _DIGEST.append(h.hexdigest())
+    return _DIGEST[0]

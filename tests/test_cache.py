@@ -1,0 +1,178 @@
+"""The derivation cache: entries re-checked when read; stale, corrupt and foreign ones ignored; atomic."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sympy import Integer
+
+from derive.engine import cache as disk
+from derive.engine.derivation import derive, names_of
+from derive.guard import trees
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def cachedir(tmp_path, monkeypatch):
+    monkeypatch.setenv("DERIVE_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+def _fields(d):
+    keys = ("raw", "general", "cases", "form", "proofs")
+    return {k: getattr(d, "matrix_form" if k == "form" else k) for k in keys} | {"assumed": d.assumed}
+
+
+def _entries(folder):
+    return sorted(p for p in folder.rglob("*") if p.is_file())
+
+
+@pytest.mark.parametrize("name", ["softmax", "softmax_cross_entropy", "layer_norm"])
+def test_an_entry_reads_back_as_the_derivation(cachedir, name):
+    d = derive(name, cache=False)
+    disk.save(d.spelled, _fields(d), names_of)
+    (entry,) = _entries(cachedir)
+    loaded = disk.load(d.spelled, names_of)
+    assert loaded is not None
+    assert loaded == _fields(d)
+    assert json.loads(entry.read_text())["format"] == disk.FORMAT
+
+
+def test_a_stale_version_is_not_read(cachedir, monkeypatch):
+    d = derive("softmax", cache=False)
+    disk.save(d.spelled, _fields(d), names_of)
+    assert disk.load(d.spelled, names_of) is not None
+    monkeypatch.setattr(disk, "__version__", "0.0.0-another")
+    assert disk.load(d.spelled, names_of) is None
+    monkeypatch.setattr(disk, "_DIGEST", ["an engine of another source"])
+    assert disk.load(d.spelled, names_of) is None
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda text: text[: len(text) // 2],  # cut short
+        lambda text: "\x00\xff garbage",
+        lambda text: "[]",
+        lambda text: text.replace('"format":1', '"format":99'),
+        lambda text: json.dumps(json.loads(text) | {"key": "0" * 64}),  # a foreign entry
+        lambda text: json.dumps(json.loads(text) | {"general": ["__import__", ["Str", "os"]]}),
+        lambda text: json.dumps(json.loads(text) | {"proofs": [{"claim": "general", "holds": False}]}),
+    ],
+)
+def test_a_corrupt_or_foreign_entry_is_ignored_and_rebuilt(cachedir, damage):
+    d = derive("softmax", cache=False)
+    disk.save(d.spelled, _fields(d), names_of)
+    (entry,) = _entries(cachedir)
+    entry.write_text(damage(entry.read_text()), encoding="utf-8", errors="surrogateescape")
+    assert disk.load(d.spelled, names_of) is None
+    disk.save(d.spelled, _fields(d), names_of)  # what a cold derivation does next
+    assert disk.load(d.spelled, names_of) == _fields(d)
+
+
+def test_a_wrong_formula_is_caught_by_the_recheck(cachedir):
+    """A well-formed entry with a wrong general form or derivative (doubled, off by 1e-9) is refused."""
+    d = derive("softmax", cache=False)
+    fields = _fields(d)
+    disk.save(d.spelled, fields, names_of)
+    assert disk.load(d.spelled, names_of) == fields
+    for tampered in (d.general * 2, d.general + Integer(1) / 10**9):
+        disk._store(d.spelled, fields | {"general": tampered})  # as a tampered file would be
+        assert disk.load(d.spelled, names_of) is None
+    disk._store(d.spelled, fields | {"raw": d.raw * 2})
+    assert disk.load(d.spelled, names_of) is None
+
+
+def test_a_wrong_entry_is_never_written(cachedir):
+    d = derive("softmax", cache=False)
+    disk.save(d.spelled, _fields(d) | {"general": d.general * 2}, names_of)
+    assert not cachedir.exists() or not _entries(cachedir)
+
+
+def test_a_tampered_entry_cannot_name_an_assumption_the_function_lacks(cachedir):
+    ce = derive("softmax_cross_entropy", cache=False)
+    d = derive("softmax", cache=False)
+    disk._store(d.spelled, _fields(d) | {"assumed": ce.assumed})
+    assert disk.load(d.spelled, names_of) is None
+
+
+def test_trees_build_only_allowed_classes():
+    refused = [
+        ["__import__", ["Str", "os"]],
+        ["Poly", ["Str", "x"]],
+        ["Symbol", "a b", {}],
+        ["Symbol", "x", {"evil": True}],
+        ["Pow", ["Integer", 10], ["Integer", 10**6]],
+        ["Integer", 10**40],
+        ["Add", ["Symbol", "x", {}], ["Symbol", "x", {}]],  # not as SymPy writes x + x
+        "x",
+    ]
+    deep = ["Integer", 1]
+    for _ in range(1000):
+        deep = ["exp", deep]
+    for tree in [*refused, deep]:
+        with pytest.raises(trees.Unreadable):
+            trees.read(tree)
+
+
+def _cli(*args, cache):
+    env = os.environ | {"DERIVE_CACHE_DIR": str(cache), "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "derive", *args], capture_output=True, text=True, env=env, timeout=600
+    )
+
+
+def test_a_cached_run_prints_what_a_cold_run_prints(tmp_path):
+    cache = tmp_path / "cache"
+    commands = (("softmax_cross_entropy", "--n", "4", "--format", "latex"), ("softmax_t", "--format", "json"))
+    for args in commands:
+        before = _entries(cache) if cache.exists() else []
+        cold = _cli(*args, "--no-cache", cache=cache)
+        assert cold.returncode == 0, cold.stderr
+        assert (_entries(cache) if cache.exists() else []) == before  # --no-cache writes nothing
+        first = _cli(*args, cache=cache)
+        stored = _entries(cache)
+        assert len(stored) > len(before)
+        second = _cli(*args, cache=cache)
+        assert first.stdout == second.stdout == cold.stdout
+        assert _entries(cache) == stored
+    with open(stored[0]) as f:
+        json.load(f)
+
+
+def test_two_processes_writing_at_once(tmp_path):
+    cache = tmp_path / "cache"
+    env = os.environ | {"DERIVE_CACHE_DIR": str(cache), "PYTHONPATH": str(ROOT)}
+    script = (
+        "from derive.engine import cache as disk\n"
+        "from derive.engine.derivation import derive, names_of\n"
+        "d = derive('softmax', cache=False)\n"
+        "f = dict(raw=d.raw, general=d.general, cases=d.cases, form=d.matrix_form, proofs=d.proofs,"
+        " assumed=d.assumed)\n"
+        "for _ in range(40):\n"
+        "    disk.save(d.spelled, f, names_of)\n"
+        "    assert disk.load(d.spelled, names_of) == f\n"
+    )
+    writers = [
+        subprocess.Popen([sys.executable, "-c", script], env=env, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    for w in writers:
+        assert w.wait(timeout=600) == 0, w.stderr.read()
+    (entry,) = _entries(cache)  # one whole entry, no temporary left behind
+    assert entry.suffix == ".json"
+    both = [_cli("softmax", "--n", "3", cache=cache) for _ in range(2)]
+    assert both[0].returncode == 0 and both[0].stdout == both[1].stdout
+
+
+def test_an_unwritable_cache_directory_is_no_error(tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    monkeypatch.setenv("DERIVE_CACHE_DIR", str(blocker / "cache"))
+    d = derive("sigmoid", cache=False)
+    disk.save(d.spelled, _fields(d), names_of)
+    assert disk.load(d.spelled, names_of) is None
