@@ -3,11 +3,15 @@
 PyTorch: the backward of the generated softmax, log_softmax and layer_norm (torch.autograd.Function)
 against PyTorch's built-in (torch.softmax, torch.log_softmax, F.layer_norm without affine, all with
 their fused C++ backwards) and against autograd through the plain formula (the definition, as derive
-writes it before any rewrite), on the CPU, 2 threads, rows of n = 1000, float32 and float64. Only the
-backward is timed: the forward runs once, the graph is kept, and torch.autograd.grad is called again.
-Each time is the fastest of 200 calls (20 with --quick), contenders called in turn.
-Saved for backward: the bytes of the distinct tensors autograd keeps (saved_tensors_hooks).
-JAX: the VJP of the generated softmax (jax.custom_vjp) against jax.vjp of jax.nn.softmax, both jitted.
+writes it before any rewrite), on the CPU, 2 threads (torch.set_num_threads), float32 and float64.
+Backward: the forward runs once, the graph is kept, and torch.autograd.grad is called again, the same
+way for every contender. Forward + backward: both, a fresh graph each call. Each time is the fastest
+of 200 calls (20 with --quick), contenders called in turn; the median of the same calls is given too.
+The main table is at 256 rows of n = 1000; a second one gives the backward ratios at other shapes.
+Saved for backward: the bytes of the distinct tensors autograd keeps (saved_tensors_hooks), and of
+those beyond the input and the output (which the caller holds anyway).
+JAX: the VJP of the generated softmax, log_softmax and layer_norm (jax.custom_vjp) against jax.vjp of
+jax.nn.softmax, jax.nn.log_softmax and jax.nn.standardize (epsilon 0), all jitted.
 
     PYTHONPATH=. python benchmarks/frameworks.py [--quick]
 """
@@ -28,25 +32,30 @@ from timing import Unavailable  # noqa: E402
 
 N, ROWS, THREADS = 1000, 256, 2
 FUNCTIONS = ("softmax", "log_softmax", "layer_norm")
+SHAPES = ((64, 1000), (1024, 1000), (256, 100))  # besides (ROWS, N): backward ratios only
+BUILTIN, PLAIN, GENERATED = "PyTorch built-in", "autograd, plain formula", "derive (generated)"
 
 
-def fastest(contenders: dict, repeats: int) -> dict[str, float]:
-    """The fastest single call of each contender, called in turn (A B C, B C A, …) after a warm-up.
+def fastest(contenders: dict, repeats: int, median: bool = False) -> dict:
+    """The fastest single call of each contender, called in turn (A B C, B C A, …) after a warm-up;
+    with median, (fastest, median) pairs.
 
-    The fastest, not the median: on a shared machine a call is only ever slowed by others' work, and
-    with two threads a preempted thread stalls the whole call; the fastest run is the code's own time.
+    The fastest leads: on a shared machine a call is only ever slowed by others' work, and with two
+    threads a preempted thread stalls the whole call; the fastest run is the code's own time.
     """
     names = list(contenders)
     for name in names:
         contenders[name]()
-    best = dict.fromkeys(names, float("inf"))
+    times = {name: [] for name in names}
     for round_ in range(repeats):
         shift = round_ % len(names)
         for name in names[shift:] + names[:shift]:
             start = time.perf_counter()
             contenders[name]()
-            best[name] = min(best[name], time.perf_counter() - start)
-    return best
+            times[name].append(time.perf_counter() - start)
+    if median:
+        return {name: (min(t), sorted(t)[len(t) // 2]) for name, t in times.items()}
+    return {name: min(t) for name, t in times.items()}
 
 
 def _modules(name: str, folder: Path):
@@ -55,15 +64,19 @@ def _modules(name: str, folder: Path):
     from derive.checking.frameworks import _plain_module
 
     d = derive(name)
-    loaded = []
-    for label, source in (("t", emit(d, "torch")), ("plain", _plain_module(d, "torch"))):
-        path = folder / f"{name}_{label}.py"
-        path.write_text(source, encoding="utf-8")
-        spec = importlib.util.spec_from_file_location(f"_bench_{name}_{label}", path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        loaded.append(module)
-    return loaded
+    return (
+        _imported(folder, f"{name}_t", emit(d, "torch")),
+        _imported(folder, f"{name}_plain", _plain_module(d, "torch")),
+    )
+
+
+def _imported(folder: Path, stem: str, source: str):
+    path = folder / f"{stem}.py"
+    path.write_text(source, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location(f"_bench_{stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _builtin(name: str):
@@ -76,8 +89,9 @@ def _builtin(name: str):
     }[name]
 
 
-def _saved_bytes(f, z) -> int:
-    """Bytes of the distinct tensors autograd keeps for the backward of f(z)."""
+def _saved_bytes(f, z) -> tuple[int, int]:
+    """Bytes of the distinct tensors autograd keeps for the backward of f(z): all, and beyond z and
+    the output (what the caller holds anyway)."""
     import torch
 
     kept = []
@@ -87,54 +101,93 @@ def _saved_bytes(f, z) -> int:
         return x
 
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda x: x):
-        f(z)
+        out = f(z)
+    held = {x.untyped_storage().data_ptr() for x in (z, out)}
     seen = {}
     for x in kept:
-        seen[(x.untyped_storage().data_ptr(), x.untyped_storage().nbytes())] = x.untyped_storage().nbytes()
-    return sum(seen.values())
+        storage = x.untyped_storage()
+        seen[(storage.data_ptr(), storage.nbytes())] = storage.nbytes()
+    beyond = sum(size for (pointer, _), size in seen.items() if pointer not in held)
+    return sum(seen.values()), beyond
 
 
-def torch_backward(quick: bool) -> list[dict]:
-    """Rows of (function, dtype, contender, seconds per backward, bytes saved)."""
+def _contenders(generated, plain, name) -> dict:
+    return {GENERATED: getattr(generated, name), BUILTIN: _builtin(name), PLAIN: plain.plain}
+
+
+def _inputs(rows: int, n: int, dtype):
+    import torch
+
+    gen = torch.Generator().manual_seed(0)
+    z = torch.randn(rows, n, dtype=dtype, generator=gen).requires_grad_()
+    return z, torch.randn(rows, n, dtype=dtype, generator=gen)
+
+
+def _backward_only(contenders: dict, z, g) -> dict:
+    import torch
+
+    timed = {}
+    for label, f in contenders.items():
+        out = f(z)
+        timed[label] = lambda out=out, z=z, g=g: torch.autograd.grad(out, z, g, retain_graph=True)
+    return timed
+
+
+def torch_backward(quick: bool) -> dict:
+    """Rows of (function, dtype, contender, backward fastest and median, forward + backward, bytes saved),
+    and of (function, dtype, shape, contender, backward) at the other shapes."""
     try:
         import torch
     except ImportError as missing:
         raise Unavailable("torch is not installed") from missing
     torch.set_num_threads(THREADS)
-    rows = []
+    repeats = 20 if quick else 200
+    rows, shapes = [], []
     with tempfile.TemporaryDirectory() as folder:
         for name in FUNCTIONS:
-            generated, plain = _modules(name, Path(folder))
-            contenders = {
-                "derive (generated)": getattr(generated, name),
-                "PyTorch built-in": _builtin(name),
-                "autograd, plain formula": plain.plain,
-            }
+            contenders = _contenders(*_modules(name, Path(folder)), name)
             for dtype in (torch.float32, torch.float64):
-                gen = torch.Generator().manual_seed(0)
-                z = torch.randn(ROWS, N, dtype=dtype, generator=gen).requires_grad_()
-                g = torch.randn(ROWS, N, dtype=dtype, generator=gen)
-                timed = {}
+                z, g = _inputs(ROWS, N, dtype)
+                seconds = fastest(_backward_only(contenders, z, g), repeats, median=True)
+                both = fastest(
+                    {
+                        label: (lambda f=f, z=z, g=g: torch.autograd.grad(f(z), z, g))
+                        for label, f in contenders.items()
+                    },
+                    repeats,
+                )
                 for label, f in contenders.items():
-                    out = f(z)
-                    timed[label] = lambda out=out, z=z, g=g: torch.autograd.grad(out, z, g, retain_graph=True)
-                seconds = fastest(timed, repeats=20 if quick else 200)
-                for label, f in contenders.items():
-                    saved = _saved_bytes(f, z)
+                    saved, beyond = _saved_bytes(f, z)
                     rows.append(
                         dict(
                             function=name,
                             dtype=str(dtype).replace("torch.", ""),
                             contender=label,
-                            seconds=seconds[label],
+                            seconds=seconds[label][0],
+                            median=seconds[label][1],
+                            both=both[label],
                             saved=saved,
+                            beyond=beyond,
                         )
                     )
-    return rows
+                for shape in SHAPES:
+                    z, g = _inputs(*shape, dtype)
+                    seconds = fastest(_backward_only(contenders, z, g), repeats)
+                    shapes += [
+                        dict(
+                            function=name,
+                            dtype=str(dtype).replace("torch.", ""),
+                            shape=f"{shape[0]}×{shape[1]}",
+                            contender=label,
+                            seconds=s,
+                        )
+                        for label, s in seconds.items()
+                    ]
+    return dict(rows=rows, shapes=shapes)
 
 
 def jax_vjp(quick: bool) -> list[dict]:
-    """Rows of (dtype, contender, seconds per jitted VJP) for softmax."""
+    """Rows of (function, dtype, contender, seconds per jitted VJP)."""
     try:
         import jax
         import jax.numpy as jnp
@@ -143,24 +196,30 @@ def jax_vjp(quick: bool) -> list[dict]:
     from derive import derive, emit
 
     jax.config.update("jax_enable_x64", True)
+    library = {
+        "softmax": ("jax.nn.softmax", jax.nn.softmax),
+        "log_softmax": ("jax.nn.log_softmax", jax.nn.log_softmax),
+        "layer_norm": ("jax.nn.standardize", lambda z: jax.nn.standardize(z, axis=-1, epsilon=0.0)),
+    }
     rows = []
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "softmax_j.py"
-        path.write_text(emit(derive("softmax"), "jax"), encoding="utf-8")
-        spec = importlib.util.spec_from_file_location("_bench_softmax_j", path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        for dtype in (jnp.float32, jnp.float64):
-            key = jax.random.key(0)
-            z = jax.random.normal(key, (ROWS, N), dtype=dtype)
-            g = jax.random.normal(jax.random.key(1), (ROWS, N), dtype=dtype)
-            fns = {
-                "derive (generated, custom_vjp)": jax.jit(lambda z, g: jax.vjp(module.softmax, z)[1](g)[0]),
-                "jax.vjp(jax.nn.softmax)": jax.jit(lambda z, g: jax.vjp(jax.nn.softmax, z)[1](g)[0]),
-            }
-            timed = {label: (lambda f=f, z=z, g=g: f(z, g).block_until_ready()) for label, f in fns.items()}
-            seconds = fastest(timed, repeats=20 if quick else 200)
-            rows += [dict(dtype=jnp.dtype(dtype).name, contender=k, seconds=v) for k, v in seconds.items()]
+        for name in FUNCTIONS:
+            module = _imported(Path(folder), f"{name}_j", emit(derive(name), "jax"))
+            label, theirs = library[name]
+            for dtype in (jnp.float32, jnp.float64):
+                z = jax.random.normal(jax.random.key(0), (ROWS, N), dtype=dtype)
+                g = jax.random.normal(jax.random.key(1), (ROWS, N), dtype=dtype)
+                fns = {
+                    "derive (generated, custom_vjp)": getattr(module, name),
+                    f"jax.vjp({label})": theirs,
+                }
+                jitted = {k: jax.jit(lambda z, g, f=f: jax.vjp(f, z)[1](g)[0]) for k, f in fns.items()}
+                timed = {k: (lambda f=f, z=z, g=g: f(z, g).block_until_ready()) for k, f in jitted.items()}
+                seconds = fastest(timed, repeats=20 if quick else 200)
+                rows += [
+                    dict(function=name, dtype=jnp.dtype(dtype).name, contender=k, seconds=v)
+                    for k, v in seconds.items()
+                ]
     return rows
 
 
@@ -178,37 +237,68 @@ def measure(quick: bool = False) -> dict:
 def render(results: dict, markdown: bool = True) -> str:
     """The tables, with each contender's time relative to the framework's own."""
     lines = [f"### PyTorch and JAX: backward at n = {N}, {ROWS} rows, CPU, {THREADS} threads", ""]
-    torch_rows = results.get("torch")
-    if isinstance(torch_rows, str):
-        lines += [f"PyTorch: {torch_rows}", ""]
-    elif torch_rows:
-        lines += [
-            "| function | dtype | contender | backward | vs built-in | saved for backward |",
-            "|---|---|---|---|---|---|",
-        ]
-        base = {
-            (r["function"], r["dtype"]): r["seconds"]
-            for r in torch_rows
-            if r["contender"] == "PyTorch built-in"
-        }
-        for r in torch_rows:
-            ratio = r["seconds"] / base[(r["function"], r["dtype"])]
-            lines.append(
-                f"| {r['function']} | {r['dtype']} | {r['contender']} | {r['seconds'] * 1e6:.0f} µs "
-                f"| {ratio:.2f}× | {r['saved'] / 1e6:.2f} MB |"
-            )
-        lines.append("")
+    measured = results.get("torch")
+    if isinstance(measured, str):
+        lines += [f"PyTorch: {measured}", ""]
+    elif measured:
+        lines += _torch_tables(measured)
     jax_rows = results.get("jax")
     if isinstance(jax_rows, str):
         lines += [f"JAX: {jax_rows}", ""]
     elif jax_rows:
-        lines += ["| softmax VJP, jitted | dtype | time | vs jax.nn.softmax |", "|---|---|---|---|"]
-        base = {r["dtype"]: r["seconds"] for r in jax_rows if r["contender"].startswith("jax.vjp")}
+        lines += ["| VJP, jitted | dtype | contender | time | vs jax.nn |", "|---|---|---|---|---|"]
+        jax_rows = [{"function": "softmax", **r} for r in jax_rows]  # older --json files: softmax alone
+        base = {
+            (r["function"], r["dtype"]): r["seconds"]
+            for r in jax_rows
+            if r["contender"].startswith("jax.vjp")
+        }
         for r in jax_rows:
-            ratio = r["seconds"] / base[r["dtype"]]
-            lines.append(f"| {r['contender']} | {r['dtype']} | {r['seconds'] * 1e6:.0f} µs | {ratio:.2f}× |")
+            ratio = r["seconds"] / base[(r["function"], r["dtype"])]
+            lines.append(
+                f"| {r['function']} | {r['dtype']} | {r['contender']} | {r['seconds'] * 1e6:.0f} µs "
+                f"| {ratio:.2f}× |"
+            )
         lines.append("")
     return "\n".join(lines)
+
+
+def _torch_tables(measured) -> list[str]:
+    rows = measured["rows"] if isinstance(measured, dict) else measured  # older --json files: rows alone
+    lines = [
+        "| function | dtype | contender | backward | vs built-in | median vs built-in "
+        "| forward + backward vs built-in | saved for backward | of which beyond z and the output |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    base = {(r["function"], r["dtype"]): r for r in rows if r["contender"] == BUILTIN}
+    for r in rows:
+        b = base[(r["function"], r["dtype"])]
+        median = f"{r['median'] / b['median']:.2f}×" if "median" in r else "—"
+        both = f"{r['both'] / b['both']:.2f}×" if "both" in r else "—"
+        beyond = f"{r['beyond'] / 1e6:.3f} MB" if "beyond" in r else "—"
+        lines.append(
+            f"| {r['function']} | {r['dtype']} | {r['contender']} | {r['seconds'] * 1e6:.0f} µs "
+            f"| {r['seconds'] / b['seconds']:.2f}× | {median} | {both} | {r['saved'] / 1e6:.3f} MB "
+            f"| {beyond} |"
+        )
+    lines.append("")
+    shapes = measured.get("shapes") if isinstance(measured, dict) else None
+    if shapes:
+        lines += [
+            "Backward at other shapes (rows × n), time / built-in's, fastest of the calls:",
+            "",
+            "| function | dtype | shape | derive (generated) | autograd, plain formula | built-in |",
+            "|---|---|---|---|---|---|",
+        ]
+        times = {(r["function"], r["dtype"], r["shape"], r["contender"]): r["seconds"] for r in shapes}
+        for function, dtype, shape in dict.fromkeys((r["function"], r["dtype"], r["shape"]) for r in shapes):
+            b = times[(function, dtype, shape, BUILTIN)]
+            lines.append(
+                f"| {function} | {dtype} | {shape} | {times[(function, dtype, shape, GENERATED)] / b:.2f}× "
+                f"| {times[(function, dtype, shape, PLAIN)] / b:.2f}× | {b * 1e6:.0f} µs |"
+            )
+        lines.append("")
+    return lines
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from derive import check, derive, emit
+from derive.codegen.frameworks import once_differentiable
 from derive.engine.registry import functions
 
 NAMES = sorted(functions())
@@ -68,7 +69,12 @@ def test_torch_gradcheck_and_gradgradcheck(name, tmp_path, rng):
         return getattr(module, name)(x, *data, **keywords)
 
     assert torch.autograd.gradcheck(F, (x,), check_forward_ad=True)
-    assert torch.autograd.gradgradcheck(F, (x,))
+    if once_differentiable(d):  # backward reads what forward saved (σ): double backward must raise
+        (gradient,) = torch.autograd.grad(F(x), x, torch.ones(2, 4, dtype=x.dtype), create_graph=True)
+        with pytest.raises(RuntimeError):
+            torch.autograd.grad(gradient.sum(), x, allow_unused=True)
+    else:
+        assert torch.autograd.gradgradcheck(F, (x,))
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -111,10 +117,11 @@ def test_torch_softmax_saves_only_its_output(tmp_path):
     assert len(kept) == 1 and kept[0] is s
 
 
-def test_torch_log_softmax_recovers_s_from_its_output(tmp_path):
+def test_torch_log_softmax_saves_s_from_its_forward(tmp_path):
+    """Backward reads s, not ℓ: the forward hands s over and backward takes no exp (ℓ is not saved)."""
     torch = pytest.importorskip("torch")
     source = emit(derive("log_softmax"), "torch")
-    assert "ctx.save_for_backward(ell)" in source and "s = torch.exp(ell)" in source
+    assert "ctx.save_for_backward(s)" in source and "torch.exp(ell)" not in source
     module = _load(source, tmp_path / "log_softmax_t.py")
     z = torch.tensor([[1e4, 0.0, -1e4], [1.0, 2.0, 3.0]], dtype=torch.float64, requires_grad=True)
     ell = module.log_softmax(z)
@@ -126,6 +133,26 @@ def test_torch_log_softmax_recovers_s_from_its_output(tmp_path):
     z2 = z.detach().requires_grad_()
     (reference,) = torch.autograd.grad(torch.log_softmax(z2, dim=-1), z2, g)
     assert torch.allclose(grad, reference, rtol=1e-14, atol=1e-15)
+
+
+@pytest.mark.parametrize(("name", "row"), [("layer_norm", "sigma"), ("l2_normalize", "r")])
+def test_torch_saves_the_output_and_a_column_not_z(name, row, tmp_path):
+    """What backward reads, from the where-clauses: the output and σ per vector; z is not kept."""
+    torch = pytest.importorskip("torch")
+    source = emit(derive(name), "torch")
+    assert f"ctx.save_for_backward(s, {row})" in source
+    module = _load(source, tmp_path / f"{name}_t.py")
+    z = torch.randn(3, 5, dtype=torch.float64, requires_grad=True)
+    kept = []
+
+    def pack(x):
+        kept.append(x)
+        return x
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda x: x):
+        s = getattr(module, name)(z)
+    assert len(kept) == 2 and kept[0] is s and kept[1].shape == (3, 1)
+    assert all(x.untyped_storage().data_ptr() != z.untyped_storage().data_ptr() for x in kept)
 
 
 def test_torch_module_drops_into_a_model(tmp_path):

@@ -119,9 +119,20 @@ def _names(d):
     return name, [f"{name}_{s}" for s in suffixes]
 
 
+def _refused(torch, f, x) -> float:
+    """0 when differentiating f's gradient raises (as once_differentiable makes it), NaN when it runs."""
+    (gradient,) = torch.autograd.grad(f(x), x, torch.ones_like(f(x)), create_graph=True)
+    try:
+        torch.autograd.grad(gradient.sum(), x, allow_unused=True)
+    except RuntimeError:
+        return 0.0
+    return np.nan
+
+
 def _torch_checks(module, reference, plain, d, sizes) -> list[Check]:
     import torch
 
+    from derive.codegen.frameworks import once_differentiable
     from derive.codegen.module import parameters
 
     keywords = {p: PARAMETER for p in parameters(d)}
@@ -168,12 +179,18 @@ def _torch_checks(module, reference, plain, d, sizes) -> list[Check]:
                 else np.nan
             ),
         )
-        worst.attempt(
-            "torch.autograd.gradgradcheck, float64 (double backward)",
-            lambda small=small, f=function: (
-                0.0 if torch.autograd.gradgradcheck(f, (tensor(small, grad=True),)) else np.nan
-            ),
-        )
+        if once_differentiable(d):
+            worst.attempt(
+                "double backward refused (once_differentiable: backward reads what forward saved)",
+                lambda small=small, f=function: _refused(torch, f, tensor(small, grad=True)),
+            )
+        else:
+            worst.attempt(
+                "torch.autograd.gradgradcheck, float64 (double backward)",
+                lambda small=small, f=function: (
+                    0.0 if torch.autograd.gradgradcheck(f, (tensor(small, grad=True),)) else np.nan
+                ),
+            )
         for dtype in (torch.float64, torch.float32):
 
             def agree(z=z, g=g, dtype=dtype, data=data):
@@ -234,7 +251,9 @@ def _saved(F, d, keywords, tensor) -> str:
             if x is z
             else "a data vector"
             if any(x is y for y in data)
-            else "?"
+            else f"one number per vector, shape {tuple(x.shape)}"
+            if x.shape == (*z.shape[:-1], 1)
+            else f"an intermediate of shape {tuple(x.shape)}"
         )
         labels.append(label)
     return "saved: " + (", ".join(labels) if labels else "nothing")

@@ -4,14 +4,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sympy import Add, Eq, Function, Heaviside, Indexed, Mul, Symbol, preorder_traversal, simplify, solve
+from sympy import (
+    Add,
+    Eq,
+    Function,
+    Heaviside,
+    Indexed,
+    Mul,
+    Symbol,
+    fraction,
+    preorder_traversal,
+    simplify,
+    solve,
+)
 from sympy.printing.precedence import PRECEDENCE
 
 from derive.codegen import broadcast, stable
 from derive.codegen.arrays import Diagonal, Dropped, Empty, Largest, Total, Zeros, array
 from derive.codegen.npcode import ArrayPrinter
 from derive.codegen.pystyle import formatted
-from derive.codegen.statements import Line, Statement, block
+from derive.codegen.statements import Line, Statement, _named, block
 from derive.errors import NotApplicable
 from derive.notation.symbols import i
 
@@ -102,6 +114,9 @@ class TorchPrinter(FrameworkPrinter):
         self.numbers = {"n"}  # Python numbers for sure (a parameter may come as a 0-d tensor): alpha=, value=
         self.fresh = set()  # temporaries made by + or ×, whose backward keeps its inputs, not its result
         self.later, self.value = set(), None
+        self.kept = set()  # returned with the result: never updated in place
+        self.no_grad = False  # no graph is recorded (a Function's forward, a once_differentiable backward)
+        self.made = set()  # the temporaries computed here (not inputs, not aliases)
 
     def bind(self, target, value):
         """target = value is computed: note whether target is a Python number or one value per vector."""
@@ -110,6 +125,8 @@ class TorchPrinter(FrameworkPrinter):
             return
         if (value.is_Mul or value.is_Add) and all(isinstance(a, Symbol) or a.is_Number for a in value.args):
             self.fresh.add(target.name)
+        if not isinstance(value, Symbol):
+            self.made.add(target.name)
         if {s.name for s in value.free_symbols} <= self.numbers:
             self.numbers.add(target.name)
         size = self._size(value)
@@ -137,19 +154,28 @@ class TorchPrinter(FrameworkPrinter):
         # (g * s) * (x0 / sigma): the per-vector factors multiplied together first, then one pass over g.
         full = [a for a in expr.args if self._size(a) == "full"]
         small = [a for a in expr.args if self._size(a) != "full"]
+        if self.no_grad and len(full) == 1 and small and Mul(*small) != -1 and self._scratch(full[0]):
+            # No graph to keep intact: the full factor's fresh buffer scaled in place, no new one.
+            top, bottom = fraction(Mul(*small))
+            scaled = f"div_({self._print(bottom)})" if top == 1 else f"mul_({self._print(Mul(*small))})"
+            return f"({self._print(full[0])}).{scaled}"
         if not full or len(small) < 2 or Mul(*small) == -1:
             return super()._print_Mul(expr)
         return f"{self.parenthesize(Mul(*full), PRECEDENCE['Mul'])} * ({self._print(Mul(*small))})"
 
     def _print_Add(self, expr, order=None):
         # a + c*x*y in one pass (torch.addcmul), a + c*x too (torch.add with alpha), not two or three.
-        for term in self._as_ordered_terms(expr, order):
+        # A product of two tensors first: torch.addcmul fuses more than torch.add with alpha.
+        terms = self._as_ordered_terms(expr, order)
+        tensors_in = [sum(self._size(a) != "scalar" for a in Mul.make_args(t)) for t in terms]
+        for term in [t for t, k in zip(terms, tensors_in, strict=True) if k == 2] + terms:
             coefficient = [a for a in Mul.make_args(term) if self._size(a) == "scalar"]
             tensors = [a for a in Mul.make_args(term) if self._size(a) != "scalar"]
             rest = expr - term
+            # rest may be one value per vector: torch.add and torch.addcmul broadcast it.
             if (
                 not 1 <= len(tensors) <= 2
-                or self._size(rest) != "full"
+                or self._size(rest) == "scalar"
                 or "full" not in map(self._size, tensors)
             ):
                 continue
@@ -162,8 +188,8 @@ class TorchPrinter(FrameworkPrinter):
                 return f"torch.add({self._print(rest)}, {self._print(tensors[0])}, alpha={self._print(c)})"
             x, y = (self._print(t) for t in tensors)
             scale = "" if c == 1 else f", value={self._print(c)}"
-            if self._reusable(rest):
-                return f"{self._print(rest)}.addcmul_({x}, {y}{scale})"
+            if self._size(rest) == "full" and (self._reusable(rest) or self._scratch(rest)):
+                return f"({self._print(rest)}).addcmul_({x}, {y}{scale})"
             return f"torch.addcmul({self._print(rest)}, {x}, {y}{scale})"
         return super()._print_Add(expr, order)
 
@@ -207,15 +233,31 @@ class TorchPrinter(FrameworkPrinter):
         """The symbols later statements read."""
         self.later = {s.name for s in symbols}
 
+    def _scratch(self, expr) -> bool:
+        """expr is printed as a new buffer of its own that may be updated in place: a sum or product
+        (whose backward keeps its inputs, not its result), or with no graph (no_grad) anything made here,
+        and a temporary made earlier that nothing reads afterwards."""
+        if isinstance(expr, Symbol):
+            return self._reusable(expr) or (
+                self.no_grad and expr.name in self.made - self.later - self.kept and self._once(expr)
+            )
+        if expr.is_Add or (expr.is_Mul and self._size(expr) == "full"):
+            return True
+        return self.no_grad and isinstance(expr, Function) and self._size(expr) == "full"
+
+    def _once(self, symbol) -> bool:
+        """symbol is read once on this line, sums aside."""
+        if self.value is None:
+            return False
+        hidden = self.value.xreplace({Total(symbol): Symbol("_total", real=True)})
+        return sum(1 for e in preorder_traversal(hidden) if e == symbol) == 1
+
     def _reusable(self, rest) -> bool:
         """rest may be updated in place: a fresh temporary that nothing reads afterwards, read on this line
         only here and by sums (which keep no input for backward), so autograd's saved tensors stay intact."""
-        if not (isinstance(rest, Symbol) and rest.name in self.fresh and rest.name not in self.later):
+        if not isinstance(rest, Symbol) or rest.name not in self.fresh - self.later - self.kept:
             return False
-        if self.value is None:
-            return False
-        hidden = self.value.xreplace({Total(rest): Symbol("_total", real=True)})
-        return sum(1 for e in preorder_traversal(hidden) if e == rest) == 1
+        return self._once(rest)
 
 
 class JaxPrinter(FrameworkPrinter):
@@ -279,11 +321,15 @@ class Rule:
     reads: frozenset
 
 
-def rule(d, statements, target, taken, from_outputs=False) -> Rule:
+def rule(d, statements, target, taken, from_outputs=False, kept=(), returned=(), no_grad=False) -> Rule:
     """statements made stable (max shift or log-sum-exp), printed for target; from_outputs recovers the
-    intermediates the outputs determine (s = exp(ℓ) for log-softmax) instead of recomputing them from z."""
+    intermediates the outputs determine (s = exp(ℓ) for log-softmax) instead of recomputing them from z,
+    and reads the kept ones as they are (the forward computed them); returned names what the last line
+    also returns, so that nothing updates it in place; no_grad: no graph is recorded, so any temporary
+    may be updated in place once nothing else reads it."""
     names = {name for name, _ in d.function.where}
     if from_outputs:
+        statements = [s for s in statements if not (isinstance(s.target, Symbol) and s.target.name in kept)]
         statements = _pruned(_recovered(statements, d.function))
     shift = stable.needs_shift(d.definition, d.input)
     z = array(d.function.input)
@@ -291,13 +337,19 @@ def rule(d, statements, target, taken, from_outputs=False) -> Rule:
     if target == "jax":
         statements = [_out_of_place(s) for s in statements]
     else:
-        statements = _distributed(statements)
-    lines = block(statements, taken | RESERVED, printer(target, _scalars(d)))
+        statements, named = _sums_apart(_distributed(statements), taken | RESERVED)
+        taken = taken | named
+    printing = printer(target, _scalars(d))
+    if target == "torch":
+        printing.instance.kept, printing.instance.no_grad = set(returned), no_grad
+        # What the forward handed over is one value per vector when its definition has no index i (σ).
+        printing.instance.rows |= {name for name, b in d.function.where if name in kept and not b.has(i)}
+    lines = block(statements, taken | RESERVED, printing)
     values = [s.value for s in statements] + [s.target for s in statements if s.target is not None]
     values = [v.replace(lambda e: isinstance(e, (Zeros, Empty)), lambda e: e.args[0]) for v in values]
     defined = {s.target for s in statements if s.target is not None and not isinstance(s.target, Diagonal)}
     reads = set().union(*(v.free_symbols for v in values)) - defined
-    return Rule(tuple(lines), frozenset(s.name for s in reads) - names - {"J"})
+    return Rule(tuple(lines), frozenset(s.name for s in reads) - (names - set(kept)) - {"J"})
 
 
 def _scalars(d) -> set:
@@ -335,6 +387,30 @@ def _distributed(statements) -> list:
             value = value.replace(lambda e: spread(e) is not None, spread)
         result.append(Statement(s.target, s.op, value))
     return result
+
+
+def _sums_apart(statements, taken) -> tuple[list, set]:
+    """Each sum over the last axis inside a line computed on a line of its own, before it: what is left
+    is short enough to stay one line, so its fused calls (addcmul) are not split apart to fit."""
+    names, result, known = set(taken), [], {}
+    for s in statements:
+        value = s.value
+        for named, name in known.items():  # in the order named: a sum's name after its summand's
+            value = value.xreplace({named: name})
+        for total in sorted({e for e in preorder_traversal(value) if isinstance(e, Total)}, key=str):
+            if total == value or not value.has(total):
+                continue
+            inner = total.args[0]
+            if not inner.is_Symbol and value.xreplace({total: Symbol("_sum")}).has(inner):
+                # What is summed is read again on the line (g ⊙ s in s ⊙ g − s Σ g ⊙ s): computed once.
+                known[inner] = _named(inner, names)
+                result.append(Statement(known[inner], "=", inner))
+                value, total = value.xreplace({inner: known[inner]}), total.xreplace({inner: known[inner]})
+            known[total] = _named(total, names)
+            result.append(Statement(known[total], "=", total))
+            value = value.xreplace({total: known[total]})
+        result.append(Statement(s.target, s.op, value))
+    return result, names - set(taken)
 
 
 def returning(lines, extra: str = "") -> tuple:
@@ -379,6 +455,23 @@ def inverses(fn) -> dict:
     if len(found) != 1 or simplify(fn.definition.xreplace({atom: found[0]}) - out) != 0:
         return {}
     return {name: found[0]}
+
+
+def kept(d, *rules) -> tuple:
+    """The named intermediates the forward should hand to the derived rules (statements each) rather than
+    have them recomputed from z: each one per vector (σ, a column), read as it is; and a full one the
+    output determines (s = exp(ℓ)) when the rules read it and not the output, saved in the output's place
+    (as many bytes saved and a pass fewer in backward; one more array alive while the caller holds ℓ)."""
+    fn = d.function
+    where = dict(fn.where)
+    reads = set()
+    for statements in rules:
+        for s in statements:
+            if not (isinstance(s.target, Symbol) and s.target.name in where):
+                reads |= {e.name for e in s.value.free_symbols}
+    rows = [name for name in where if name in reads and not where[name].has(i)]
+    full = [name for name in inverses(fn) if name in reads and fn.output not in reads]
+    return tuple(name for name in where if name in rows + full)
 
 
 def _recovered(statements, fn):

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sympy import Symbol
+
 from derive.codegen import broadcast, frameworkprint
-from derive.codegen.frameworkprint import rule, scalar_backward, scalar_tangent, statements
+from derive.codegen.broadcast import _intermediates
+from derive.codegen.frameworkprint import kept, rule, scalar_backward, scalar_tangent, statements
 from derive.codegen.module import RESERVED, _names, command, module_facts
 from derive.errors import NotApplicable
+from derive.notation.symbols import i
 from derive.show.docprint import formula
 from derive.show.templating import render_template
 
@@ -38,6 +42,7 @@ class Rules:
     saved: tuple  # what backward reads of the inputs and the output, in argument order
     tangent_saved: tuple  # … and what the tangent rule reads
     size_from: str  # an array of z's last axis available in backward, for n
+    kept: tuple = ()  # the named intermediates the forward returns after the output, for the rules
 
 
 def generate(d, target: str) -> str:
@@ -57,7 +62,7 @@ def generate(d, target: str) -> str:
         view = gradient_view(d)
         inner = {**_names(view, data=True, reserved=frozenset(RESERVED - {"g"})), "data": names["data"]}
         taken |= {inner["output"]}
-        forward = rule(d, statements(d, "value", names), target, taken)
+        forward = rule(d, statements(d, "value", names), target, taken, no_grad=True)
         backward = rule(view, scalar_backward(view, inner, "grad_output"), target, taken)
         tangent = rule(view, scalar_tangent(view, inner), target, taken)
         publics = [
@@ -71,16 +76,23 @@ def generate(d, target: str) -> str:
         assumed = [
             f"{formula(lhs)} = {formula(rhs)}" for lhs, rhs in dict.fromkeys((*d.assumed, *d.hessian.assumed))
         ]
-        gradient = inner["output"]
+        gradient, handed = inner["output"], ()
     else:
-        forward = rule(d, statements(d, "forward", names), target, taken)
-        backward = rule(d, statements(d, "vjp", names), target, taken, from_outputs=True)
-        tangent = rule(d, statements(d, "jvp", names), target, taken, from_outputs=True)
+        found = {kind: statements(d, kind, names) for kind in ("forward", "vjp", "jvp")}
+        # torch's jvp reads the Function's saved tensors too; jax's custom_jvp recomputes from z.
+        handed = kept(d, found["vjp"], found["jvp"]) if target == "torch" else kept(d, found["vjp"])
+        forward = rule(
+            d, _computing(d, found["forward"], handed), target, taken, returned=handed, no_grad=True
+        )
+        backward = rule(d, found["vjp"], target, taken, from_outputs=True, kept=handed, no_grad=bool(handed))
+        tangent = rule(
+            d, found["jvp"], target, taken, from_outputs=True, kept=handed if target == "torch" else ()
+        )
         publics = [
             _public(d, kind, names, target, taken, f"{names['function']}_{suffix}") for suffix, kind in VECTOR
         ]
         where, assumed, gradient = list(d.function.where), [], None
-    order = [*args, names["output"]]
+    order = [*args, names["output"], *handed]
     rules = Rules(
         forward=forward,
         backward=backward,
@@ -88,6 +100,7 @@ def generate(d, target: str) -> str:
         saved=tuple(a for a in order if a in backward.reads),
         tangent_saved=tuple(a for a in order if a in tangent.reads),
         size_from="grad_output" if scalar else "g",
+        kept=handed,
     )
     if scalar and "n" in backward.reads | tangent.reads:
         rules = _with_input_for_size(rules, names["input"])
@@ -105,15 +118,32 @@ def generate(d, target: str) -> str:
         assumed=assumed,
         gradient=gradient,
         forward_formula=formula(broadcast.computed(d, "forward")),
-        double=target == "torch",
+        double=target == "torch" and not handed,
+        handed_vectors=[name for name, body in d.function.where if name in handed and body.has(i)],
     )
+
+
+def once_differentiable(d) -> bool:
+    """Whether the torch module's backward reads intermediates its forward saved (σ), not functions of z:
+    then it is marked once_differentiable, and double backward raises rather than miss their derivatives."""
+    if d.kind == "scalar":
+        return False
+    names = _names(d, reserved=frozenset(RESERVED | frameworkprint.RESERVED))
+    return bool(kept(d, statements(d, "vjp", names), statements(d, "jvp", names)))
 
 
 def _with_input_for_size(rules, z):
     """A scalar's cotangent has no axis n: read n from z, saving it if nothing else had."""
     saved = rules.saved if z in rules.saved else (z, *rules.saved)
     tangent_saved = rules.tangent_saved if z in rules.tangent_saved else (z, *rules.tangent_saved)
-    return Rules(rules.forward, rules.backward, rules.tangent, saved, tangent_saved, z)
+    return Rules(rules.forward, rules.backward, rules.tangent, saved, tangent_saved, z, rules.kept)
+
+
+def _computing(d, forward, handed) -> list:
+    """The forward's statements, computing before its result the intermediates it hands over."""
+    have = {s.target for s in forward if s.target is not None}
+    extra = [s for s in _intermediates([Symbol(name) for name in handed], d.function) if s.target not in have]
+    return forward[:-1] + extra + forward[-1:]
 
 
 def _public(d, kind, names, target, taken, name) -> Public:
