@@ -28,6 +28,8 @@ def render(d: Derivation, fmt: str = "text", symbols=None, bold: bool = False, *
         raise InvalidInput(f"unknown format '{fmt}'; known: {', '.join(FORMATS)}")
     if bold and fmt not in ("latex", "markdown"):
         raise InvalidInput("bold vectors are typeset by LaTeX: use them with --format latex or markdown")
+    if not isinstance(d, Derivation):  # several inputs: a block per input
+        return _render_blocks(d, fmt)
     spelling = notation.of(d, symbols, bold)
     with printed_in(spelling):
         if fmt == "text":
@@ -41,6 +43,18 @@ def render(d: Derivation, fmt: str = "text", symbols=None, bold: bool = False, *
         from derive.writeup.document import document
 
         return document(d, fmt, notation=spelling, **options)
+
+
+def _render_blocks(d, fmt: str) -> str:
+    from derive.show import blocks
+
+    if fmt == "text":
+        from derive.show.terminal import width
+
+        return blocks.show(d, width())
+    if fmt == "json":
+        return blocks.to_json(d)
+    raise InvalidInput(f"--format {fmt} is not written for several inputs yet: use text or json")
 
 
 def emit(d: Derivation, target: str = "numpy", symbols=None) -> str:

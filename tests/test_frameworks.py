@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from derive import check, derive, emit
-from derive.engine.registry import functions
+from derive.engine.registry import one_input
 
-NAMES = sorted(functions())
+NAMES = sorted(one_input())
 
 
 def _load(source, path):
