@@ -64,6 +64,13 @@ def emit(d: Derivation, target: str = "numpy", symbols=None) -> str:
     from derive.notation import reader as notation
     from derive.show.printing import notation as printed_in
 
+    if not isinstance(d, Derivation):  # several inputs: F and its gradients or VJPs
+        if target != "numpy":
+            raise InvalidInput(f"--emit {target} is not written for several inputs yet: use --emit numpy")
+        from derive.codegen.several import generate as several
+
+        return several(d)
+
     spelling = notation.of(d, symbols)
     with printed_in(spelling):
         return generate(d, target)
@@ -71,6 +78,12 @@ def emit(d: Derivation, target: str = "numpy", symbols=None) -> str:
 
 def check(d: Derivation, target: str = "numpy", module_path=None):
     """Load the generated code (or the module at module_path) and check it numerically; returns a report."""
+    if not isinstance(d, Derivation):  # several inputs: the NumPy module's cotangents
+        from derive.checking.several import verify as several
+
+        if target != "numpy" or module_path is not None:
+            raise InvalidInput("--check for several inputs checks the code it emits with --emit numpy")
+        return several(d, emit(d, "numpy"))
     from derive.checking.numeric import verify
 
     return verify(d, target, module_path=module_path)

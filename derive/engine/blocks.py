@@ -49,6 +49,7 @@ class Blocks:
     sizes: dict  # dimension name -> size, for the sizes given (others symbolic)
     blocks: tuple
     assumed: tuple  # the assumptions some block depends on, as (expression, value)
+    wrt: tuple | None = None  # the inputs asked for, None for every one (then code returns all)
 
     @property
     def kind(self) -> str:
@@ -88,7 +89,8 @@ def derive_blocks(function, sizes: dict | None = None, params: dict | None = Non
         stage("proving the blocks at the sizes given")
         blocks = tuple(_at_sizes(spelled, b, sizes) for b in blocks)
     used = tuple(dict.fromkeys(a for b in blocks for a in spelled.assumptions_used(b.raw_before)))
-    return Blocks(fn, spelled, sizes, tuple(b.block for b in blocks), used)
+    asked = None if not wrt else tuple(x.name for x in chosen)
+    return Blocks(fn, spelled, sizes, tuple(b.block for b in blocks), used, asked)
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,8 @@ def shapes_of(spelled: Definition) -> dict:
     the dimension their index i ranges over (found where i indexes an input)."""
     fn = spelled.function
     names = {x.name: tuple(dimension(dim) for dim in x.dims) for x in fn.declared_inputs}
+    for a in sorted(spelled.expanded.atoms(Indexed), key=str):  # data vectors not declared (y) run over n
+        names.setdefault(a.base.name, (dimension(fn.dim),) * len(a.indices))
     for key, body in spelled.rewrites:
         if isinstance(key, IndexedBase):
             names[key.name] = (_dimension_of_i(body, names) or dimension(fn.dim),)
