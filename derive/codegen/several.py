@@ -61,7 +61,8 @@ class Lowering:
             return Arr(f"_log_softmax({self.softmaxes[expr.args[0].base.name]})", (index,))
         if isinstance(expr, Function) and type(expr).__name__ in _FUNCTIONS:
             inner = self.lower(expr.args[0])
-            return Arr(f"{_FUNCTIONS[type(expr).__name__]}({inner.code})", inner.labels, inner.batched)
+            call = _FUNCTIONS[type(expr).__name__] if inner.batched else f"math.{type(expr).__name__}"
+            return Arr(f"{call}({inner.code})", inner.labels, inner.batched)
         raise NotApplicable(f"{type(expr).__name__} has no NumPy form for several inputs")
 
     def _softmax_entry(self, expr) -> bool:
@@ -88,7 +89,9 @@ class Lowering:
     def _power(self, expr) -> Arr:
         base = self.lower(expr.base)
         if expr.exp == Rational(1, 2):
-            return Arr(f"np.sqrt({base.code})", base.labels, base.batched)
+            # √d of a size or a parameter in Python: a NumPy float64 scalar would make float32 arrays float64.
+            root = "np.sqrt" if base.batched else "math.sqrt"
+            return Arr(f"{root}({base.code})", base.labels, base.batched)
         if expr.exp == -1:
             return Arr(f"(1 / {base.code})", base.labels, base.batched)
         if expr.exp.is_Number:

@@ -90,7 +90,7 @@ def derive_blocks(function, sizes: dict | None = None, params: dict | None = Non
         blocks = tuple(_at_sizes(spelled, b, sizes) for b in blocks)
     used = tuple(dict.fromkeys(a for b in blocks for a in spelled.assumptions_used(b.raw_before)))
     asked = None if not wrt else tuple(x.name for x in chosen)
-    return Blocks(fn, spelled, sizes, tuple(b.block for b in blocks), used, asked)
+    return Blocks(spelled.function, spelled, sizes, tuple(b.block for b in blocks), used, asked)
 
 
 @dataclass(frozen=True)
