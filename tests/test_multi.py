@@ -159,3 +159,16 @@ def test_list_shows_them_without_building_them(run):
 def test_the_api_renders_blocks():
     text = api.render(derive("rms_norm"), "text")
     assert "Gradient" not in text and "Derivative of output i with respect to gamma" in text
+
+
+def test_the_check_catches_a_wrong_cotangent():
+    from derive.checking.several import verify
+
+    d = derive("linear_softmax_cross_entropy", wrt=["b"])
+    source = api.emit(d, "numpy")
+    assert verify(d, source).passed
+    wrong = source.replace("return _like(((-1 * y) + s), b)", "return _like(s, b)")  # y forgotten
+    assert wrong != source
+    report = verify(d, wrong)
+    assert not report.passed
+    assert [c.passed for c in report.checks if "differences" in c.name] == [False] * 4

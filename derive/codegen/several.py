@@ -181,7 +181,6 @@ def generate(d) -> str:
         heading=fn.heading,
         kind=spelled.kind,
         inputs=inputs,
-        differentiable=[x.name for x in fn.declared_inputs if not x.data],
         data=[x.name for x in fn.declared_inputs if x.data],
         params=params,
         dims=dims,
