@@ -29,7 +29,7 @@ def render(d: Derivation, fmt: str = "text", symbols=None, bold: bool = False, *
     if bold and fmt not in ("latex", "markdown"):
         raise InvalidInput("bold vectors are typeset by LaTeX: use them with --format latex or markdown")
     if not isinstance(d, Derivation):  # several inputs: a block per input
-        return _render_blocks(d, fmt)
+        return _render_blocks(d, fmt, **options)
     spelling = notation.of(d, symbols, bold)
     with printed_in(spelling):
         if fmt == "text":
@@ -45,7 +45,7 @@ def render(d: Derivation, fmt: str = "text", symbols=None, bold: bool = False, *
         return document(d, fmt, notation=spelling, **options)
 
 
-def _render_blocks(d, fmt: str) -> str:
+def _render_blocks(d, fmt: str, lang: str = "en", method: str = "quotient", standalone: bool = False) -> str:
     from derive.show import blocks
 
     if fmt == "text":
@@ -54,7 +54,11 @@ def _render_blocks(d, fmt: str) -> str:
         return blocks.show(d, width())
     if fmt == "json":
         return blocks.to_json(d)
-    raise InvalidInput(f"--format {fmt} is not written for several inputs yet: use text or json")
+    from derive.writeup.chained import document
+
+    if method != "quotient":
+        raise InvalidInput("--method chooses a route for one input; several inputs have one route")
+    return document(d, fmt, lang, standalone)
 
 
 def emit(d: Derivation, target: str = "numpy", symbols=None) -> str:

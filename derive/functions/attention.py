@@ -5,7 +5,7 @@ from sympy import exp, sqrt
 from derive.notation.function import Function, Input
 from derive.notation.symbols import d, i, k, l, matrix, total, vector
 
-q, K, V, e, a = vector("q"), matrix("K"), matrix("V"), vector("e"), vector("a")
+q, K, V, t, a = vector("q"), matrix("K"), matrix("V"), vector("t"), vector("a")
 
 FUNCTION = Function(
     name="attention",
@@ -14,7 +14,7 @@ FUNCTION = Function(
     description="One query's attention: softmax weights of scaled key scores, averaging the values.",
     definition=total(a[k] * V[k, i], k),
     output="o",
-    where=(("e", total(K[i, l] * q[l], l, d) / sqrt(d)), ("a", exp(e[i]) / total(exp(e[l]), l))),
+    where=(("t", total(K[i, l] * q[l], l, d) / sqrt(d)), ("a", exp(t[i]) / total(exp(t[l]), l))),
     inputs=(Input("q", ("d",)), Input("K", ("n", "d")), Input("V", ("n", "h"))),
     dim="h",
 )
