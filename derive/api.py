@@ -97,6 +97,7 @@ def claim(d: Derivation, text: str, hessian: bool = False):
     """Whether a derivative someone wrote (text, in the expr syntax) equals d's: a Verdict."""
     from derive.claims.claim import check as decide
 
+    _one_input(d, "--claim")
     return decide(d, text, hessian=hessian)
 
 
@@ -111,7 +112,13 @@ def check_backward(d: Derivation, path, function: str):
     """A user's backward f(z, g) in the file at path, checked numerically against d's VJP: a report."""
     from derive.claims.backward import check_backward as run
 
+    _one_input(d, "--claim-module")
     return run(d, path, function)
+
+
+def _one_input(d, option: str) -> None:
+    if not isinstance(d, Derivation):
+        raise InvalidInput(f"{option} is not written for several inputs yet: it checks one input's")
 
 
 __all__ = ["Derivation", "derive", "render", "emit", "check", "claim", "render_claim", "check_backward"]

@@ -172,3 +172,16 @@ def test_the_check_catches_a_wrong_cotangent():
     report = verify(d, wrong)
     assert not report.passed
     assert [c.passed for c in report.checks if "differences" in c.name] == [False] * 4
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["rms_norm", "--claim", "delta(i,j)"], "--claim is not written for several inputs"),
+        (["rms_norm", "--emit", "torch"], "--emit torch is not written for several inputs"),
+        (["rms_norm", "--emit", "numba"], "--emit numba is not written for several inputs"),
+    ],
+)
+def test_what_is_not_written_for_several_inputs_is_refused_in_one_line(run, args, message):
+    result = run(*args)
+    assert result.exit_code == 2 and message in result.stderr and result.stderr.count("\n") == 1
