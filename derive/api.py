@@ -28,6 +28,8 @@ def render(d: Derivation, fmt: str = "text", symbols=None, bold: bool = False, *
         raise InvalidInput(f"unknown format '{fmt}'; known: {', '.join(FORMATS)}")
     if bold and fmt not in ("latex", "markdown"):
         raise InvalidInput("bold vectors are typeset by LaTeX: use them with --format latex or markdown")
+    if not isinstance(d, Derivation):  # several inputs: a block per input
+        return _render_blocks(d, fmt, **options)
     spelling = notation.of(d, symbols, bold)
     with printed_in(spelling):
         if fmt == "text":
@@ -43,12 +45,35 @@ def render(d: Derivation, fmt: str = "text", symbols=None, bold: bool = False, *
         return document(d, fmt, notation=spelling, **options)
 
 
+def _render_blocks(d, fmt: str, lang: str = "en", method: str = "quotient", standalone: bool = False) -> str:
+    from derive.show import blocks
+
+    if fmt == "text":
+        from derive.show.terminal import width
+
+        return blocks.show(d, width())
+    if fmt == "json":
+        return blocks.to_json(d)
+    from derive.writeup.chained import document
+
+    if method != "quotient":
+        raise InvalidInput("--method chooses a route for one input; several inputs have one route")
+    return document(d, fmt, lang, standalone)
+
+
 def emit(d: Derivation, target: str = "numpy", symbols=None) -> str:
     """Source code of a standalone module computing the function and its derivatives; symbols rename
     what its docstrings say (the code keeps z, s: a reader's \\hat{y} is no Python name)."""
     from derive.codegen.targets import generate
     from derive.notation import reader as notation
     from derive.show.printing import notation as printed_in
+
+    if not isinstance(d, Derivation):  # several inputs: F and its gradients or VJPs
+        if target != "numpy":
+            raise InvalidInput(f"--emit {target} is not written for several inputs yet: use --emit numpy")
+        from derive.codegen.several import generate as several
+
+        return several(d)
 
     spelling = notation.of(d, symbols)
     with printed_in(spelling):
@@ -57,6 +82,12 @@ def emit(d: Derivation, target: str = "numpy", symbols=None) -> str:
 
 def check(d: Derivation, target: str = "numpy", module_path=None):
     """Load the generated code (or the module at module_path) and check it numerically; returns a report."""
+    if not isinstance(d, Derivation):  # several inputs: the NumPy module's cotangents
+        from derive.checking.several import verify as several
+
+        if target != "numpy" or module_path is not None:
+            raise InvalidInput("--check for several inputs checks the code it emits with --emit numpy")
+        return several(d, emit(d, "numpy"))
     from derive.checking.numeric import verify
 
     return verify(d, target, module_path=module_path)
@@ -66,6 +97,7 @@ def claim(d: Derivation, text: str, hessian: bool = False):
     """Whether a derivative someone wrote (text, in the expr syntax) equals d's: a Verdict."""
     from derive.claims.claim import check as decide
 
+    _one_input(d, "--claim")
     return decide(d, text, hessian=hessian)
 
 
@@ -80,7 +112,13 @@ def check_backward(d: Derivation, path, function: str):
     """A user's backward f(z, g) in the file at path, checked numerically against d's VJP: a report."""
     from derive.claims.backward import check_backward as run
 
+    _one_input(d, "--claim-module")
     return run(d, path, function)
+
+
+def _one_input(d, option: str) -> None:
+    if not isinstance(d, Derivation):
+        raise InvalidInput(f"{option} is not written for several inputs yet: it checks one input's")
 
 
 __all__ = ["Derivation", "derive", "render", "emit", "check", "claim", "render_claim", "check_backward"]

@@ -250,6 +250,24 @@ PARAM = Annotated[
 ]
 
 
+WRT = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--wrt",
+        metavar="NAME",
+        help="Differentiate with respect to this input (repeatable); default: every input that is not data.",
+    ),
+]
+DIM = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--dim",
+        metavar="NAME=SIZE",
+        help="A dimension's size, NAME=SIZE (e.g. d=3; repeatable); --n N is --dim n=N. Omit for any size.",
+    ),
+]
+
+
 @app.command("list", cls=Command)
 def list_functions():
     """List the registered functions, name first, with a description."""
@@ -285,6 +303,8 @@ def function(
     claim_function: CLAIM_FUNCTION = None,
     timeout: TIMEOUT = 30.0,
     no_cache: NO_CACHE = False,
+    wrt: WRT = None,
+    dim: DIM = None,
 ):
     """Derive NAME's Jacobian and print it."""
     _run(ctx, name)
@@ -324,6 +344,8 @@ def expression(
     claim_function: CLAIM_FUNCTION = None,
     timeout: TIMEOUT = 30.0,
     no_cache: NO_CACHE = False,
+    wrt: WRT = None,
+    dim: DIM = None,
 ):
     """Derive the Jacobian of a function you write."""
     from derive.userdefined import user_function
@@ -340,11 +362,11 @@ def _run(ctx, function):
     _claim_options(claims, others=(o["emit"], o["check"], o["standalone"]))
     if o["claim"] is None and o["claim_module"] is None:
         _applicable(ctx, o["format"], o["emit"])
-    n, params = o["n"], _params(o["param"])
+    n, params, dims, wrt = o["n"], _params(o["param"]), _dims(o["dim"], o["n"]), o["wrt"]
     keys = ("format", "lang", "method", "standalone", "emit", "check", "symbols", "bold")
     how = {key: o[key] for key in keys} | {"claims": claims, "cache": not o["no_cache"]}
     _deliver(
-        lambda: api.derive(function, n=n, params=params),
+        lambda: api.derive(function, n=n, params=params, dims=dims, wrt=wrt),
         how,
         o["module"],
         o["output"],
@@ -383,6 +405,26 @@ def _params(pairs) -> dict:
             raise InvalidInput(f"--param takes NAME=NUMBER, e.g. T=0.5; got {pair!r}")
         values[name.strip()] = value.strip()
     return values
+
+
+def _dims(pairs, n) -> dict:
+    """{'d': 3} from ['d=3']: whole numbers from 1 to MAX_N; --n N is n=N, and may not disagree with it."""
+    from derive.errors import InvalidInput
+    from derive.guard.text import refuse_unsafe
+
+    sizes = {}
+    for pair in pairs or []:
+        name, sep, value = (part.strip() for part in refuse_unsafe(pair, "--dim").partition("="))
+        if not sep or not name.isidentifier() or not value.isdigit() or len(value) > 5:
+            raise InvalidInput(f"--dim takes NAME=SIZE, e.g. d=3; got {pair!r}")
+        if not 1 <= int(value) <= MAX_N:
+            raise InvalidInput(f"--dim {name} must be between 1 and {MAX_N}, got {value}")
+        if sizes.get(name, int(value)) != int(value):
+            raise InvalidInput(f"--dim {name} is given twice, as {sizes[name]} and {value}")
+        sizes[name] = int(value)
+    if n is not None and sizes.get("n", n) != n:
+        raise InvalidInput(f"--n {n} and --dim n={sizes['n']} disagree")
+    return sizes
 
 
 def _claim_options(claims, others) -> None:

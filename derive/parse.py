@@ -44,7 +44,7 @@ from sympy import (
 )
 
 from derive.guard.text import first_unsafe
-from derive.notation.symbols import INDICES, i, n, parameter, total, z
+from derive.notation.symbols import INDICES, dimension, i, matrix, n, parameter, total, z
 
 MAX_LENGTH = 2000  # characters, checked before anything else
 MAX_BRACKETS = 40  # unclosed ( [ { on the raw text, checked before ast.parse (which recurses)
@@ -77,7 +77,7 @@ FUNCTIONS = {
     "erf": (1, 1, erf),
     "max": (2, MAX_MINMAX_ARGS, Max),
     "min": (2, MAX_MINMAX_ARGS, Min),
-    "sum": (2, 2, None),
+    "sum": (2, 3, None),
 }
 ALLOWED = ", ".join(sorted(FUNCTIONS))
 SUM_INDICES = {s.name: s for s in INDICES if s.name in "klmpq"}
@@ -145,12 +145,13 @@ class Vocabulary:
     indices: dict = None  # free index name -> Symbol, e.g. {"i": i, "j": j}
     new_parameters: bool = True  # any other name is a positive parameter
     delta: bool = False  # delta(i, j), Kronecker's δ, is allowed
+    inputs: bool = False  # any other subscripted name is an input (W[i, k], x[k]); y[k] a target
 
     def subscriptable(self) -> str:
         return ", ".join(f"{name}[...]" for name in sorted(self.vectors))
 
 
-DEFINITION = Vocabulary({"z": z}, {}, {"i": i})
+DEFINITION = Vocabulary({"z": z}, {}, {"i": i}, inputs=True)
 
 
 @dataclass(frozen=True)
@@ -160,17 +161,23 @@ class Parsed:
     expr: sympy.Expr
     parameters: tuple[Symbol, ...]
     text: str
+    # (name, dimension names, whether a target) of each indexed name, in order of appearance; empty
+    # when the text uses the one input z over n alone.
+    inputs: tuple = ()
 
 
 def parse(text: str) -> Parsed:
     """Parse a user definition such as 'exp(z[i]) / sum(exp(z[k]), k)'."""
     expr, builder = read(text, DEFINITION)
-    if not expr.has(z):
+    inputs = builder.inputs()
+    if not any(expr.has(matrix(name)) for name, _, target in inputs if not target):
         raise ParseError(
             "the expression does not depend on the input z; use z[i] or sum(..., k)", text, 0, len(text)
         )
     names = {s for s in expr.free_symbols if isinstance(s, Symbol) and s.name in builder.parameters}
-    return Parsed(expr, tuple(sorted(names, key=lambda s: s.name)), text)
+    # z over n, with or without a target y over n, is the one input z of every registered function.
+    one_input = {x: dims for x, dims, _ in inputs} in ({"z": ("n",)}, {"z": ("n",), "y": ("n",)})
+    return Parsed(expr, tuple(sorted(names, key=lambda s: s.name)), text, () if one_input else inputs)
 
 
 def read(text: str, vocabulary: Vocabulary):
@@ -202,11 +209,12 @@ def read(text: str, vocabulary: Vocabulary):
     except (RecursionError, MemoryError, ValueError):
         raise ParseError("expression too complex to parse", text, 0) from None
     builder.check_size(tree.body)
+    builder.declare_dimensions(tree.body)
     try:
         expr = builder.build(tree.body, frozenset())
     except RecursionError:
         raise ParseError("expression too deeply nested", text, 0) from None
-    return expr, builder
+    return builder.sized(expr), builder
 
 
 def _folded_power(value) -> bool:
@@ -252,6 +260,7 @@ class _Builder:
     def __init__(self, text: str, vocabulary: Vocabulary = DEFINITION):
         self.text, self.parameters, self.source, self.origin = text, set(), "", []
         self.vocabulary = vocabulary
+        self.sizes = Sizes(self) if vocabulary.inputs else None
         self.scalars, self.indices = vocabulary.scalars or {}, {"n": n, **(vocabulary.indices or {})}
         for col, c in enumerate(text):  # `^` -> `**` for Python's power precedence
             piece = "**" if c == "^" else c
@@ -259,6 +268,28 @@ class _Builder:
                 self.source += piece
                 self.origin += [col] * len(piece)
         self.origin.append(len(text))
+
+    def declare_dimensions(self, root) -> None:
+        """The names given as dimensions, sum(..., k, d), anywhere: there a bare d is that dimension."""
+        if self.sizes is None:
+            return
+        for node in ast.walk(root):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "sum" and len(node.args) == 3:
+                named = node.args[2]
+                if (
+                    isinstance(named, ast.Name)
+                    and NAME.fullmatch(named.id)
+                    and named.id not in RESERVED_NAMES
+                ):
+                    self.indices.setdefault(named.id, dimension(named.id))
+
+    def sized(self, expr):
+        """expr with each sum's range resolved to the dimension its index ranges over (n by default)."""
+        return expr if self.sizes is None else self.sizes.resolved(expr)
+
+    def inputs(self) -> tuple:
+        """(name, dimension names, target) of each indexed name, in order of appearance."""
+        return () if self.sizes is None else self.sizes.inputs()
 
     def column(self, offset: int) -> int:
         """The column in the user's text of an offset into the parsed source."""
@@ -334,7 +365,7 @@ class _Builder:
             if name not in bound:
                 self.fail(f"index '{name}' is not bound by a sum; write sum(..., {name})", node)
             return SUM_INDICES[name]
-        if name in self.vocabulary.vectors:
+        if name in self.vocabulary.vectors or (self.sizes is not None and name in self.sizes.arity):
             self.fail(f"'{name}' must be subscripted, e.g. {name}[i]", node)
         if name in FUNCTIONS or (name == "delta" and self.vocabulary.delta):
             self.fail(f"function '{name}' must be called, e.g. {name}(z[i])", node)
@@ -350,6 +381,9 @@ class _Builder:
 
     def _Subscript(self, node, bound):
         vectors = self.vocabulary.vectors
+        named = node.value.id if isinstance(node.value, ast.Name) else None
+        if self.sizes is not None and named is not None and named not in vectors:
+            return self.sizes.entry(node, named, bound)
         if not (isinstance(node.value, ast.Name) and node.value.id in vectors):
             if vectors.keys() == {"z"}:
                 self.fail("only the input z can be subscripted, e.g. z[i]", node)
@@ -358,9 +392,15 @@ class _Builder:
         free = " or ".join(sorted(set(self.indices) - {"n"}))
         if not (isinstance(index, ast.Name) and index.id in {*self.indices, *SUM_INDICES, *RESERVED}):
             self.fail(f"{name} must be indexed by {free} or a summation index, e.g. {name}[k]", index)
-        if index.id == "n":
+        if index.id == "n" or index.id in self.sizes_named():
             self.fail(f"{name} must be indexed by {free} or a summation index, e.g. {name}[k]", index)
-        return vectors[name][self.build(index, bound)]
+        entry = vectors[name][self.build(index, bound)]
+        if self.sizes is not None:
+            self.sizes.used(node, name, entry.indices)
+        return entry
+
+    def sizes_named(self) -> set:
+        return {name for name, value in self.indices.items() if value != n and name != "i"} - {"j"}
 
     def _UnaryOp(self, node, bound):
         if not isinstance(node.op, (ast.USub, ast.UAdd)):
@@ -410,8 +450,10 @@ class _Builder:
         return KroneckerDelta(*(self.indices[arg.id] for arg in node.args))
 
     def _sum(self, node, bound):
-        body, index = node.args
+        body, index, *size = node.args
         name = getattr(index, "id", None)
+        if size and self.sizes is None:
+            self.fail("sum takes two arguments here: sum(expr, k)", node)
         if name in RESERVED:
             self.fail(RESERVED[name], index)
         if name == "i":
@@ -420,4 +462,112 @@ class _Builder:
             self.fail("the second argument of sum must be an index: one of k, l, m, p, q", index)
         if name in bound:
             self.fail(f"index '{name}' is already bound by an enclosing sum; use another index", index)
-        return total(self.build(body, bound | {name}), SUM_INDICES[name])
+        if self.sizes is None:
+            return total(self.build(body, bound | {name}), SUM_INDICES[name])
+        return self.sizes.total(node, body, SUM_INDICES[name], size[0] if size else None, bound | {name})
+
+
+RESERVED_NAMES = {"i", "j", "n", "delta", *SUM_INDICES, *FUNCTIONS}
+MAX_AXES = 2  # vectors and matrices
+
+
+class Sizes:
+    """Which dimension each index ranges over: the output index i over n, a summed index over what its
+    sum names (sum(..., k, d)) or, unnamed, over what the entries it indexes range over (n by default)."""
+
+    def __init__(self, builder: _Builder):
+        self.builder = builder
+        self.parent, self.named, self.scope = {}, {}, {}
+        self.arity, self.order, self.placeholders = {}, [], {}
+        self.named[("out",)] = ("n", "the output index i")
+
+    def _find(self, key):
+        self.parent.setdefault(key, key)
+        while self.parent[key] != key:
+            self.parent[key] = self.parent[self.parent[key]]
+            key = self.parent[key]
+        return key
+
+    def _unite(self, a, b, node, place: str):
+        ra, rb = self._find(a), self._find(b)
+        if ra == rb:
+            return
+        first, second = self.named.get(ra), self.named.get(rb)
+        if first and second and first[0] != second[0]:
+            self.builder.fail(
+                f"{place} ranges over {first[0]} ({first[1]}) and over {second[0]} ({second[1]})", node
+            )
+        self.parent[ra] = rb
+        if first and not second:
+            self.named[rb] = first
+
+    def _place(self, node, what: str) -> str:
+        return f"{what} at column {self.builder.column(node.col_offset) + 1}"
+
+    def entry(self, node, name: str, bound):
+        """The entry name[index, …] of an input (or the target y), its indices checked and recorded."""
+        fail = self.builder.fail
+        if name in RESERVED_NAMES or name in self.builder.indices or not NAME.fullmatch(name):
+            fail(f"'{name}' cannot be subscripted; an input is a name such as W, x or gamma", node)
+        if name in self.builder.parameters:
+            fail(f"'{name}' is used both as a parameter and, here, as an input", node)
+        parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        if not 1 <= len(parts) <= MAX_AXES:
+            fail(f"{name} takes one index (a vector) or two (a matrix), e.g. {name}[i, k]", node.slice)
+        indices = []
+        for part in parts:
+            word = getattr(part, "id", None)
+            if word in RESERVED and word not in ("y",):
+                fail(RESERVED[word], part)
+            if word != "i" and word not in bound:
+                hint = "is not bound by a sum" if word in SUM_INDICES else "is no index"
+                fail(f"{name} must be indexed by i or a summation index; '{word or '?'}' {hint}", part)
+            indices.append(i if word == "i" else SUM_INDICES[word])
+        if len(set(indices)) != len(indices):
+            fail(f"{name} is indexed twice by the same index; a diagonal is not supported", node.slice)
+        self.used(node, name, tuple(indices))
+        return matrix(name)[tuple(indices)]
+
+    def used(self, node, name: str, indices: tuple) -> None:
+        """Record name[indices] at node: its number of indices, and the dimension each ranges over."""
+        place = self._place(node, f"{name}[{', '.join(map(str, indices))}]")
+        if name not in self.arity:
+            self.arity[name] = (len(indices), place)
+            self.order.append(name)
+        elif self.arity[name][0] != len(indices):
+            count, before = self.arity[name]
+            self.builder.fail(f"{name} has {count} indices ({before}) and {len(indices)} ({place})", node)
+        for axis, index in enumerate(indices):
+            scope = ("out",) if index == i else self.scope.get(index.name)
+            if scope is not None:
+                self._unite(("slot", name, axis), scope, node, f"{place}: its index {index}")
+
+    def total(self, node, body, index, size, bound):
+        """Σ over index of body, ranging over a placeholder resolved once every use of index is known."""
+        key = ("sum", len(self.placeholders))
+        self.placeholders[key] = sympy.Dummy(f"size{len(self.placeholders)}", integer=True, positive=True)
+        if size is not None:
+            word = getattr(size, "id", None)
+            if word is None or word in RESERVED_NAMES - {"n"} or not NAME.fullmatch(word):
+                self.builder.fail("the third argument of sum must be a dimension's name, e.g. d", size)
+            self.named[self._find(key)] = (word, self._place(node, f"sum(..., {index}, {word})"))
+        self.scope[index.name] = key
+        try:
+            value = self.builder.build(body, bound)
+        finally:
+            del self.scope[index.name]
+        return sympy.Sum(value, (index, 1, self.placeholders[key]))
+
+    def _dimension(self, key) -> str:
+        return self.named.get(self._find(key), ("n",))[0]
+
+    def resolved(self, expr):
+        """expr with each sum over its dimension."""
+        return expr.xreplace({p: dimension(self._dimension(key)) for key, p in self.placeholders.items()})
+
+    def inputs(self) -> tuple:
+        """(name, dimension names, whether it is the target y) of each indexed name, in order."""
+        return tuple(
+            (name, tuple(self._dimension(("slot", name, a)) for a in range(self.arity[name][0])), name == "y")
+            for name in self.order
+        )

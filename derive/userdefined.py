@@ -6,7 +6,7 @@ import re
 
 from derive.errors import InvalidInput
 from derive.guard.text import refuse_unsafe
-from derive.notation.function import Function
+from derive.notation.function import Function, Input
 from derive.notation.symbols import i
 from derive.parse import ParseError, parse
 
@@ -39,4 +39,5 @@ def user_function(text: str, name: str = "f") -> Function:
         definition=parsed.expr,
         output="s" if parsed.expr.has(i) else "L",
         source=text,
+        inputs=tuple(Input(x, dims, target) for x, dims, target in parsed.inputs),
     )

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from sympy import IndexedBase, lambdify
+from sympy import IndexedBase, Symbol, lambdify
 from torch.func import hessian, jacrev
 
 from derive import check, derive, emit
@@ -31,9 +31,12 @@ SIZE = 4
 SCALES = (1.0, 30.0, 1e3, 1e4)
 # Away from every kink of the corpus (0, ±1, 6, ±3) at each scale; n = 6 for the any-n module too.
 UNIT = {4: np.array([0.83, -0.47, 0.29, -1.13]), 6: np.array([0.83, -0.47, 0.29, -1.13, 0.61, -0.07])}
+# The target y of an expression that has one (a probability vector, entries apart), at each size.
+TARGET = {4: np.array([0.1, 0.2, 0.3, 0.4]), 6: np.array([0.05, 0.1, 0.15, 0.2, 0.22, 0.28])}
 TOLERANCE = {np.float64: 1e-10, np.float32: 1e-4}
 BUDGET = 30.0  # CPU seconds for one expression: derive, two modules (three with numba), the check
 INPUT = IndexedBase("z", real=True)
+Y = IndexedBase("y", real=True)
 F32_MAX = float(np.finfo(np.float32).max)
 
 
@@ -56,16 +59,26 @@ def points(entry, size):
     return [(scale, unit * scale) for scale in SCALES]
 
 
+def _targets(entry, size) -> tuple:
+    """(y,) for an expression with a target, else ()."""
+    return (TARGET[size],) if entry.target else ()
+
+
 def oracle(entry, z, scalar):
     """The oracle's value and derivatives at z (float64): (F, J) or (L, gradient, Hessian)."""
     t = torch.tensor(z, dtype=torch.float64)
+    data = [torch.tensor(y, dtype=torch.float64) for y in _targets(entry, len(z))]
+
+    def at(u):
+        return entry.oracle(u, *data)
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        value = entry.oracle(t).detach().numpy()
-        first = jacrev(entry.oracle)(t).detach().numpy()
+        value = at(t).detach().numpy()
+        first = jacrev(at)(t).detach().numpy()
         if not scalar:
             return value, first
-        return value, first, hessian(entry.oracle)(t).detach().numpy()
+        return value, first, hessian(at)(t).detach().numpy()
 
 
 def compare(label, got, want, dtype):
@@ -92,8 +105,9 @@ def module_against_oracle(entry, module, name, scalar, size, what):
             wanted = oracle(entry, z.astype(np.float64), scalar)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # overflow warnings: the values decide
+                data = [y.astype(dtype) for y in _targets(entry, size)]
                 for fn, want in zip(functions, wanted, strict=True):
-                    got = getattr(module, fn)(z)
+                    got = getattr(module, fn)(z, *data)
                     compare(f"{what} {fn} at |z|~{scale:g} {np.dtype(dtype)}", got, want, dtype)
 
 
@@ -101,10 +115,12 @@ def api_against_oracle(entry, d, scalar):
     """derive's explicit Jacobian (gradient for a scalar) at |z| ~ 1 against torch, in float64."""
     z = UNIT[SIZE] if entry.domain == "real" else np.abs(UNIT[SIZE])
     names = d.spelled if d.kind == "vector" else d.hessian.spelled
-    values = named_values(names, z, SIZE)
+    values = named_values(names, z, SIZE, {Y: TARGET[SIZE]} if entry.target else None)
     values.update({INPUT[a + 1]: float(x) for a, x in enumerate(z)})
     # One lambdified matrix, not one evalf per entry: the numbers are the same, far faster.
     matrix = d.jacobian.doit()
+    if entry.target:  # a sum of the target written out at n = 4 keeps its entries as y[1] … y[4]
+        matrix = matrix.xreplace({Y[a]: Symbol(f"y{a}") for a in range(1, SIZE + 1)})
     keys = [k for k in values if matrix.has(k)]
     got = np.array(lambdify(keys, matrix, "numpy")(*(values[k] for k in keys)), dtype=np.float64)
     want = oracle(entry, z, scalar)[1]

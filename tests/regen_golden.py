@@ -28,12 +28,24 @@ CASES += [
     for suffix, fmt, extra in ((".md", "markdown", {}), (".standalone.tex", "latex", {"standalone": True}))
 ]
 
+# A function of several inputs, for any sizes: the chain rule through z = W x + b, then each input's block.
+CASES += [
+    (
+        f"linear_softmax_cross_entropy-{lang}{suffix}",
+        dict(function="linear_softmax_cross_entropy", fmt=fmt, lang=lang, **extra),
+    )
+    for lang in ("en", "zh")
+    for suffix, fmt, extra in ((".md", "markdown", {}), (".standalone.tex", "latex", {"standalone": True}))
+]
+
 
 def render_case(options: dict) -> str:
     from derive import derive, render
 
     options = dict(options)
-    return render(derive("softmax", n=4), options.pop("fmt"), **options)
+    function = options.pop("function", "softmax")
+    d = derive(function, n=4) if function == "softmax" else derive(function)
+    return render(d, options.pop("fmt"), **options)
 
 
 def main():

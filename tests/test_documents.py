@@ -11,7 +11,7 @@ import pytest
 from sympy import Eq, Sum
 
 from derive import derive, render
-from derive.engine.registry import functions, register, unregister
+from derive.engine.registry import one_input, register, unregister
 from derive.errors import InvalidInput, NotApplicable
 from derive.notation.symbols import j, k, n, vector
 from derive.writeup.writeup import writeup
@@ -23,7 +23,7 @@ FORMATS, LANGS, METHODS = ("latex", "markdown"), ("en", "zh", "zh-Hant"), ("quot
 
 
 # The registry at collection time (more functions come in other modules), and the shapes a test registers.
-NAMES = sorted(set(functions()) | set(SHAPES))
+NAMES = sorted(set(one_input()) | set(SHAPES))
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ from sympy import Indexed, KroneckerDelta, Piecewise, Symbol, exp, simplify, sqr
 
 from derive import derive
 from derive.engine.derivation import MAX_N
-from derive.engine.registry import functions, register, unregister
+from derive.engine.registry import functions, one_input, register, unregister
 from derive.errors import InvalidInput, UnknownFunction
 from derive.notation.function import Function
 from derive.notation.symbols import i, j, k, parameter, total, vector, z
@@ -14,7 +14,7 @@ from derive.show.printing import text
 
 from .numeric import central_derivative, central_jacobian, definition_at, evaluate, named_values, softmax
 
-NAMES = sorted(functions())
+NAMES = sorted(one_input())
 
 
 def _setting(fn, rng, size):

@@ -12,12 +12,12 @@ from sympy import Dummy, Indexed, Mul, Symbol, exp, sqrt, symbols
 from sympy.printing.str import StrPrinter
 
 from derive import derive, render
-from derive.engine.registry import functions, register, unregister
+from derive.engine.registry import functions, one_input, register, unregister
 from derive.notation.function import Function
 from derive.notation.symbols import i, j, k, n, parameter, total, z
 from derive.show import printing
 
-NAMES = sorted(functions())
+NAMES = sorted(one_input())
 
 
 def _plainly(expr, a, b, size):

@@ -5,10 +5,10 @@ import re
 import pytest
 
 from derive import derive, render
-from derive.engine.registry import functions
+from derive.engine.registry import one_input
 from derive.show.terminal import _after_colon, show, width
 
-NAMES = sorted(functions())
+NAMES = sorted(one_input())
 
 
 @pytest.fixture(scope="module")

@@ -131,7 +131,9 @@ def _inline(expr, intermediates):
 def _at_index(body, index, context):
     """body with i → index, its own summation indices renamed apart from those in use."""
     taken = set(context) | {index}
-    fresh = iter(b for b in _BOUND if b not in taken)
+    # A fresh name must be new to the body's own sums too: Σ_l exp(Σ_k W_lk x_k) at k needs a third name.
+    inner = {limit[0] for s in body.atoms(Sum) for limit in s.limits}
+    fresh = iter(b for b in _BOUND if b not in taken | inner)
     renames = {}
     for s in body.atoms(Sum):
         for bound, *_ in s.limits:

@@ -106,9 +106,13 @@ def derive(
     params: dict | None = None,
     timeout: float | None = None,
     cache: bool | None = None,
-) -> Derivation:
+    dims: dict | None = None,
+    wrt=None,
+):
     """Derive the Jacobian (or gradient and Hessian) of a function, proven, for any n or a given n.
 
+    A function of several inputs (x, W, b) gets a block per input named in wrt (default: each one that is
+    not data), for the sizes in dims ({"n": 3, "d": 2}; n is dims["n"]) or any sizes: an engine.blocks.Blocks.
     With timeout (seconds), the work runs in a worker process stopped at that deadline (and held to a
     memory limit), raising budget.GaveUp; without it, in this process, unbounded. The n-independent part
     is read from the disk cache when an entry there passes its re-check, and stored there; cache=False
@@ -117,9 +121,15 @@ def derive(
     if timeout is not None:
         from derive.guard import budget
 
-        return budget.run(derive, function, n, params, None, cache, timeout=timeout)
+        return budget.run(derive, function, n, params, None, cache, dims, wrt, timeout=timeout)
     fn = registry.get(function) if isinstance(function, str) else function
-    size = _checked_size(n)
+    dims = {**({"n": n} if n is not None else {}), **(dims or {})}
+    if fn.inputs:
+        from derive.engine.blocks import derive_blocks
+
+        return derive_blocks(fn, dims, params, wrt)
+    _one_input(fn, dims, wrt)
+    size = _checked_size(dims.get("n"))
     stage("defining")
     with disk.enabled(cache):
         d = _general(define(fn, params or {}))
@@ -228,6 +238,16 @@ def _require(proof: prove.Proof) -> prove.Proof:
     if not proof.holds:
         raise ProofFailed(f"proof failed: {proof.claim} ({proof.method}; {proof.detail})")
     return proof
+
+
+def _one_input(fn: Function, dims: dict, wrt) -> None:
+    """Refuse a size or an input that a function of the one input z over n does not have."""
+    for name in dims:
+        if name != "n":
+            raise InvalidInput(f"'{fn.name}' has no dimension '{name}'; its dimension: n")
+    for name in wrt or ():
+        if name != fn.input:
+            raise InvalidInput(f"--wrt {name} is no input of '{fn.name}'; its input: {fn.input}")
 
 
 def _checked_size(n) -> int | None:

@@ -7,7 +7,7 @@ from functools import lru_cache
 from sympy import Dummy, Indexed, KroneckerDelta, Piecewise, Sum
 
 from derive.engine.sums import normalize_sums
-from derive.notation.symbols import INDICES, n
+from derive.notation.symbols import DIMENSIONS, INDICES, n
 
 
 def expand_where(expr, where):
@@ -72,9 +72,12 @@ def _decide(condition):
     if condition in (True, False):
         return bool(condition)
     indices = [s for s in condition.free_symbols if s in INDICES]
-    if len(indices) != 1 or not condition.free_symbols <= {indices[0], n}:
+    sizes = condition.free_symbols - set(indices)
+    # The one dimension the index ranges over: n, or d, h for a definition with several inputs (the sum
+    # over k = 1..d that a δ_kj collapsed says that j ranges over d).
+    if len(indices) != 1 or len(sizes) > 1 or not sizes <= set(DIMENSIONS):
         return None
     # With n = index + gap and gap ≥ 0, every consequence of 1 ≤ index ≤ n evaluates by itself.
     gap = Dummy("gap", integer=True, nonnegative=True)
-    decided = condition.xreplace({n: indices[0] + gap})
+    decided = condition.xreplace({next(iter(sizes), n): indices[0] + gap})
     return bool(decided) if decided in (True, False) else None

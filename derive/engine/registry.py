@@ -61,6 +61,11 @@ def functions() -> dict[str, Function]:
     return dict(sorted(merged.items()))
 
 
+def one_input() -> dict[str, Function]:
+    """The functions of the one input z (those with several inputs are derived block by block)."""
+    return {name: fn for name, fn in functions().items() if not fn.inputs}
+
+
 def summaries() -> dict[str, Summary]:
     """Every known function's name, title and description, by name, sorted; SymPy loads only if it must."""
     if _builtin.cache_info().currsize:  # the definitions are built already: read them, not the files

@@ -19,11 +19,12 @@ from sympy import (
     expand,
     expand_log,
     factor,
+    fraction,
     simplify,
     solve,
 )
 
-from derive.engine.sums import free_indices, normalize_sums
+from derive.engine.sums import free_indices, normalize_sums, renamed_apart
 from derive.notation.symbols import i
 
 MAX_SOLVE_DEGREE = 4  # solve only where the roots have closed forms: powers of degree at most 4
@@ -52,21 +53,38 @@ class Hidden:
 
 
 def in_terms_of(expr, rewrites, input_base):
-    """Rewrite expr with the (name, body) pairs: vector names index by index, then scalar names."""
+    """Rewrite expr with the (name, body) pairs: vector names index by index, then scalar names.
+
+    input_base is the input (z), or a tuple of the inputs when there are several: then the names are
+    matched literally, with no input to solve for.
+    """
+    several = isinstance(input_base, tuple)
     hidden = Hidden()
-    work = hidden.hide(normalize_sums(expr))
+
+    def normal(e):
+        # With several inputs sums nest (Σ_l e^{Σ_k W_lk x_k}): named from the outside in, the same sum
+        # is recognised in the expression and in a definition.
+        return renamed_apart(normalize_sums(e)) if several else normalize_sums(e)
+
+    work = hidden.hide(normal(expr))
     vectors = [(b, body) for b, body in rewrites if not isinstance(b, Symbol)]
     scalars = [(b, body) for b, body in rewrites if isinstance(b, Symbol)]
     for index in sorted(free_indices(expr), key=str):
         options = [work]
-        for base, body in vectors:
-            at = hidden.hide(normalize_sums(body.xreplace({i: index})))
-            options += _substitutions(work, at, base[index], input_base[index])
+        # With several inputs there is no one input to solve for: the index stands in for the scaling
+        # e^{z_i} = s_i Σ_k e^{z_k}, nothing is solved, and the names are tried one after another,
+        # the last written first (a = softmax(e) before e), each kept if it helps.
+        for base, body in reversed(vectors) if several else vectors:
+            at = hidden.hide(normal(body.xreplace({i: index})))
+            variable, solving = _variable(at, index, input_base) if several else (input_base[index], True)
+            options += _substitutions(options[0] if several else work, at, base[index], variable, solving)
+            if several:
+                options = [min(options, key=lambda e: _cost(e, input_base))]
         work = min(options, key=lambda e: _cost(e, input_base))
     for name, body in reversed(scalars):
         # Later intermediates are built from earlier ones (σ from μ), so they go first.
         # A scalar like σ = √(Σ_k z_k²/n − μ²) is matched literally, or by solving for one of its sums.
-        at = hidden.hide(normalize_sums(body))
+        at = hidden.hide(normal(body))
         options = [work]
         for total in sorted(at.atoms(Dummy) & work.atoms(Dummy), key=str):
             options += _substitutions(work, at, name, total)
@@ -75,10 +93,24 @@ def in_terms_of(expr, rewrites, input_base):
     return hidden.reveal(tidy(work))
 
 
-def _substitutions(expr, definition, output, variable):
+def _variable(definition, index, inputs):
+    """What to solve a definition at index for, among several inputs: its one input entry at that index
+    (ẑ_j = (z_j − μ)/σ for z_j), else nothing (the index, for the quotient's scaling alone)."""
+    entries = [a for a in definition.atoms(Indexed) if a.base in inputs and index in a.indices]
+    return (entries[0], True) if len(entries) == 1 else (index, False)
+
+
+def _substitutions(expr, definition, output, variable, solving=True):
     """expr with definition → output, by literal match and by solving for the input variable."""
     found = [cancel(expr.subs(definition, output))]
     if variable is None:
+        return found
+    if not solving:
+        # No input to solve for: a quotient's numerator is the output times its denominator,
+        # e^{e_j} = a_j Σ_k e^{e_k} (hidden sums do not show the index, so as_independent cannot tell).
+        top, bottom = fraction(definition)
+        if bottom != 1:
+            found.append(cancel(expr.subs(top, output * bottom)))
         return found
     x, value = Dummy("x", real=True), Dummy("v", real=True)
     plain = definition.xreplace({variable: x})
@@ -133,7 +165,8 @@ def _inverts(solution, definition, x, value) -> bool:
 
 def _cost(expr, input_base):
     """Fewest remaining inputs first, then fewest hidden sums, then the shortest expression."""
-    inputs = sum(1 for a in expr.atoms(Indexed) if a.base == input_base)
+    bases = input_base if isinstance(input_base, tuple) else (input_base,)
+    inputs = sum(1 for a in expr.atoms(Indexed) if a.base in bases)
     return (inputs, len(expr.atoms(Dummy)), count_ops(expr), len(str(expr)))
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sympy import Add, Sum, Symbol, expand
+from sympy import Add, Dummy, Sum, Symbol, expand
 
 from derive.notation.symbols import INDICES
 
@@ -40,3 +40,19 @@ def _canonical_sum(body, index, lo, hi):
 def free_indices(expr) -> set[Symbol]:
     """The index symbols that are free in expr."""
     return {s for s in expr.free_symbols if s in INDICES}
+
+
+def renamed_apart(expr, taken=frozenset()):
+    """expr with every summation index named from the outside in: the outermost sum takes the first
+    name not in use, each inner sum the first name its enclosing sums leave, so that the same sums
+    nested compare equal however they were named."""
+    if not expr.args:
+        return expr
+    if isinstance(expr, Sum) and len(expr.limits) == 1:
+        bound, low, high = expr.limits[0]
+        avoid = set(expr.free_symbols) | set(taken)
+        name = next(x for x in _BOUND if x not in avoid)
+        placeholder = Dummy("bound", integer=True, positive=True)
+        body = renamed_apart(expr.function.xreplace({bound: placeholder}), frozenset(avoid | {name}))
+        return Sum(body.xreplace({placeholder: name}), (name, low, high))
+    return expr.func(*(renamed_apart(a, taken) for a in expr.args))

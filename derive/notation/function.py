@@ -8,6 +8,20 @@ from derive.notation.symbols import parameters_in
 
 
 @dataclass(frozen=True)
+class Input:
+    """One named input of a definition: a vector or a matrix, each index ranging over a named dimension."""
+
+    name: str
+    dims: tuple = ("n",)  # the dimension each index ranges over: ("n",) a vector, ("n", "d") a matrix
+    data: bool = False  # a target or data (y): no derivative is taken with respect to it
+
+    @property
+    def kind(self) -> str:
+        """'vector' or 'matrix'."""
+        return "vector" if len(self.dims) == 1 else "matrix"
+
+
+@dataclass(frozen=True)
 class Function:
     """A function's definition, and nothing the engine can work out for itself."""
 
@@ -31,6 +45,14 @@ class Function:
     # language names the function by its name, in code font.
     titles: dict = field(default_factory=dict, compare=False)
     source: str | None = None  # the text of `derive expr TEXT`, if so defined (part of its identity)
+    # Several named inputs, in the order code takes them (x, W, b, y); empty for the one input z over n.
+    inputs: tuple = ()
+    dim: str = "n"  # the dimension the output index i ranges over (a vector function)
+
+    @property
+    def declared_inputs(self) -> tuple:
+        """The inputs, in order: those declared, or the one input vector z over n."""
+        return self.inputs or (Input(self.input),)
 
     @property
     def parameter_names(self) -> tuple[str, ...]:

@@ -1,0 +1,225 @@
+"""Several inputs as NumPy: indexed forms lowered to arrays whose last axes are their indices, sums as einsum.
+
+F(x, W, b, y) computes the definition through its intermediates; F_grad (a scalar F) and F_vjp (a vector F,
+with the upstream gradient g) lower each block's general form, Σ_i g_i ∂o_i/∂X for a VJP, so that no
+Jacobian block (n×d×n) is ever formed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from string import ascii_letters
+
+from sympy import Add, Function, Indexed, Mul, Pow, Rational, Sum, Symbol, exp, log
+
+from derive.engine.differentiate import collapse
+from derive.engine.sums import normalize_sums
+from derive.errors import NotApplicable
+from derive.notation.symbols import dimension, i, vector
+from derive.show.printing import text
+from derive.show.templating import render_template
+
+_FUNCTIONS = {name: f"np.{name}" for name in ("exp", "log", "tanh", "sin", "cos")}
+
+
+@dataclass(frozen=True)
+class Arr:
+    """NumPy code for an array whose last axes are labels (indices), batched over leading axes or not."""
+
+    code: str
+    labels: tuple = ()
+    batched: bool = True
+
+
+class Lowering:
+    """Indexed expressions as NumPy code, given which names are arrays and which softmax intermediates."""
+
+    def __init__(self, softmaxes: dict, scalars: set):
+        self.softmaxes = softmaxes  # intermediate name -> the code of its exponent, e.g. {"s": "z"}
+        self.scalars = scalars  # the scalar intermediates (μ, σ): one per batch entry, unlike a parameter
+
+    def lower(self, expr) -> Arr:
+        if expr.is_Number:
+            return Arr(repr(float(expr)) if not expr.is_Integer else str(int(expr)), (), False)
+        if isinstance(expr, Symbol):
+            return Arr(expr.name, (), expr.name in self.scalars)
+        if isinstance(expr, Indexed):
+            if len(set(expr.indices)) != len(expr.indices):
+                raise NotApplicable(f"a repeated index in {expr} has no NumPy form here")
+            return Arr(expr.base.name, tuple(expr.indices))
+        if isinstance(expr, Add):
+            return self._combine([self.lower(a) for a in expr.args], " + ")
+        if isinstance(expr, Mul):
+            return self._product(expr)
+        if isinstance(expr, Pow):
+            return self._power(expr)
+        if isinstance(expr, Sum):
+            return self._sum(expr)
+        if isinstance(expr, log) and self._softmax_entry(expr.args[0]):
+            # log s_k of a softmax s = e^{z}/Σ e^{z}: z_k − log Σ e^{z}, taken stably.
+            (index,) = expr.args[0].indices
+            return Arr(f"_log_softmax({self.softmaxes[expr.args[0].base.name]})", (index,))
+        if isinstance(expr, Function) and type(expr).__name__ in _FUNCTIONS:
+            inner = self.lower(expr.args[0])
+            call = _FUNCTIONS[type(expr).__name__] if inner.batched else f"math.{type(expr).__name__}"
+            return Arr(f"{call}({inner.code})", inner.labels, inner.batched)
+        raise NotApplicable(f"{type(expr).__name__} has no NumPy form for several inputs")
+
+    def _softmax_entry(self, expr) -> bool:
+        return isinstance(expr, Indexed) and expr.base.name in self.softmaxes
+
+    def _combine(self, parts, joiner) -> Arr:
+        labels = _union(p.labels for p in parts)
+        code = joiner.join(_aligned(p, labels) for p in parts)
+        return Arr(f"({code})", labels, any(p.batched for p in parts))
+
+    def _product(self, expr) -> Arr:
+        numerator, denominator = [], []
+        for factor in expr.args:
+            if isinstance(factor, Pow) and factor.exp.is_Number and factor.exp < 0:
+                denominator.append(Pow(factor.base, -factor.exp))
+            else:
+                numerator.append(factor)
+        top = self._combine([self.lower(f) for f in numerator], " * ") if numerator else Arr("1", (), False)
+        if not denominator:
+            return top
+        bottom = self._combine([self.lower(f) for f in denominator], " * ")
+        return self._combine([top, Arr(f"1 / {bottom.code}", bottom.labels, bottom.batched)], " * ")
+
+    def _power(self, expr) -> Arr:
+        base = self.lower(expr.base)
+        if expr.exp == Rational(1, 2):
+            # √d of a size or a parameter in Python: a NumPy float64 scalar would make float32 arrays float64.
+            root = "np.sqrt" if base.batched else "math.sqrt"
+            return Arr(f"{root}({base.code})", base.labels, base.batched)
+        if expr.exp == -1:
+            return Arr(f"(1 / {base.code})", base.labels, base.batched)
+        if expr.exp.is_Number:
+            power = str(int(expr.exp)) if expr.exp.is_Integer else repr(float(expr.exp))
+            return Arr(f"{base.code} ** {power}", base.labels, base.batched)
+        raise NotApplicable(f"the power {expr} has no NumPy form here")
+
+    def _sum(self, expr) -> Arr:
+        (bound, low, _high), *more = expr.limits
+        if more or low != 1:
+            raise NotApplicable(f"the sum {expr} has no NumPy form here")
+        factors = Mul.make_args(expr.function)
+        scale = [self.lower(f) for f in factors if not f.has(bound)]
+        arrays = [self.lower(f) for f in factors if f.has(bound)]
+        labels = _union(a.labels for a in arrays)
+        result = tuple(x for x in labels if x != bound)
+        letters = dict(zip(labels, ascii_letters, strict=False))
+        operands = ", ".join(a.code for a in arrays)
+        spec = ",".join("..." + "".join(letters[x] for x in a.labels) for a in arrays)
+        out = "..." + "".join(letters[x] for x in result)
+        summed = Arr(f"np.einsum('{spec}->{out}', {operands})", result)
+        return self._combine([*scale, summed], " * ") if scale else summed
+
+
+def _union(groups) -> tuple:
+    seen = []
+    for labels in groups:
+        seen += [x for x in labels if x not in seen]
+    return tuple(seen)
+
+
+def _aligned(arr: Arr, labels: tuple) -> str:
+    """arr's code with its axes in the order of labels and a new axis for each label it lacks."""
+    if not arr.batched or arr.labels == labels:
+        return arr.code
+    present = [x for x in labels if x in arr.labels]
+    code = arr.code
+    if tuple(present) != arr.labels:
+        letters = dict(zip(arr.labels, ascii_letters, strict=False))
+        source = "".join(letters[x] for x in arr.labels)
+        target = "".join(letters[x] for x in present)
+        code = f"np.einsum('...{source}->...{target}', {code})"
+    if len(present) == len(labels):
+        return code
+    slots = ", ".join(":" if x in arr.labels else "None" for x in labels)
+    return f"{code}[..., {slots}]" if present else f"{code}[..., {', '.join('None' for _ in labels)}]"
+
+
+def generate(d) -> str:
+    """Source of a NumPy module for a derivation with several inputs: F and F_grad or F_vjp."""
+    fn, spelled = d.function, d.spelled
+    softmaxes = {}
+    lowering = Lowering(softmaxes, {k.name for k, _ in spelled.intermediates if isinstance(k, Symbol)})
+    steps = []
+    for key, body in spelled.function_where():
+        name = key.name
+        exponent = _softmax_exponent(body)
+        if exponent is not None:
+            code = _as_vector(lowering.lower(exponent))
+            softmaxes[name] = code
+            steps.append((name, f"_softmax({code})"))
+        else:
+            lowered = lowering.lower(body)
+            steps.append((name, _as_vector(lowered) if body.has(i) else lowered.code))
+    inputs = [x.name for x in fn.declared_inputs]
+    params = list(fn.parameter_names)
+    output = fn.output
+    value = lowering.lower(fn.definition)
+    forward = _as_vector(value) if spelled.kind == "vector" else value.code
+    chosen = list(d.blocks)
+    cotangents = []
+    for b in chosen:
+        form = b.general
+        if spelled.kind == "vector":
+            g = vector("g")
+            # Σ_i g_i ∂o_i/∂X: the δ_i… terms collapse, so the block itself is never formed.
+            form = collapse(normalize_sums(Sum(g[i] * form, (i, 1, dimension(fn.dim)))))
+        labels = tuple(b.wrt.indices)
+        arr = lowering.lower(form)
+        code = _aligned(arr, labels) if arr.labels else f"np.zeros(()) + {arr.code}"
+        matrix = None if b.matrix_form is None else text(b.matrix_form)
+        cotangents.append((b.input.name, code, text(b.general), matrix))
+    dims = _dimension_sources(fn)
+    return render_template(
+        "several_numpy.py.j2",
+        name=fn.name,
+        heading=fn.heading,
+        kind=spelled.kind,
+        inputs=inputs,
+        data=[x.name for x in fn.declared_inputs if x.data],
+        params=params,
+        dims=dims,
+        steps=steps,
+        output=output,
+        forward=forward,
+        cotangents=cotangents,
+        single=d.wrt is not None and len(chosen) == 1,
+        definition=text(fn.definition),
+        where=[(str(k), text(v)) for k, v in spelled.function_where()],
+    )
+
+
+def _as_vector(arr: Arr) -> str:
+    """The code of an expression in i alone, with i as its last axis."""
+    if arr.labels != (i,) and arr.labels:
+        raise NotApplicable("an intermediate indexed by more than i has no NumPy form here")
+    return arr.code if arr.labels else f"np.zeros(()) + {arr.code}"
+
+
+def _softmax_exponent(body):
+    """u_i when body is e^{u_i} / Σ_l e^{u_l}, else None."""
+    if not isinstance(body, Mul):
+        return None
+    tops = [f for f in body.args if isinstance(f, exp)]
+    bottoms = [f for f in body.args if isinstance(f, Pow) and f.exp == -1 and isinstance(f.base, Sum)]
+    if len(tops) != 1 or len(bottoms) != 1 or len(body.args) != 2:
+        return None
+    total = bottoms[0].base
+    (bound, _, _), *_ = total.limits
+    if isinstance(total.function, exp) and total.function.args[0].xreplace({bound: i}) == tops[0].args[0]:
+        return tops[0].args[0]
+    return None
+
+
+def _dimension_sources(fn) -> list:
+    """(dimension, the code reading its size from an input): n = W.shape[-2]."""
+    found = {}
+    for x in fn.declared_inputs:
+        for position, dim in enumerate(x.dims):
+            found.setdefault(dim, f"np.shape({x.name})[{position - len(x.dims)}]")
+    return sorted(found.items())
