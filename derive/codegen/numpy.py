@@ -84,7 +84,10 @@ def generate(d, route: str | None = None) -> str:
         plain = in_inputs(d)
         if plain is None:
             raise
-        source = _source(plain, route, overflow.found)
+        try:
+            source = _source(plain, route, overflow.found)
+        except NotApplicable:  # the form in z cannot be emitted either: the overflow is the reason to give
+            raise overflow from None
         try:
             probe(plain, source)
         except Overflow as again:

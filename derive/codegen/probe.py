@@ -65,25 +65,27 @@ def probe(d, source: str) -> None:
 
 def _probed(function, expr, at, size, unit, said, form):
     cache = None
+    # Mixed signs, and all of one sign: σ(z_i)/Σ_k σ(z_k) is 0/0 in floats only where every z_k ≪ 0.
+    directions = list({tuple(d): d for d in (unit, -unit, np.abs(unit), -np.abs(unit))}.values())
     for scale in SCALES:
-        for sign in (1.0, -1.0):
+        for direction in directions:
             for dtype in (np.float64, np.float32):
-                z = (sign * scale * unit).astype(dtype)
+                z = (scale * direction).astype(dtype)
                 with warnings.catch_warnings(), np.errstate(all="ignore"):
                     warnings.simplefilter("ignore")
                     got = np.ravel(np.asarray(function(z), dtype=np.float64))
                 if np.all(np.isfinite(got)):
                     continue
-                cache = cache or _concrete(expr, size, at)
+                cache = cache or concrete_entries(expr, size, at)
                 concrete, inputs = cache
-                exact = _exact(concrete, inputs, z.astype(np.float64))
+                exact = exact_values(concrete, inputs, z.astype(np.float64))
                 top = float(np.finfo(dtype).max)
                 wrong = [a for a, v in enumerate(got) if not np.isfinite(v) and abs(exact[a]) < top]
                 if wrong:
                     # The innermost part of the function that overflows, or else the form the code computes.
                     culprit = _culprit(concrete[wrong[0]], inputs, z, dtype)
                     part = culprit or f"its form {text(form)}"
-                    at = f"z = {scale:g}·{_signs(unit * sign)}"
+                    at = f"z = {scale:g}·{_signs(direction)}"
                     raise Overflow(
                         f"cannot emit stable code: {said} is finite at {at}"
                         f" ({mpmath.nstr(exact[wrong[0]], 6)}), but {part} overflows {np.dtype(dtype)} there"
@@ -92,7 +94,7 @@ def _probed(function, expr, at, size, unit, said, form):
                     )
 
 
-def _concrete(expr, size, at):
+def concrete_entries(expr, size, at):
     """expr's entries at this n (for each index setting in at), in plain symbols x1…xn."""
     inputs = [Symbol(f"x{b}", real=True) for b in range(1, size + 1)]
     entries = []
@@ -103,8 +105,9 @@ def _concrete(expr, size, at):
     return entries, inputs
 
 
-def _exact(entries, inputs, z):
-    """Each entry at z by mpmath at 50 digits (a complex or undefined value counts as not finite)."""
+def exact_values(entries, inputs, z, failed=mpmath.inf):
+    """Each entry at z by mpmath at 50 digits (a complex or undefined value counts as not finite; one
+    mpmath cannot evaluate is failed)."""
     values = []
     with mpmath.workdps(50):
         point = [mpmath.mpf(float(x)) for x in z]
@@ -112,8 +115,10 @@ def _exact(entries, inputs, z):
             try:
                 value = lambdify(inputs, entry, "mpmath")(*point)
                 values.append(abs(value) if mpmath.im(value) == 0 and mpmath.isfinite(value) else mpmath.inf)
-            except (ZeroDivisionError, ValueError, TypeError, OverflowError):
+            except ZeroDivisionError:
                 values.append(mpmath.inf)
+            except (ValueError, TypeError, OverflowError, NameError):
+                values.append(failed)
     return values
 
 

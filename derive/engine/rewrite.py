@@ -15,18 +15,27 @@ from sympy import (
     Symbol,
     cancel,
     collect,
+    cos,
+    cosh,
     count_ops,
+    exp,
     expand,
     expand_log,
     factor,
     simplify,
+    sin,
+    sinh,
     solve,
+    tan,
+    tanh,
 )
 
 from derive.engine.sums import free_indices, normalize_sums
 from derive.notation.symbols import i
 
 MAX_SOLVE_DEGREE = 4  # solve only where the roots have closed forms: powers of degree at most 4
+MAX_SOLVE_HEIGHT = 64  # and e^{(p/q)·x} only with |p|, q at most this: solve's polynomials have degree p
+EXPONENTIAL = (exp, sin, cos, tan, sinh, cosh, tanh)
 
 
 class Hidden:
@@ -109,15 +118,29 @@ def _substitutions(expr, definition, output, variable):
 
 
 def _solvable(definition, x) -> bool:
-    """Whether solve may look for x in definition: no power of degree above MAX_SOLVE_DEGREE around x.
+    """Whether solve may look for x in definition: no power of degree above MAX_SOLVE_DEGREE around x,
+    and exponentials (tanh, sin, … are exponentials to solve) only of a·x + b with a of small height.
 
     solve enumerates every root of v − x^N, minutes of CPU and gigabytes for large N, to find an inverse
-    the literal match above almost always made unnecessary.
+    the literal match above almost always made unnecessary. It turns e^{c·x} with c = p/q into a
+    polynomial of degree p in e^{x/q}: GELU's c = √(2/π) to 16 digits is p ≈ 4·10¹⁵ (minutes, then
+    nothing); and e^{x³} has no inverse in closed form at all.
     """
-    return not any(
+    if any(
         p.has(x) and isinstance(p.exp, Rational) and max(abs(p.exp.p), p.exp.q) > MAX_SOLVE_DEGREE
         for p in definition.atoms(Pow)
-    )
+    ):
+        return False
+    return all(_linear(f.args[0], x) for f in definition.atoms(*EXPONENTIAL) if f.has(x))
+
+
+def _linear(argument, x) -> bool:
+    """Whether argument is a·x + b, b and a free of x, a rational only of height at most MAX_SOLVE_HEIGHT."""
+    slope = expand(argument).coeff(x)
+    if slope == 0 or expand(argument - slope * x).has(x) or slope.has(x):
+        return False
+    rationals = [slope] if isinstance(slope, Rational) else list(slope.atoms(Rational))
+    return all(max(abs(r.p), r.q) <= MAX_SOLVE_HEIGHT for r in rationals)
 
 
 def _functions(expr) -> set:
