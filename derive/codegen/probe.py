@@ -44,7 +44,7 @@ def probe(d, source: str) -> None:
     unit = np.array(UNIT[:size])
     if restricted(d.definition):
         unit = np.abs(unit)
-    module = _load(source, d.function.name)
+    module = load(source, d.function.name)
     name = d.function.name
     rows = [{i: a} for a in range(1, size + 1)]
     pairs = [{i: a, j: b} for a in range(1, size + 1) for b in range(1, size + 1)]
@@ -106,8 +106,8 @@ def concrete_entries(expr, size, at):
 
 
 def exact_values(entries, inputs, z, failed=mpmath.inf):
-    """Each entry at z by mpmath at 50 digits (a complex or undefined value counts as not finite; one
-    mpmath cannot evaluate is failed)."""
+    """Each entry's absolute value at z by mpmath at 50 digits (a complex or undefined value counts as
+    not finite; one mpmath cannot evaluate is failed)."""
     values = []
     with mpmath.workdps(50):
         point = [mpmath.mpf(float(x)) for x in z]
@@ -152,7 +152,7 @@ def _signs(unit):
     return "(" + ", ".join(f"{x:g}" for x in unit) + ")"
 
 
-def _load(source, name):
+def load(source, name):
     """The module in source, imported by path from a folder removed afterwards."""
     with tempfile.TemporaryDirectory(prefix="derive-probe-") as folder:
         path = Path(folder) / f"{name}.py"

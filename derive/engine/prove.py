@@ -50,18 +50,18 @@ def _vanishes(expr) -> bool:
         return True
     # cancel (polynomial arithmetic over the generators) decides most cases fastest; expand and
     # simplify are the fallbacks for radicals and functions it treats as unrelated generators.
-    for step in (cancel, expand, simplify):
+    for step in (cancel, expand):
         work = step(work)
         if work == 0:
             return True
-    return False
+    return simplify(work) == 0
 
 
 def _merged(hidden: Hidden, work):
     """work with the symbols of equal sums made one: Σ_k 1/(1 + e^{−z_k}) and Σ_k e^{z_k}/(e^{z_k} + 1).
 
     Tidying a form may rewrite a sum's body; hidden as two unrelated symbols, the two spellings of one
-    sum would leave a true identity unproven. Bodies are compared over the same range, by vanishes.
+    sum would leave a true identity unproven. Bodies are compared over the same range.
     """
     sums = list(hidden.by_sum)
     same = {}
@@ -73,9 +73,14 @@ def _merged(hidden: Hidden, work):
                 continue
             (k, *_), (m, *_) = first.limits[0], second.limits[0]
             body = second.function.xreplace({m: k})
-            if len(first.limits) == 1 and vanishes(first.function - body):
+            if _quickly_zero(first.function - body):
                 same[hidden.by_sum[second]] = hidden.by_sum[first]
     return work.xreplace(same) if same else work
+
+
+def _quickly_zero(expr) -> bool:
+    """Whether expr is 0 over one denominator after expanding: no simplify, for every pair of sums."""
+    return expand(fraction(together(expr))[0]) == 0
 
 
 def _same_range(first, second) -> bool:

@@ -134,6 +134,16 @@ def _solvable(definition, x) -> bool:
     return all(_linear(f.args[0], x) for f in definition.atoms(*EXPONENTIAL) if f.has(x))
 
 
+def heavy_exponentials(expr) -> bool:
+    """Whether expr has e^{(p/q)·u} with |p| or q above MAX_SOLVE_HEIGHT: factor and solve make of it a
+    polynomial of degree p in e^{u/q} (GELU's √(2/π) to 16 digits: p ≈ 4·10¹⁵, minutes and gigabytes)."""
+    return any(
+        max(abs(r.p), r.q) > MAX_SOLVE_HEIGHT
+        for f in expr.atoms(*EXPONENTIAL)
+        for r in f.args[0].atoms(Rational)
+    )
+
+
 def _linear(argument, x) -> bool:
     """Whether argument is a·x + b, b and a free of x, a rational only of height at most MAX_SOLVE_HEIGHT."""
     slope = expand(argument).coeff(x)
@@ -163,11 +173,13 @@ def _cost(expr, input_base):
 def tidy(expr):
     """The most compact of the factored and the δ-collected forms, signs as a person writes them."""
     expr = cancel(expr)
-    candidates = [expr, factor(expr)]
+    # factor makes e^{(p/q)·u} a polynomial of degree p: not where p is large (heavy_exponentials).
+    factored = (lambda e: e) if heavy_exponentials(expr) else factor
+    candidates = [expr, factored(expr)]
     deltas = sorted(expr.atoms(KroneckerDelta), key=str)
     if deltas:
         collected = collect(expand(expr), deltas, evaluate=False)
-        candidates.append(Add(*(factor(c) * d for d, c in collected.items())))
+        candidates.append(Add(*(factored(c) * d for d, c in collected.items())))
         candidates.append(Add(*(c * d for d, c in collected.items())))
     candidates = [positive_signs(c) for c in candidates]
     return min(candidates, key=lambda e: (count_ops(e), len(str(e))))
