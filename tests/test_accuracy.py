@@ -60,3 +60,16 @@ def test_check_skips_only_vectors_where_the_function_exceeds_float_range():
     assert all(c.passed for c in report.checks), [c.name for c in report.checks if not c.passed]
     finite = next(c for c in report.checks if c.name == "finite everywhere, float64")
     assert "skipped, where the function exceeds float64" in finite.note
+
+
+def test_the_probe_covers_the_vjp_and_jvp():
+    from derive.codegen.probe import Overflow, probe
+
+    d = derive("softmax", n=3)
+    source = emit(d)
+    # A VJP that overflows where softmax and its Jacobian are finite: the probe of F and J alone passes it.
+    overflowing = "def softmax_vjp(z, g):\n    return np.exp(z) * g\n\n\ndef _old_vjp("
+    broken = source.replace("def softmax_vjp(", overflowing)
+    probe(d, source)
+    with pytest.raises(Overflow, match="gᵀ∂softmax/∂z is finite"):
+        probe(d, broken)

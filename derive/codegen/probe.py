@@ -21,6 +21,7 @@ from derive.show.printing import text
 
 SCALES = (30.0, 1e3, 1e4)
 UNIT = (0.83, -0.47, 0.29, -1.13, 0.61, -0.07, 0.37, -0.91)  # away from 0 and the usual kinks
+WEIGHTS = (0.7, -0.4, 1.1, 0.2, -0.9, 0.5, -0.3, 0.8)  # the g (and v) of the products probed
 LARGEST = 8  # n above which the probe is left to --check (mpmath of an 8-entry definition is quick)
 
 
@@ -60,10 +61,35 @@ def probe(d, source: str) -> None:
         ]
         forms = (d.definition, d.general, h.general)
     for (function, expr, at, said), form in zip(targets, forms, strict=True):
-        _probed(getattr(module, function), expr, at, size, unit, said, form)
+        _probed(
+            getattr(module, function), lambda e=expr, a=at: concrete_entries(e, size, a), unit, said, form
+        )
+    if d.kind == "vector":  # the products too: gᵀJ and J v never form J, so they overflow on their own
+        _products(module, d, size, unit, pairs)
 
 
-def _probed(function, expr, at, size, unit, said, form):
+def _products(module, d, size, unit, pairs):
+    """The module's VJP and JVP probed with a fixed g (= v), against gᵀJ and J g from the derivative."""
+    name, g = d.function.name, np.array(WEIGHTS[:size])
+
+    def entries(transposed):
+        (jacobian, inputs) = concrete_entries(d.raw, size, pairs)
+        at = (lambda a, b: jacobian[b * size + a]) if transposed else (lambda a, b: jacobian[a * size + b])
+        return [sum(float(g[b]) * at(a, b) for b in range(size)) for a in range(size)], inputs
+
+    for suffix, transposed, said in (("vjp", True, f"gᵀ∂{name}/∂z"), ("jvp", False, f"∂{name}/∂z v")):
+        function = getattr(module, f"{name}_{suffix}")
+        _probed(
+            lambda z, f=function: f(z, g.astype(z.dtype)),
+            lambda t=transposed: entries(t),
+            unit,
+            said,
+            d.general,
+        )
+
+
+def _probed(function, made, unit, said, form):
+    """function probed at every scale and direction; made() gives the exact entries and their inputs."""
     cache = None
     # Mixed signs, and all of one sign: σ(z_i)/Σ_k σ(z_k) is 0/0 in floats only where every z_k ≪ 0.
     directions = list({tuple(d): d for d in (unit, -unit, np.abs(unit), -np.abs(unit))}.values())
@@ -76,7 +102,7 @@ def _probed(function, expr, at, size, unit, said, form):
                     got = np.ravel(np.asarray(function(z), dtype=np.float64))
                 if np.all(np.isfinite(got)):
                     continue
-                cache = cache or concrete_entries(expr, size, at)
+                cache = cache or made()
                 concrete, inputs = cache
                 exact = exact_values(concrete, inputs, z.astype(np.float64))
                 top = float(np.finfo(dtype).max)
