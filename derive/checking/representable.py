@@ -22,7 +22,10 @@ FULL, WIDE, OUTSIDE = 0, 1, 2  # within float32's range; float64's only; beyond 
 def classes(d, functions, z) -> np.ndarray:
     """FULL, WIDE or OUTSIDE for each vector of z (shape z.shape[:-1]); FULL where the code is finite."""
     found = np.full(z.shape[:-1], FULL)
-    lacking = ~(_finite(functions, z) & _finite(functions, z.astype(np.float32)))
+    try:
+        lacking = ~(_finite(functions, z) & _finite(functions, z.astype(np.float32)))
+    except Exception:  # noqa: BLE001 — the code under test may fail in any way: the checks report it
+        return found
     if not lacking.any():
         return found
     size = z.shape[-1]
