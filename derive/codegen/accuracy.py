@@ -19,10 +19,11 @@ from sympy import lambdify
 from derive.codegen.probe import LARGEST, UNIT, concrete_entries, load
 from derive.notation.symbols import i, j
 
-SCALES = (1.0, 5.0, 20.0, 40.0, 1e3)  # past where σ and tanh round to 1 in float64 (z ≈ 19 and 37)
-ENOUGH = 1e-12  # a relative error below this is accurate: no other form is looked for
+SCALES = (5.0, 20.0, 40.0)  # up to where σ and tanh round to 1 in float64 (z ≈ 19 and 37)
+ENOUGH = 1e-8  # a relative error below this is accurate enough: no other form is generated and measured
 BETTER = 1e-3  # another form replaces the first only if its error is this many times smaller
 TINY = float(np.finfo(np.float64).tiny)
+FLOOR = 1e-30  # entries smaller than this times the largest are measured against that
 MOST_DIGITS = 4200  # the doubling stops here
 
 
@@ -43,7 +44,7 @@ def measure(d, source) -> Measured | None:
         return None  # as the probe: large n, symbolic parameters and targets y have no values here
     unit = np.array(UNIT[:size])
     positive = bool(restricted(d.definition))
-    directions = [np.abs(unit)] if positive else [unit, -unit, np.abs(unit), -np.abs(unit)]
+    directions = [np.abs(unit)] if positive else [unit, -unit]  # saturation is entrywise: mixed signs
     module = load(source, d.function.name)
     name = d.function.name
     rows = [{i: a} for a in range(1, size + 1)]
@@ -107,17 +108,21 @@ def _at(compiled, z, digits):
 
 
 def _relative(got, exact) -> float:
-    """max |got − exact| / |exact| over the entries whose exact value is a float (0 where both are 0)."""
+    """max |got − exact| / |exact| over the entries whose exact value is a float (0 where both are 0),
+    |exact| at least FLOOR times the largest entry: e^{−1300} beside 1 underflows in any form."""
+    usable = [(v, float(w)) for v, w in zip(got, exact, strict=True) if _representable(w)]
+    top = max((abs(w) for _, w in usable), default=0.0)
     worst = 0.0
-    for value, want in zip(got, exact, strict=True):
-        if mpmath.isnan(want) or not mpmath.isfinite(want) or abs(want) > np.finfo(np.float64).max:
-            continue
-        want = float(want)
+    for value, want in usable:
         if not np.isfinite(value):
             return np.inf
         if value != want:
-            worst = max(worst, abs(value - want) / max(abs(want), TINY))
+            worst = max(worst, abs(value - want) / max(abs(want), FLOOR * top, TINY))
     return worst
+
+
+def _representable(want) -> bool:
+    return not mpmath.isnan(want) and mpmath.isfinite(want) and abs(want) <= np.finfo(np.float64).max
 
 
 def candidates(d) -> list:
