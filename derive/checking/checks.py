@@ -8,6 +8,7 @@ import numpy as np
 
 from derive.checking.points import COLUMNS, PARAMETER, POINTS, SEED, batch, drawn
 from derive.checking.report import Check
+from derive.checking.representable import FULL, OUTSIDE, WIDE, classes
 from derive.codegen.module import parameters
 
 EPS = np.finfo(np.float64).eps
@@ -42,8 +43,24 @@ def run(
         for _, offset, scale in POINTS:
             z = drawn(offset, scale, batch(size) + (size,), rng, positive)
             a, b = kind.draw(rng, z, data)
-            with np.errstate(all="ignore"):  # overflow to inf inside exp may be harmless; results decide
-                kind.at_point(worst, functions, z, a, b, rng, holomorphic, facts)
+            # Where the function itself exceeds float range (e^z·sin z at 1e4), no code can be finite.
+            found = np.full(z.shape[:-1], FULL) if data or keywords else classes(d, functions, z)
+            for group in (FULL, WIDE):
+                keep = found == group
+                if not keep.any():
+                    continue
+                part = (z, a, b) if keep.all() else tuple(_rows_of(x, keep) for x in (z, a, b))
+                worst.low = group == FULL  # float32 checks only where float32 can hold the function
+                with np.errstate(all="ignore"):  # overflow to inf inside exp may be harmless; results decide
+                    kind.at_point(worst, functions, *part, rng, holomorphic, facts)
+            worst.outside += int(np.sum(found == OUTSIDE))
+            worst.wide += int(np.sum(found == WIDE))
+            worst.vectors += z[..., 0].size
+    if worst.outside or worst.wide:
+        note = f"{worst.outside} of {worst.vectors} vectors skipped, where the function exceeds float64"
+        worst.notes.setdefault("finite64", note)
+        note = f"{worst.outside + worst.wide} of {worst.vectors} vectors skipped (beyond float32's range)"
+        worst.notes.setdefault("finite32", note)
     if worst.overflowed:
         skipped = f"{worst.overflowed} of {worst.stepped}"
         note = f"complex arithmetic overflowed in {skipped} vectors: left to the differences"
@@ -60,6 +77,8 @@ class _Worst:
     def __init__(self):
         self.errors, self.notes = {}, {}
         self.overflowed = self.stepped = 0  # vectors the complex step could not use, of all it tried
+        self.outside = self.wide = self.vectors = 0  # vectors beyond float64's range, float32's, all
+        self.low = True  # whether the float32 checks run at the current vectors
 
     def add(self, name, error, note=""):
         previous = self.errors.get(name, 0.0)
@@ -78,6 +97,13 @@ class _Worst:
 def said(error: Exception) -> str:
     """An exception as one short line for the report."""
     return f"{type(error).__name__}: {' '.join(str(error).split())}"[:100]
+
+
+def _rows_of(x, keep):
+    """The vectors of x (or of each array in a list) where keep holds, as one batch of shape (1, m, n)."""
+    if isinstance(x, list):
+        return [_rows_of(y, keep) for y in x]
+    return x[keep][None]
 
 
 def _with(function, keywords):
@@ -102,9 +128,12 @@ def _differences(F, z, J, s, rng):
     """
     columns = _columns(z.shape[-1], rng)
     found = []
-    size = np.maximum(1.0, np.max(np.abs(s), axis=-1))
+    # Errors are relative to max(1, |J|): rounding in F(z ± h) is about ε·|F|/h of that, rounding of z
+    # itself ε·|z|/h, truncation h² (F‴ the size of J): balance them. e^z·sin z at z = 500 has |F| ≈ |J|
+    # ≈ 1e217, and h from |F| alone would be 1e67.
+    size = np.max(np.abs(s), axis=-1) / np.maximum(1.0, np.max(np.abs(J), axis=(-2, -1)))
+    size = np.maximum(1.0, size)
     for col in columns:
-        # Rounding in F(z ± h) is about ε·max(|z|, |F|), over h; truncation is about h²: balance them.
         h = np.cbrt(EPS * np.maximum(size, np.abs(z[..., col])))
         near, far = _central(F, z, col, h), _central(F, z, col, 2 * h)
         found.append((4 * near - far) / 3)

@@ -62,7 +62,8 @@ def _at_point(worst, functions, z, ys, v, rng, holomorphic, facts):
         worst.attempt("complex", lambda: _complex_step(worst, column, z, row, rng, floor))
     worst.attempt("differences", lambda: _differences(grad, z, H, values["g"], rng))
     worst.add("hvp", _error(values["Hv"], np.einsum("...ij,...j->...i", H, v)))
-    worst.attempt("finite32", lambda: _float32(worst, (L, grad, hessian, hvp), z, v))
+    if worst.low:  # float32 can hold the function here
+        worst.attempt("finite32", lambda: _float32(worst, (L, grad, hessian, hvp), z, v))
     for fact in facts:
         worst.add(fact, _invariant(fact, H, floor))
 

@@ -58,7 +58,8 @@ def _at_point(worst, functions, z, g, v, rng, holomorphic, facts):
         worst.attempt("complex", lambda: _complex_step(worst, F, z, J, rng, floor))
     worst.add("vjp", _error(values["gJ"], np.einsum("...i,...ij->...j", g, J)))
     worst.add("jvp", _error(values["Jv"], np.einsum("...ij,...j->...i", J, v)))
-    worst.attempt("finite32", lambda: _float32(worst, functions, z, g, v, values))
+    if worst.low:  # float32 can hold the function here
+        worst.attempt("finite32", lambda: _float32(worst, functions, z, g, v, values))
     for fact in facts:
         worst.add(fact, _invariant(fact, J, floor))
 

@@ -9,6 +9,8 @@ checked equal by SymPy when this module is imported (a rule that does not hold i
 - steps: H(u)·v = v, H(0)·v or 0 by the sign of u, computed as a choice (0·inf would be NaN);
 - exp minus one: c·e^u − c = c·expm1(u), pairing only such terms (SymPy's expm1_opt factors sums of
   exponentials, which costs accuracy once they are shifted);
+- one minus tanh squared: c − c·tanh²u = 4c/(e^u + e^{−u})², which the shift above keeps finite, where
+  1 − tanh²u is 0 once tanh u rounds to ±1 (tanh′(20) = 1.7·10⁻¹⁷ is a float like any other);
 - logs of products: log(c·x) = log c + log x for positive c and x, log(1/x) = −log x, log e^u = u, so
   that log-sum-exp (stable.logsumexp) meets the sum itself (log cosh, log sigmoid, log(1 + Σ e^z)).
 
@@ -34,11 +36,13 @@ from sympy import (
     Piecewise,
     Pow,
     S,
+    cancel,
     exp,
     expand,
     log,
     piecewise_fold,
     simplify,
+    tanh,
 )
 from sympy.codegen.cfunctions import expm1
 from sympy.codegen.rewriting import expm1_opt, log1p_opt, optimize
@@ -58,6 +62,8 @@ class Identity:
 def proven(name: str, lhs, rhs) -> Identity:
     """The identity, after SymPy has checked its two sides equal; an error if they are not."""
     difference = lhs - rhs
+    if cancel(expand(difference.rewrite(exp))) == 0:  # most rules: at once, where simplify takes seconds
+        return Identity(name, lhs, rhs)
     forms = (difference, difference.rewrite(exp), piecewise_fold(difference.rewrite(Piecewise)))
     if all(simplify(form) != 0 for form in forms):
         raise AssertionError(f"rule '{name}' is not an identity: {lhs} ≠ {rhs}")
@@ -78,6 +84,7 @@ RULES = (
         Piecewise((0, _u < 0), (Heaviside(0) * _v, Eq(_u, 0)), (_v, True)),
     ),
     proven("exp minus one", exp(_u) - 1, expm1(_u)),
+    proven("one minus tanh squared", 1 - tanh(_u) ** 2, 4 / (exp(_u) + exp(-_u)) ** 2),
     proven("log of a positive multiple", log(_c * _d), log(_c) + log(_d)),
     proven("log of a reciprocal", log(1 / _c), -log(_c)),
 )
@@ -85,7 +92,7 @@ RULES = (
 
 def lower(expr, shifted: bool = False):
     """expr with every rule applied; shifted: z is z − max z already, so quotients are left as they are."""
-    expr = logs(expr)
+    expr = logs(complements(expr))
     if shifted:  # every exponent is ≤ 0 already: SymPy's expm1/log1p, as before these rules
         return optimize(_gated(expr), [expm1_opt, log1p_opt])
     expr = _gated(logs(_shifted_quotients(expr)))
@@ -111,6 +118,27 @@ def _expm1(total):
             continue
         terms[t], terms[terms.index(-c)] = c * expm1(powers[0].args[0]), S.Zero
     return Add(*terms)
+
+
+def complements(expr):
+    """expr with the rule "one minus tanh squared" applied to every sum, before anything expands it."""
+    return expr.replace(lambda e: isinstance(e, Add), _complements)
+
+
+def _complements(total):
+    """c − c·tanh²u as 4c/(e^u + e^{−u})², the rule "one minus tanh squared", for each such pair in a sum."""
+    terms = list(total.args)
+    for t, term in enumerate(terms):
+        c, factors = term.as_coeff_mul()
+        if len(factors) != 1 or not _tanh_squared(factors[0]) or -c not in terms:
+            continue
+        u = factors[0].base.args[0]
+        terms[t], terms[terms.index(-c)] = -4 * c / (exp(u) + exp(-u)) ** 2, S.Zero
+    return Add(*terms)
+
+
+def _tanh_squared(factor) -> bool:
+    return isinstance(factor, Pow) and factor.exp == 2 and isinstance(factor.base, tanh)
 
 
 class Gate(Function):

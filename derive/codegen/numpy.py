@@ -86,12 +86,39 @@ def generate(d, route: str | None = None) -> str:
         plain = in_inputs(d)
         if plain is None:
             raise
-        source = _source(plain, route, overflow.found)
+        try:
+            source = _source(plain, route, overflow.found)
+        except NotApplicable:  # the form in z cannot be emitted either: the overflow is the reason to give
+            raise overflow from None
         try:
             probe(plain, source)
         except Overflow as again:
             raise NotApplicable(f"{again} (in the outputs' form or in z)") from None
-    return source
+        return source
+    return _accurate(d, route, source)
+
+
+def _accurate(d, route, source) -> str:
+    """source, or the module from a proven form in z where the form in the outputs measurably cancels."""
+    from derive.codegen import accuracy
+    from derive.codegen.probe import probe
+
+    first = accuracy.measure(d, source)
+    if first is None or first.error <= accuracy.ENOUGH:
+        return source
+    best = None
+    for other in accuracy.candidates(d):
+        try:
+            text = _source(other, route, "cancels")
+            probe(other, text)
+        except NotApplicable:  # it overflows, or cannot be emitted: no candidate
+            continue
+        measured = accuracy.measure(other, text)
+        if accuracy.clearly_better(first, measured) and (best is None or measured.error < best[1].error):
+            best = (other, measured)
+    if best is None:
+        return source
+    return _source(best[0], route, accuracy.said(first, best[1]))
 
 
 def _source(d, route, fallback=None) -> str:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sympy import Add, KroneckerDelta, Mul, Pow, S, Sum, collect, count_ops, exp, expand, factor
 
-from derive.engine.rewrite import Hidden, positive_signs, tidy
+from derive.engine.rewrite import Hidden, heavy_exponentials, positive_signs, tidy
 from derive.engine.sums import normalize_sums
 from derive.errors import NotApplicable
 from derive.notation.symbols import INDICES, i, j, n
@@ -114,6 +114,8 @@ def simplest(expr):
     hidden = Hidden()
     work = hidden.hide(expr)
     # Ties go to the factored form: s(1 − s) loses less to rounding than s − s² where s is near 1.
-    candidates = [positive_signs(factor(work)), tidy(work), work]
+    candidates = [tidy(work), work]
+    if not heavy_exponentials(work):  # factor would take minutes: see heavy_exponentials
+        candidates.insert(0, positive_signs(factor(work)))
     best = min(candidates, key=count_ops)
     return hidden.reveal(best)

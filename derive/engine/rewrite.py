@@ -15,19 +15,28 @@ from sympy import (
     Symbol,
     cancel,
     collect,
+    cos,
+    cosh,
     count_ops,
+    exp,
     expand,
     expand_log,
     factor,
     fraction,
     simplify,
+    sin,
+    sinh,
     solve,
+    tan,
+    tanh,
 )
 
 from derive.engine.sums import free_indices, normalize_sums, renamed_apart
 from derive.notation.symbols import i
 
 MAX_SOLVE_DEGREE = 4  # solve only where the roots have closed forms: powers of degree at most 4
+MAX_SOLVE_HEIGHT = 64  # and e^{(p/q)·x} only with |p|, q at most this: solve's polynomials have degree p
+EXPONENTIAL = (exp, sin, cos, tan, sinh, cosh, tanh)
 
 
 class Hidden:
@@ -141,15 +150,39 @@ def _substitutions(expr, definition, output, variable, solving=True):
 
 
 def _solvable(definition, x) -> bool:
-    """Whether solve may look for x in definition: no power of degree above MAX_SOLVE_DEGREE around x.
+    """Whether solve may look for x in definition: no power of degree above MAX_SOLVE_DEGREE around x,
+    and exponentials (tanh, sin, … are exponentials to solve) only of a·x + b with a of small height.
 
     solve enumerates every root of v − x^N, minutes of CPU and gigabytes for large N, to find an inverse
-    the literal match above almost always made unnecessary.
+    the literal match above almost always made unnecessary. It turns e^{c·x} with c = p/q into a
+    polynomial of degree p in e^{x/q}: GELU's c = √(2/π) to 16 digits is p ≈ 4·10¹⁵ (minutes, then
+    nothing); and e^{x³} has no inverse in closed form at all.
     """
-    return not any(
+    if any(
         p.has(x) and isinstance(p.exp, Rational) and max(abs(p.exp.p), p.exp.q) > MAX_SOLVE_DEGREE
         for p in definition.atoms(Pow)
+    ):
+        return False
+    return all(_linear(f.args[0], x) for f in definition.atoms(*EXPONENTIAL) if f.has(x))
+
+
+def heavy_exponentials(expr) -> bool:
+    """Whether expr has e^{(p/q)·u} with |p| or q above MAX_SOLVE_HEIGHT: factor and solve make of it a
+    polynomial of degree p in e^{u/q} (GELU's √(2/π) to 16 digits: p ≈ 4·10¹⁵, minutes and gigabytes)."""
+    return any(
+        max(abs(r.p), r.q) > MAX_SOLVE_HEIGHT
+        for f in expr.atoms(*EXPONENTIAL)
+        for r in f.args[0].atoms(Rational)
     )
+
+
+def _linear(argument, x) -> bool:
+    """Whether argument is a·x + b, b and a free of x, a rational only of height at most MAX_SOLVE_HEIGHT."""
+    slope = expand(argument).coeff(x)
+    if slope == 0 or expand(argument - slope * x).has(x) or slope.has(x):
+        return False
+    rationals = [slope] if isinstance(slope, Rational) else list(slope.atoms(Rational))
+    return all(max(abs(r.p), r.q) <= MAX_SOLVE_HEIGHT for r in rationals)
 
 
 def _functions(expr) -> set:
@@ -173,11 +206,13 @@ def _cost(expr, input_base):
 def tidy(expr):
     """The most compact of the factored and the δ-collected forms, signs as a person writes them."""
     expr = cancel(expr)
-    candidates = [expr, factor(expr)]
+    # factor makes e^{(p/q)·u} a polynomial of degree p: not where p is large (heavy_exponentials).
+    factored = (lambda e: e) if heavy_exponentials(expr) else factor
+    candidates = [expr, factored(expr)]
     deltas = sorted(expr.atoms(KroneckerDelta), key=str)
     if deltas:
         collected = collect(expand(expr), deltas, evaluate=False)
-        candidates.append(Add(*(factor(c) * d for d, c in collected.items())))
+        candidates.append(Add(*(factored(c) * d for d, c in collected.items())))
         candidates.append(Add(*(c * d for d, c in collected.items())))
     candidates = [positive_signs(c) for c in candidates]
     return min(candidates, key=lambda e: (count_ops(e), len(str(e))))
