@@ -69,6 +69,10 @@ def emit(d: Derivation, target: str = "numpy", symbols=None) -> str:
     from derive.show.printing import notation as printed_in
 
     if not isinstance(d, Derivation):  # several inputs: F and its gradients or VJPs
+        if target in ("torch", "jax"):
+            from derive.codegen.several_frameworks import generate as framework
+
+            return framework(d, target)
         if target != "numpy":
             raise InvalidInput(f"--emit {target} is not written for several inputs yet: use --emit numpy")
         from derive.codegen.several import generate as several
