@@ -89,8 +89,14 @@ def check(d: Derivation, target: str = "numpy", module_path=None):
     if not isinstance(d, Derivation):  # several inputs: the NumPy module's cotangents
         from derive.checking.several import verify as several
 
+        if target in ("torch", "jax") and module_path is None:
+            from derive.checking.several_frameworks import verify as framework
+
+            return framework(d, target)
         if target != "numpy" or module_path is not None:
-            raise InvalidInput("--check for several inputs checks the code it emits with --emit numpy")
+            raise InvalidInput(
+                "--check for several inputs checks the code it emits with --emit numpy, torch or jax"
+            )
         return several(d, emit(d, "numpy"))
     from derive.checking.numeric import verify
 

@@ -178,7 +178,6 @@ def test_the_check_catches_a_wrong_cotangent():
     "args, message",
     [
         (["rms_norm", "--claim", "delta(i,j)"], "--claim is not written for several inputs"),
-        (["rms_norm", "--emit", "torch"], "--emit torch is not written for several inputs"),
         (["rms_norm", "--emit", "numba"], "--emit numba is not written for several inputs"),
     ],
 )

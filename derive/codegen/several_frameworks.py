@@ -22,6 +22,8 @@ def generate(d, target: str) -> str:
     computed = [name for name, _ in p.steps]
     rank = {x.name: len(x.dims) for x in fn.declared_inputs}
     read = set().union(*(_names(code) for _, code, _, _ in p.cotangents))
+    forward_read = set().union(_names(p.forward), *(_names(code) for _, code in p.steps))
+    codes = [p.forward, *(code for _, code in p.steps), *(code for _, code, _, _ in p.cotangents)]
     order = [*p.inputs, *computed, fn.output]
     saved = [name for name in order if name in read]
     differentiated = {name for name, *_ in p.cotangents}
@@ -34,7 +36,8 @@ def generate(d, target: str) -> str:
         inputs=p.inputs,
         data=[x.name for x in fn.declared_inputs if x.data],
         params=p.params,
-        dims=p.dims,
+        dims=[(dim, source) for dim, source in p.dims if dim in forward_read | read],
+        math=any("math." in code for code in codes),
         dims_read=[(dim, source) for dim, source in p.dims if dim in read],
         steps=p.steps,
         output=fn.output,
