@@ -1,8 +1,6 @@
 """The torch and jax modules emitted for several inputs: gradcheck, torch autograd through each formula
 (written here, not by derive), None for what needs no gradient, and --check."""
 
-import subprocess
-import sys
 import types
 
 import numpy as np
@@ -38,7 +36,10 @@ def test_torch_module_imports_torch_alone_and_passes_gradcheck(name, rng):
     assert "import torch" in source and "numpy" not in source and "sympy" not in source
     F = _call(module, name, d)
     args = _inputs(d, SIZES, 1.0, rng, batch=(2,))
-    tensors = [torch.tensor(a, requires_grad=not x.data) for a, x in zip(args, d.function.declared_inputs)]
+    tensors = [
+        torch.tensor(a, requires_grad=not x.data)
+        for a, x in zip(args, d.function.declared_inputs, strict=True)
+    ]
     chosen = [t for t in tensors if t.requires_grad]
 
     def f(*xs):
@@ -64,7 +65,7 @@ def test_torch_gradients_match_autograd_through_the_formula(name, scale, dtype, 
     for f, precision in ((F, dtype), (_torch_forward(name), torch.float64)):
         xs = [
             torch.tensor(a, dtype=precision, requires_grad=not x.data)
-            for a, x in zip(args, d.function.declared_inputs)
+            for a, x in zip(args, d.function.declared_inputs, strict=True)
         ]
         out = f(*xs)
         g = torch.tensor(np.linspace(-1, 1, out.numel()).reshape(out.shape), dtype=precision)
