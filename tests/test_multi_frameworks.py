@@ -1,6 +1,8 @@
 """The torch and jax modules emitted for several inputs: gradcheck, torch autograd through each formula
 (written here, not by derive), None for what needs no gradient, and --check."""
 
+import subprocess
+import sys
 import types
 
 import numpy as np
@@ -110,3 +112,63 @@ def test_torch_check_passes(run, name):
     result = run(name, "--emit", "torch", "--check")
     assert result.exit_code == 0, result.output
     assert "FAIL" not in result.stderr and "gradcheck" in result.stderr and "(passed)" in result.stderr
+
+
+# JAX runs in a subprocess: forking a process that holds JAX's threads (derive's worker) can deadlock.
+_JAX_SCRIPT = """
+import sys, types
+import jax, jax.numpy as jnp, numpy as np, torch
+from derive import api
+from derive.engine.derivation import derive
+from tests.test_multi_torch import _inputs, _relative, _torch_forward
+jax.config.update("jax_enable_x64", True)
+name = sys.argv[1]
+params = {"eps": "1e-5"} if name in ("layer_norm_affine", "rms_norm") else None
+d = derive(name, params=params)
+module = types.ModuleType("m")
+exec(compile(api.emit(d, "jax"), name, "exec"), module.__dict__)
+F = getattr(module, name)
+f = (lambda *a: F(*a, eps=1e-5)) if d.function.parameter_names else F
+worst = 0.0
+for scale in (1.0, 10.0, 1e3):
+    args = _inputs(d, {"n": 4, "d": 3, "h": 2}, scale, np.random.default_rng(7))
+    wrt = [k for k, x in enumerate(d.function.declared_inputs) if not x.data]
+    def partial(*chosen, f=f, args=args, wrt=wrt):
+        full = [jnp.asarray(a) for a in args]
+        for k, x in zip(wrt, chosen):
+            full[k] = x
+        return f(*full)
+    out, pullback = jax.jit(lambda *c: jax.vjp(partial, *c))(*[jnp.asarray(args[k]) for k in wrt])
+    g = np.linspace(-1, 1, out.size).reshape(out.shape)
+    ours = [np.asarray(out), *map(np.asarray, pullback(jnp.asarray(g)))]
+    xs = [torch.tensor(a, requires_grad=k in wrt) for k, a in enumerate(args)]
+    value = _torch_forward(name)(*xs)
+    (value * torch.tensor(g)).sum().backward()
+    theirs = [value.detach().numpy(), *(xs[k].grad.numpy() for k in wrt)]
+    # attention at 1e3: its q-cotangent cancels terms of size scale² (see test_multi_torch._floor).
+    floor = scale**2 if name == "attention" and scale == 1e3 else 1.0
+    worst = max(worst, *(_relative(a, b, floor) for a, b in zip(ours, theirs, strict=True)))
+    batched = jax.vmap(f)(*[jnp.asarray(a) for a in args])
+    worst = max(worst, _relative(np.asarray(batched), np.asarray(out)))
+print(worst)
+"""
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_jax_vjp_matches_torch_autograd_through_the_formula_under_jit_and_vmap(name):
+    pytest.importorskip("jax")
+    done = subprocess.run(
+        [sys.executable, "-c", _JAX_SCRIPT, name], capture_output=True, text=True, timeout=600, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert float(done.stdout.split()[-1]) < 1e-10
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_jax_check_passes(name):
+    pytest.importorskip("jax")
+    command = [sys.executable, "-m", "derive", name, "--emit", "jax", "--check"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "check_grads" in done.stderr and "FAIL" not in done.stderr and "(passed)" in done.stderr
+    assert "import jax" in done.stdout and "torch" not in done.stdout and "numpy as np" not in done.stdout

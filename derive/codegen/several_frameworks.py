@@ -38,7 +38,7 @@ def generate(d, target: str) -> str:
         params=p.params,
         dims=[(dim, source) for dim, source in p.dims if dim in forward_read | read],
         math=any("math." in code for code in codes),
-        dims_read=[(dim, source) for dim, source in p.dims if dim in read],
+        dims_read=[(dim, source) for dim, source in p.dims if dim in read],  # jax: from the residuals
         steps=p.steps,
         output=fn.output,
         forward=p.forward,
