@@ -55,22 +55,26 @@ def test_options_that_do_not_apply_are_refused():
         api.render(d, "markdown", standalone=True)
 
 
-@pytest.mark.skipif(shutil.which("latexmk") is None, reason="latexmk is not installed")
-@pytest.mark.parametrize("lang, engine", [("en", "-pdf"), ("zh", "-xelatex")])
-def test_the_golden_documents_compile(tmp_path, lang, engine):
-    source = tmp_path / "doc.tex"
-    source.write_text(
-        (GOLDEN / f"linear_softmax_cross_entropy-{lang}.standalone.tex").read_text(), encoding="utf-8"
-    )
+def _compile(folder, source: str, engine: str) -> str:
+    """latexmk's log for source, asserting that it compiled."""
+    (folder / "doc.tex").write_text(source, encoding="utf-8")
     done = subprocess.run(
         ["latexmk", engine, "-interaction=nonstopmode", "-halt-on-error", "doc.tex"],
-        cwd=tmp_path,
+        cwd=folder,
         capture_output=True,
         text=True,
         timeout=600,
     )
-    log = (tmp_path / "doc.log").read_text(errors="replace")
-    assert done.returncode == 0 and (tmp_path / "doc.pdf").exists(), log[-2000:]
+    log = (folder / "doc.log").read_text(errors="replace")
+    assert done.returncode == 0 and (folder / "doc.pdf").exists(), log[-2000:]
+    return log
+
+
+@pytest.mark.skipif(shutil.which("latexmk") is None, reason="latexmk is not installed")
+@pytest.mark.parametrize("lang, engine", [("en", "-pdf"), ("zh", "-xelatex")])
+def test_the_golden_documents_compile(tmp_path, lang, engine):
+    golden = (GOLDEN / f"linear_softmax_cross_entropy-{lang}.standalone.tex").read_text()
+    log = _compile(tmp_path, golden, engine)
     assert "Overfull \\hbox" not in log and "Missing character" not in log
 
 
@@ -83,16 +87,5 @@ def test_traditional_chinese_is_traditional():
 @pytest.mark.skipif(shutil.which("latexmk") is None, reason="latexmk is not installed")
 def test_the_traditional_chinese_document_compiles(tmp_path):
     d = derive("linear_softmax_cross_entropy")
-    (tmp_path / "doc.tex").write_text(
-        api.render(d, "latex", lang="zh-Hant", standalone=True), encoding="utf-8"
-    )
-    done = subprocess.run(
-        ["latexmk", "-xelatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    log = (tmp_path / "doc.log").read_text(errors="replace")
-    assert done.returncode == 0 and (tmp_path / "doc.pdf").exists(), log[-2000:]
-    assert "Missing character" not in log
+    log = _compile(tmp_path, api.render(d, "latex", lang="zh-Hant", standalone=True), "-xelatex")
+    assert "Overfull \\hbox" not in log and "Missing character" not in log
