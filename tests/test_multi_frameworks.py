@@ -172,3 +172,11 @@ def test_jax_check_passes(name):
     assert done.returncode == 0, done.stderr[-2000:]
     assert "check_grads" in done.stderr and "FAIL" not in done.stderr and "(passed)" in done.stderr
     assert "import jax" in done.stdout and "torch" not in done.stdout and "numpy as np" not in done.stdout
+
+
+@pytest.mark.parametrize("target", ["numpy", "torch"])
+def test_a_power_broadcast_in_a_cotangent_is_one_array(run, target):
+    # tanh's (1 − s²) meets a new axis in W's cotangent: s ** 2 must be taken before it is indexed.
+    result = run("expr", "tanh(sum(W[i,k]*x[k], k, d) + b[i])", "--emit", target, "--check")
+    assert result.exit_code == 0, result.output
+    assert "FAIL" not in result.stderr and "(passed)" in result.stderr

@@ -97,7 +97,8 @@ class Lowering:
             return Arr(f"(1 / {base.code})", base.labels, base.batched)
         if expr.exp.is_Number:
             power = str(int(expr.exp)) if expr.exp.is_Integer else repr(float(expr.exp))
-            return Arr(f"{base.code} ** {power}", base.labels, base.batched)
+            # In parentheses: an axis appended to it ([..., None]) must index the power, not the exponent.
+            return Arr(f"({base.code} ** {power})", base.labels, base.batched)
         raise NotApplicable(f"the power {expr} has no NumPy form here")
 
     def _sum(self, expr) -> Arr:
