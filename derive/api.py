@@ -69,6 +69,10 @@ def emit(d: Derivation, target: str = "numpy", symbols=None) -> str:
     from derive.show.printing import notation as printed_in
 
     if not isinstance(d, Derivation):  # several inputs: F and its gradients or VJPs
+        if target in ("torch", "jax"):
+            from derive.codegen.several_frameworks import generate as framework
+
+            return framework(d, target)
         if target != "numpy":
             raise InvalidInput(f"--emit {target} is not written for several inputs yet: use --emit numpy")
         from derive.codegen.several import generate as several
@@ -85,8 +89,14 @@ def check(d: Derivation, target: str = "numpy", module_path=None):
     if not isinstance(d, Derivation):  # several inputs: the NumPy module's cotangents
         from derive.checking.several import verify as several
 
+        if target in ("torch", "jax") and module_path is None:
+            from derive.checking.several_frameworks import verify as framework
+
+            return framework(d, target)
         if target != "numpy" or module_path is not None:
-            raise InvalidInput("--check for several inputs checks the code it emits with --emit numpy")
+            raise InvalidInput(
+                "--check for several inputs checks the code it emits with --emit numpy, torch or jax"
+            )
         return several(d, emit(d, "numpy"))
     from derive.checking.numeric import verify
 

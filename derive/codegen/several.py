@@ -19,7 +19,7 @@ from derive.notation.symbols import dimension, i, vector
 from derive.show.printing import text
 from derive.show.templating import render_template
 
-_FUNCTIONS = {name: f"np.{name}" for name in ("exp", "log", "tanh", "sin", "cos")}
+_FUNCTIONS = ("exp", "log", "tanh", "sin", "cos")
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,8 @@ class Arr:
 class Lowering:
     """Indexed expressions as NumPy code, given which names are arrays and which softmax intermediates."""
 
-    def __init__(self, softmaxes: dict, scalars: set):
+    def __init__(self, softmaxes: dict, scalars: set, xp: str = "np"):
+        self.xp = xp  # the array module's name in the generated code: np, torch or jnp
         self.softmaxes = softmaxes  # intermediate name -> the code of its exponent, e.g. {"s": "z"}
         self.scalars = scalars  # the scalar intermediates (μ, σ): one per batch entry, unlike a parameter
 
@@ -61,7 +62,7 @@ class Lowering:
             return Arr(f"_log_softmax({self.softmaxes[expr.args[0].base.name]})", (index,))
         if isinstance(expr, Function) and type(expr).__name__ in _FUNCTIONS:
             inner = self.lower(expr.args[0])
-            call = _FUNCTIONS[type(expr).__name__] if inner.batched else f"math.{type(expr).__name__}"
+            call = f"{self.xp}.{type(expr).__name__}" if inner.batched else f"math.{type(expr).__name__}"
             return Arr(f"{call}({inner.code})", inner.labels, inner.batched)
         raise NotApplicable(f"{type(expr).__name__} has no NumPy form for several inputs")
 
@@ -70,7 +71,7 @@ class Lowering:
 
     def _combine(self, parts, joiner) -> Arr:
         labels = _union(p.labels for p in parts)
-        code = joiner.join(_aligned(p, labels) for p in parts)
+        code = joiner.join(_aligned(p, labels, self.xp) for p in parts)
         return Arr(f"({code})", labels, any(p.batched for p in parts))
 
     def _product(self, expr) -> Arr:
@@ -90,13 +91,14 @@ class Lowering:
         base = self.lower(expr.base)
         if expr.exp == Rational(1, 2):
             # √d of a size or a parameter in Python: a NumPy float64 scalar would make float32 arrays float64.
-            root = "np.sqrt" if base.batched else "math.sqrt"
+            root = f"{self.xp}.sqrt" if base.batched else "math.sqrt"
             return Arr(f"{root}({base.code})", base.labels, base.batched)
         if expr.exp == -1:
             return Arr(f"(1 / {base.code})", base.labels, base.batched)
         if expr.exp.is_Number:
             power = str(int(expr.exp)) if expr.exp.is_Integer else repr(float(expr.exp))
-            return Arr(f"{base.code} ** {power}", base.labels, base.batched)
+            # In parentheses: an axis appended to it ([..., None]) must index the power, not the exponent.
+            return Arr(f"({base.code} ** {power})", base.labels, base.batched)
         raise NotApplicable(f"the power {expr} has no NumPy form here")
 
     def _sum(self, expr) -> Arr:
@@ -112,7 +114,7 @@ class Lowering:
         operands = ", ".join(a.code for a in arrays)
         spec = ",".join("..." + "".join(letters[x] for x in a.labels) for a in arrays)
         out = "..." + "".join(letters[x] for x in result)
-        summed = Arr(f"np.einsum('{spec}->{out}', {operands})", result)
+        summed = Arr(f"{self.xp}.einsum('{spec}->{out}', {operands})", result)
         return self._combine([*scale, summed], " * ") if scale else summed
 
 
@@ -123,7 +125,7 @@ def _union(groups) -> tuple:
     return tuple(seen)
 
 
-def _aligned(arr: Arr, labels: tuple) -> str:
+def _aligned(arr: Arr, labels: tuple, xp: str = "np") -> str:
     """arr's code with its axes in the order of labels and a new axis for each label it lacks."""
     if not arr.batched or arr.labels == labels:
         return arr.code
@@ -133,34 +135,47 @@ def _aligned(arr: Arr, labels: tuple) -> str:
         letters = dict(zip(arr.labels, ascii_letters, strict=False))
         source = "".join(letters[x] for x in arr.labels)
         target = "".join(letters[x] for x in present)
-        code = f"np.einsum('...{source}->...{target}', {code})"
+        code = f"{xp}.einsum('...{source}->...{target}', {code})"
     if len(present) == len(labels):
         return code
     slots = ", ".join(":" if x in arr.labels else "None" for x in labels)
     return f"{code}[..., {slots}]" if present else f"{code}[..., {', '.join('None' for _ in labels)}]"
 
 
-def generate(d) -> str:
-    """Source of a NumPy module for a derivation with several inputs: F and F_grad or F_vjp."""
+@dataclass(frozen=True)
+class Plan:
+    """What every several-input module computes, as code in one array module: forward steps, cotangents."""
+
+    inputs: list
+    params: list
+    dims: list  # (dimension, the code reading its size from an input)
+    steps: list  # (intermediate, its code), in the order of the definition
+    forward: str  # the output's code
+    cotangents: list  # (input, its cotangent's code, the general form, the matrix form or None)
+    single: bool  # --wrt named one input: a single array, not a tuple
+
+
+def plan(d, xp: str = "np", plain: bool = False) -> Plan:
+    """d's forward and cotangents lowered to the array module xp; plain: softmax as written, unshifted
+    (the definition autograd differentiates when the code is checked)."""
     fn, spelled = d.function, d.spelled
     softmaxes = {}
-    lowering = Lowering(softmaxes, {k.name for k, _ in spelled.intermediates if isinstance(k, Symbol)})
+    scalars = {k.name for k, _ in spelled.intermediates if isinstance(k, Symbol)}
+    lowering = Lowering(softmaxes, scalars, xp)
+    zero = f"{xp}.zeros(())" if xp == "np" else "0.0"
     steps = []
     for key, body in spelled.function_where():
         name = key.name
-        exponent = _softmax_exponent(body)
+        exponent = None if plain else _softmax_exponent(body)
         if exponent is not None:
-            code = _as_vector(lowering.lower(exponent))
+            code = _as_vector(lowering.lower(exponent), zero)
             softmaxes[name] = code
             steps.append((name, f"_softmax({code})"))
         else:
             lowered = lowering.lower(body)
-            steps.append((name, _as_vector(lowered) if body.has(i) else lowered.code))
-    inputs = [x.name for x in fn.declared_inputs]
-    params = list(fn.parameter_names)
-    output = fn.output
+            steps.append((name, _as_vector(lowered, zero) if body.has(i) else lowered.code))
     value = lowering.lower(fn.definition)
-    forward = _as_vector(value) if spelled.kind == "vector" else value.code
+    forward = _as_vector(value, zero) if spelled.kind == "vector" else value.code
     chosen = list(d.blocks)
     cotangents = []
     for b in chosen:
@@ -171,34 +186,48 @@ def generate(d) -> str:
             form = collapse(normalize_sums(Sum(g[i] * form, (i, 1, dimension(fn.dim)))))
         labels = tuple(b.wrt.indices)
         arr = lowering.lower(form)
-        code = _aligned(arr, labels) if arr.labels else f"np.zeros(()) + {arr.code}"
+        code = _aligned(arr, labels, xp) if arr.labels else f"{zero} + {arr.code}"
         matrix = None if b.matrix_form is None else text(b.matrix_form)
         cotangents.append((b.input.name, code, text(b.general), matrix))
-    dims = _dimension_sources(fn)
+    return Plan(
+        inputs=[x.name for x in fn.declared_inputs],
+        params=list(fn.parameter_names),
+        dims=_dimension_sources(fn, "np.shape({})" if xp == "np" else "{}.shape"),
+        steps=steps,
+        forward=forward,
+        cotangents=cotangents,
+        single=d.wrt is not None and len(chosen) == 1,
+    )
+
+
+def generate(d) -> str:
+    """Source of a NumPy module for a derivation with several inputs: F and F_grad or F_vjp."""
+    fn, spelled = d.function, d.spelled
+    p = plan(d)
     return render_template(
         "several_numpy.py.j2",
         name=fn.name,
         heading=fn.heading,
         kind=spelled.kind,
-        inputs=inputs,
+        inputs=p.inputs,
         data=[x.name for x in fn.declared_inputs if x.data],
-        params=params,
-        dims=dims,
-        steps=steps,
-        output=output,
-        forward=forward,
-        cotangents=cotangents,
-        single=d.wrt is not None and len(chosen) == 1,
+        params=p.params,
+        dims=p.dims,
+        steps=p.steps,
+        output=fn.output,
+        forward=p.forward,
+        cotangents=p.cotangents,
+        single=p.single,
         definition=text(fn.definition),
         where=[(str(k), text(v)) for k, v in spelled.function_where()],
     )
 
 
-def _as_vector(arr: Arr) -> str:
+def _as_vector(arr: Arr, zero: str = "np.zeros(())") -> str:
     """The code of an expression in i alone, with i as its last axis."""
     if arr.labels != (i,) and arr.labels:
         raise NotApplicable("an intermediate indexed by more than i has no NumPy form here")
-    return arr.code if arr.labels else f"np.zeros(()) + {arr.code}"
+    return arr.code if arr.labels else f"{zero} + {arr.code}"
 
 
 def _softmax_exponent(body):
@@ -216,10 +245,10 @@ def _softmax_exponent(body):
     return None
 
 
-def _dimension_sources(fn) -> list:
+def _dimension_sources(fn, shape: str = "np.shape({})") -> list:
     """(dimension, the code reading its size from an input): n = W.shape[-2]."""
     found = {}
     for x in fn.declared_inputs:
         for position, dim in enumerate(x.dims):
-            found.setdefault(dim, f"np.shape({x.name})[{position - len(x.dims)}]")
+            found.setdefault(dim, f"{shape.format(x.name)}[{position - len(x.dims)}]")
     return sorted(found.items())

@@ -17,7 +17,7 @@ from derive.notation.symbols import i, matrix, p, vector
 from derive.show.printing import latex
 from derive.show.templating import render_template
 
-LANGUAGES = ("en", "zh")
+LANGUAGES = ("en", "zh", "zh-Hant")
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ def _size(layer: IndexedBase, d):
 
 
 def document(d, fmt: str = "markdown", lang: str = "en", standalone: bool = False) -> str:
-    """The blocks written out in LaTeX or Markdown, in English or Chinese."""
+    """The blocks written out in LaTeX or Markdown, in English or Chinese (simplified or traditional)."""
     if lang == "zh-Hans":
         lang = "zh"
     if lang not in LANGUAGES:
