@@ -11,7 +11,7 @@ from derive.show.templating import render_template
 
 
 class RowLowering(Lowering):
-    """Indexed expressions as NumPy code on one row: an array's axes are its labels alone, a scalar a float."""
+    """Indexed expressions as NumPy code on one row: an array's axes are its labels, a scalar a float."""
 
     def align(self, arr: Arr, labels: tuple) -> str:
         if not arr.labels or arr.labels == labels:
@@ -44,6 +44,7 @@ def generate(d) -> str:
     """Source of a module importing NumPy and Numba alone: F and F_grad or F_vjp, rows in njit kernels."""
     fn, spelled = d.function, d.spelled
     p = plan(d, kind=RowLowering)
+    codes = [p.forward, *(code for _, code in p.steps), *(code for _, code, *_ in p.cotangents)]
     return render_template(
         "several_numba.py.j2",
         name=fn.name,
@@ -60,7 +61,7 @@ def generate(d) -> str:
         forward=p.forward,
         cotangents=p.cotangents,
         single=p.single,
-        math=any("math." in code for code in [p.forward, *(c for _, c in p.steps), *(c for _, c, *_ in p.cotangents)]),
+        math=any("math." in code for code in codes),
         definition=text(fn.definition),
         where=[(str(k), text(v)) for k, v in spelled.function_where()],
     )
