@@ -73,6 +73,10 @@ def emit(d: Derivation, target: str = "numpy", symbols=None) -> str:
             from derive.codegen.several_frameworks import generate as framework
 
             return framework(d, target)
+        if target == "numba":
+            from derive.codegen.several_numba import generate as numba
+
+            return numba(d)
         if target != "numpy":
             raise InvalidInput(f"--emit {target} is not written for several inputs yet: use --emit numpy")
         from derive.codegen.several import generate as several
@@ -93,9 +97,11 @@ def check(d: Derivation, target: str = "numpy", module_path=None):
             from derive.checking.several_frameworks import verify as framework
 
             return framework(d, target)
+        if target == "numba" and module_path is None:
+            return several(d, emit(d, "numba"), reference=emit(d, "numpy"))
         if target != "numpy" or module_path is not None:
             raise InvalidInput(
-                "--check for several inputs checks the code it emits with --emit numpy, torch or jax"
+                "--check for several inputs checks the code it emits with --emit numpy, numba, torch or jax"
             )
         return several(d, emit(d, "numpy"))
     from derive.checking.numeric import verify

@@ -177,7 +177,6 @@ def test_the_check_catches_a_wrong_cotangent():
     "args, message",
     [
         (["rms_norm", "--claim", "delta(i,j)"], "--claim is not written for several inputs"),
-        (["rms_norm", "--emit", "numba"], "--emit numba is not written for several inputs"),
     ],
 )
 def test_what_is_not_written_for_several_inputs_is_refused_in_one_line(run, args, message):

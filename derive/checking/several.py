@@ -36,10 +36,11 @@ class Report:
         return render_template("several_report.txt.j2", report=self, sizes=shown, seed=SEED).rstrip("\n")
 
 
-def verify(d, source: str) -> Report:
-    """Run source (the module just generated from d) and check every cotangent it returns."""
-    module = types.ModuleType(f"_derive_checked_{d.function.name}")
-    exec(compile(source, f"<derive: {d.function.name}>", "exec"), module.__dict__)  # derive's own code
+def verify(d, source: str, reference: str | None = None) -> Report:
+    """Run source (the module just generated from d) and check every cotangent it returns; with reference
+    (the NumPy module's source), its values and cotangents must also equal the reference's."""
+    module = _loaded(d, source, "checked")
+    agreed = None if reference is None else _loaded(d, reference, "reference")
     own = {dim for x in d.function.declared_inputs for dim in x.dims} | {d.function.dim}
     sizes = tuple(
         {k: v for k, v in size.items() if k in own}
@@ -50,7 +51,41 @@ def verify(d, source: str) -> Report:
         warnings.simplefilter("ignore")
         for size in sizes:
             checks += _checks(module, d, size)
+            if agreed is not None:
+                checks.append(_agreement(module, agreed, d, size))
     return Report(d.function.name, sizes, tuple(checks))
+
+
+def _loaded(d, source: str, role: str):
+    module = types.ModuleType(f"_derive_{role}_{d.function.name}")
+    exec(compile(source, f"<derive: {d.function.name}>", "exec"), module.__dict__)  # derive's own code
+    return module
+
+
+def _agreement(module, reference, d, sizes) -> Check:
+    """F and every cotangent of module against the reference module's, relative, at seeded points."""
+    fn = d.function
+    backward = f"{fn.name}_grad" if d.kind == "scalar" else f"{fn.name}_vjp"
+    names = [b.input.name for b in d.blocks]
+    params = {p: PARAMETER for p in fn.parameter_names}
+    label = ", ".join(f"{k} = {v}" for k, v in sorted(sizes.items()))
+    rng = np.random.default_rng(SEED)
+    worst = 0.0
+    for scale in (*SCALES, LARGE):
+        args, g = _point(fn, d.kind, sizes, scale, rng)
+        found, expected = (
+            [
+                m.__dict__[fn.name](*args, **params),
+                *_tuple(m.__dict__[backward](*args, *([g] if g is not None else []), **params), names),
+            ]
+            for m in (module, reference)
+        )
+        for a, b in zip(found, expected, strict=True):
+            if np.shape(a) != np.shape(b):
+                return Check(f"equal to the NumPy module, {label}", np.nan, TOLERANCE["products"])
+            error = np.max(np.abs(np.asarray(a) - b), initial=0.0) / max(1.0, np.max(np.abs(b), initial=0.0))
+            worst = max(worst, float(error))
+    return Check(f"values and cotangents vs the NumPy module, {label}", worst, TOLERANCE["products"])
 
 
 def _completed(sizes) -> dict:

@@ -66,12 +66,16 @@ class Lowering:
             return Arr(f"{call}({inner.code})", inner.labels, inner.batched)
         raise NotApplicable(f"{type(expr).__name__} has no NumPy form for several inputs")
 
+    def align(self, arr: Arr, labels: tuple) -> str:
+        """arr's code with its axes in the order of labels, a new axis for each it lacks."""
+        return _aligned(arr, labels, self.xp)
+
     def _softmax_entry(self, expr) -> bool:
         return isinstance(expr, Indexed) and expr.base.name in self.softmaxes
 
     def _combine(self, parts, joiner) -> Arr:
         labels = _union(p.labels for p in parts)
-        code = joiner.join(_aligned(p, labels, self.xp) for p in parts)
+        code = joiner.join(self.align(p, labels) for p in parts)
         return Arr(f"({code})", labels, any(p.batched for p in parts))
 
     def _product(self, expr) -> Arr:
@@ -155,13 +159,13 @@ class Plan:
     single: bool  # --wrt named one input: a single array, not a tuple
 
 
-def plan(d, xp: str = "np", plain: bool = False) -> Plan:
-    """d's forward and cotangents lowered to the array module xp; plain: softmax as written, unshifted
-    (the definition autograd differentiates when the code is checked)."""
+def plan(d, xp: str = "np", plain: bool = False, kind=Lowering) -> Plan:
+    """d's forward and cotangents lowered to the array module xp by a Lowering of that kind; plain:
+    softmax as written, unshifted (the definition autograd differentiates when the code is checked)."""
     fn, spelled = d.function, d.spelled
     softmaxes = {}
     scalars = {k.name for k, _ in spelled.intermediates if isinstance(k, Symbol)}
-    lowering = Lowering(softmaxes, scalars, xp)
+    lowering = kind(softmaxes, scalars, xp)
     zero = f"{xp}.zeros(())" if xp == "np" else "0.0"
     steps = []
     for key, body in spelled.function_where():
@@ -186,7 +190,7 @@ def plan(d, xp: str = "np", plain: bool = False) -> Plan:
             form = collapse(normalize_sums(Sum(g[i] * form, (i, 1, dimension(fn.dim)))))
         labels = tuple(b.wrt.indices)
         arr = lowering.lower(form)
-        code = _aligned(arr, labels, xp) if arr.labels else f"{zero} + {arr.code}"
+        code = lowering.align(arr, labels) if arr.labels else f"{zero} + {arr.code}"
         matrix = None if b.matrix_form is None else text(b.matrix_form)
         cotangents.append((b.input.name, code, text(b.general), matrix))
     return Plan(
