@@ -9,10 +9,14 @@ import pytest
 pytest.importorskip("torch")
 
 from .corpus import CORPUS  # noqa: E402
-from .corpus_run import run  # noqa: E402
+from .corpus_run import BUDGET, run  # noqa: E402
 
 # Known failures that cost a whole budget (or most of it) each are not run: CI has 2 cores and 3 minutes.
 COSTLY = "CPU s"
+# The test bounds the work, it does not time it: CPU time swells on a loaded machine (softmax entropy
+# took 21.6 and 28.4 CPU s in two runs on this 2-core machine), so the test allows four times the budget
+# that benchmarks/corpus.py reports against.
+TEST_BUDGET = 4 * BUDGET
 
 
 def _param(entry):
@@ -26,7 +30,7 @@ def _param(entry):
 @pytest.mark.parametrize("entry", [_param(e) for e in CORPUS])
 def test_corpus_expression(entry, tmp_path):
     numba = entry.numba and pytest.importorskip("numba") is not None
-    outcome = run(entry, tmp_path, numba=numba)
+    outcome = run(entry, tmp_path, numba=numba, budget=TEST_BUDGET)
     if entry.expected.startswith("refused: "):
         assert outcome.status.startswith(entry.expected), outcome.status
         assert "\n" not in outcome.status
