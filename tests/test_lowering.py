@@ -25,6 +25,8 @@ def test_every_rule_is_an_identity_and_a_false_one_is_refused():
     [
         ("z[i]*sigmoid(z[i])", [-1e3, 1e3, -1e4], [0.0, 1e3, 0.0]),
         ("log((exp(z[i]) + exp(-z[i]))/2)", [1e3, -1e4], [1e3 - np.log(2), 1e4 - np.log(2)]),
+        # log(x·Σ_k e^{z_k}) = log x + log Σ_k e^{z_k} for any x (the sum is positive): log-sum-exp meets it
+        ("log(z[i]**2*sum(exp(z[k]), k))", [1e3, -2e3], [2 * np.log(1e3) + 1e3, 2 * np.log(2e3) + 1e3]),
         (
             "exp(-z[i]**2)/sum(exp(-z[k]**2), k)",
             [30.0, 31.0],

@@ -11,7 +11,7 @@ checked equal by SymPy when this module is imported (a rule that does not hold i
   exponentials, which costs accuracy once they are shifted);
 - one minus tanh squared: c − c·tanh²u = 4c/(e^u + e^{−u})², which the shift above keeps finite, where
   1 − tanh²u is 0 once tanh u rounds to ±1 (tanh′(20) = 1.7·10⁻¹⁷ is a float like any other);
-- logs of products: log(c·x) = log c + log x for positive c and x, log(1/x) = −log x, log e^u = u, so
+- logs of products: log(c·x) = log c + log x for positive c and any x, log(1/x) = −log x, log e^u = u, so
   that log-sum-exp (stable.logsumexp) meets the sum itself (log cosh, log sigmoid, log(1 + Σ e^z)).
 
 Kinks follow a stated convention, the one PyTorch's autograd follows for torch.maximum/minimum and
@@ -72,6 +72,7 @@ def proven(name: str, lhs, rhs) -> Identity:
 
 _u, _w, _v, _m = (Dummy(name, real=True) for name in "uwvm")
 _c, _d = Dummy("c", positive=True), Dummy("d", positive=True)
+_x = Dummy("x")  # any number, complex even: log(x c) = log x + log c holds for every x once c > 0
 RULES = (
     proven(
         "shift a sum of exponentials by M",
@@ -85,7 +86,7 @@ RULES = (
     ),
     proven("exp minus one", exp(_u) - 1, expm1(_u)),
     proven("one minus tanh squared", 1 - tanh(_u) ** 2, 4 / (exp(_u) + exp(-_u)) ** 2),
-    proven("log of a positive multiple", log(_c * _d), log(_c) + log(_d)),
+    proven("log of a positive multiple", log(_x * _c), log(_x) + log(_c)),
     proven("log of a reciprocal", log(1 / _c), -log(_c)),
 )
 
@@ -170,7 +171,8 @@ def _opened_log(term):
         return term
     (inner,) = term.args
     if isinstance(inner, Mul):
-        # log(c x) = log c + log x, the rule "log of a positive multiple": numbers, e^u, 1/Σ c e^u
+        # log(c x) = log c + log x, the rule "log of a positive multiple", for c > 0 and any x: numbers,
+        # e^u, Σ c e^u and its row sum Σ_k c e^{u_k}, 1/Σ c e^u (so y·log(y Σ_k e^{z_k}/e^{z_i}) opens).
         parts = [f for f in inner.args if _positive(f)]
         if parts and len(parts) < len(inner.args) or len(parts) > 1:
             rest = Mul(*(f for f in inner.args if f not in parts))
@@ -183,9 +185,16 @@ def _opened_log(term):
 
 
 def _positive(factor):
-    """Whether factor is certainly positive: a number > 0, e^u (u real), Σ c e^u with c > 0, or a power."""
+    """Whether factor is certainly positive: a number > 0, e^u (u real), Σ c e^u with c > 0 (entrywise or
+    a row sum), or a whole power of one of them."""
     if factor.is_Number:
         return factor.is_positive
+    if isinstance(factor, (Row, Col)):
+        return _positive(factor.args[0])
+    if isinstance(factor, Total):
+        return _positive(factor.args[0])
+    if isinstance(factor, Mul):
+        return all(_positive(f) for f in factor.args)
     if isinstance(factor, exp):
         return bool(factor.args[0].is_real)
     if isinstance(factor, Pow) and factor.exp.is_Integer:
