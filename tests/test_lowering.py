@@ -27,6 +27,13 @@ def test_every_rule_is_an_identity_and_a_false_one_is_refused():
         ("log((exp(z[i]) + exp(-z[i]))/2)", [1e3, -1e4], [1e3 - np.log(2), 1e4 - np.log(2)]),
         # log(x·Σ_k e^{z_k}) = log x + log Σ_k e^{z_k} for any x (the sum is positive): log-sum-exp meets it
         ("log(z[i]**2*sum(exp(z[k]), k))", [1e3, -2e3], [2 * np.log(1e3) + 1e3, 2 * np.log(2e3) + 1e3]),
+        # σ(z) = e^{−M}·r with r in [1/2, 1] (its sum shifted by M = max(0, −z)): the row sum of them is
+        # shifted by the largest −M, where σ(z_k) alone underflows to 0/0 in float64 at z ≪ 0
+        (
+            "sigmoid(z[i])/sum(sigmoid(z[k]), k)",
+            [-1e3, -1e3 - 1.0],
+            [1 / (1 + np.exp(-1.0)), np.exp(-1.0) / (1 + np.exp(-1.0))],
+        ),
         (
             "exp(-z[i]**2)/sum(exp(-z[k]**2), k)",
             [30.0, 31.0],

@@ -5,7 +5,10 @@ checked equal by SymPy when this module is imported (a rule that does not hold i
 
 - quotients of exponentials: Σ_t c_t e^{u_t} = e^M Σ_t c_t e^{u_t − M} for any M; with M the largest
   exponent every e^{u_t − M} ≤ 1 and one of them is 1, so 1/Σ neither overflows nor is 0/0, and an
-  e^v beside it becomes e^{v − M} (sigmoid, x·sigmoid(x), tanh′, a softmax of −z²);
+  e^v beside it becomes e^{v − M} (sigmoid, x·sigmoid(x), tanh′, a softmax of −z²); a reciprocal of a sum
+  so shifted lies between fixed bounds, so it may stand in c, and a sum of e^u·(such a reciprocal) is
+  shifted by its own largest u in turn (σ(z_i)/Σ_k σ(z_k) = e^{a_i − A} r_i/Σ_k e^{a_k − A} r_k with
+  a = min(0, z), A = max_k a_k, r in [1/2, 1]: finite where every σ(z_k) underflows);
 - steps: H(u)·v = v, H(0)·v or 0 by the sign of u, computed as a choice (0·inf would be NaN);
 - exp minus one: c·e^u − c = c·expm1(u), pairing only such terms (SymPy's expm1_opt factors sums of
   exponentials, which costs accuracy once they are shifted);
@@ -204,17 +207,50 @@ def _positive(factor):
 
 
 def _exponents(total):
-    """[(c_t, u_t)] with total = Σ_t c_t e^{u_t} (a number is c·e^0), or None when it is not such a sum."""
+    """[(c_t, u_t)] with total = Σ_t c_t e^{u_t} (a number is c·e^0), or None when it is not such a sum.
+
+    c_t holds no exponential but in a bounded factor: a reciprocal of a sum already shifted by its largest
+    exponent (σ(u) = e^{−M}/(e^{−M} + e^{−u−M}), M = max(0, −u), is e^{−M} times one in [1/2, 1]).
+    """
     terms = []
     for term in Add.make_args(total):
         powers = [f for f in Mul.make_args(term) if isinstance(f, exp)]
         rest = Mul(*(f for f in Mul.make_args(term) if not isinstance(f, exp)))
-        if rest.has(exp) or len(powers) > 1 or not (rest.is_Number or not rest.free_symbols or rest.is_real):
+        free = Mul(*(f for f in Mul.make_args(rest) if not _bounded(f)))
+        if free.has(exp) or len(powers) > 1 or not (rest.is_Number or not rest.free_symbols or rest.is_real):
             return None
         terms.append((rest, powers[0].args[0] if powers else S.Zero))
     if not any(u.free_symbols for _, u in terms) or len(terms) < 2 and not terms[0][1].free_symbols:
         return None
     return terms
+
+
+def _bounded(factor) -> bool:
+    """Whether factor is 1/S^k with S = Σ_t c_t e^{v_t} shifted by its largest exponent (c_t > 0 numbers):
+    one v_t is 0 and none is above, so min c ≤ S ≤ Σ c, and the factor neither overflows nor vanishes."""
+    if not (isinstance(factor, Pow) and factor.exp.is_Integer and factor.exp.is_negative):
+        return False
+    base = factor.base
+    if isinstance(base, (Row, Col)):
+        base = base.args[0]
+    if isinstance(base, Total):  # Σ_k c e^{u_k − L}, L = max_k u_k
+        body = Mul.make_args(base.args[0])
+        powers = [f for f in body if isinstance(f, exp)]
+        c = Mul(*(f for f in body if not isinstance(f, exp)))
+        if len(powers) != 1 or not (c.is_Number and c.is_positive):
+            return False
+        peaks = [e for e in powers[0].args[0].atoms(Largest)]
+        return any(peak == Largest(powers[0].args[0] + peak) for peak in peaks)
+    if not isinstance(base, Add):
+        return False
+    terms = []
+    for term in base.args:
+        c, factors = term.as_coeff_mul()
+        if not c.is_positive or len(factors) != 1 or not isinstance(factors[0], exp):
+            return False
+        terms.append(factors[0].args[0])
+    # The peak M the sum was shifted by: a Max in its exponents equal to the largest of v_t + M.
+    return any(peak == Max(*(v + peak for v in terms)) for peak in terms[0].atoms(Max))
 
 
 def _shifted_quotients(expr):
