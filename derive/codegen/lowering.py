@@ -39,6 +39,8 @@ from sympy import (
     Piecewise,
     Pow,
     S,
+    Sum,
+    Symbol,
     cancel,
     exp,
     expand,
@@ -194,7 +196,7 @@ def _positive(factor):
         return factor.is_positive
     if isinstance(factor, (Row, Col)):
         return _positive(factor.args[0])
-    if isinstance(factor, Total):
+    if isinstance(factor, (Total, Sum)):
         return _positive(factor.args[0])
     if isinstance(factor, Mul):
         return all(_positive(f) for f in factor.args)
@@ -367,3 +369,58 @@ def _shifted_total(factor):
     ((c, u),) = terms
     peak = Largest(u)
     return peak, Total(c * exp(u - peak))
+
+
+class Peak(Function):
+    """Peak(u, l) = max over the index l of u_l: the M of the rule "shift a sum of exponentials by M" where a
+    sum is written with its index (several inputs' forms), as Largest is for a row of arrays."""
+
+    nargs = 2
+
+
+# The bound every Peak is written with, so that max_l z_l and max_k z_k are one quantity, computed once.
+BOUND = Symbol("_l", integer=True)
+
+
+def shifted_sums(expr):
+    """expr in indexed form with logs opened (by the rules on logs) and each Σ_l c e^{u_l} (c > 0 a number)
+    under a log or a negative whole power shifted by M = max_l u_l, the rule "shift a sum of exponentials by
+    M": e^{u_i}/Σ_l e^{u_l} = e^{u_i − M}/Σ_l e^{u_l − M}, log Σ_l e^{u_l} = M + log Σ_l e^{u_l − M}."""
+    return _indexed(logs(expr))
+
+
+def _indexed(expr):
+    if not expr.args or isinstance(expr, Peak):
+        return expr
+    if isinstance(expr, log):
+        found = _row(expr.args[0])
+        if found is not None:
+            peak, rest = found
+            return peak + log(rest)
+    args = [_indexed(a) for a in expr.args]
+    if isinstance(expr, Pow) and expr.exp.is_Integer and expr.exp.is_negative:
+        found = _row(args[0])
+        if found is not None:
+            peak, rest = found
+            return exp(expr.exp * peak) * Pow(rest, expr.exp)
+    value = expr.func(*args)
+    powers = [f for f in Mul.make_args(value) if isinstance(f, exp)]
+    if isinstance(value, Mul) and len(powers) > 1:  # e^a e^b = e^{a+b}: the e^{−M} meets the numerator's e^u
+        rest = [f for f in value.args if not isinstance(f, exp)]
+        return Mul(*rest, exp(Add(*(p.args[0] for p in powers))))
+    return value
+
+
+def _row(total):
+    """(M, Σ_l c e^{u_l − M}) for total = Σ_l c e^{u_l} over one index, c a positive number; else None."""
+    if not isinstance(total, Sum) or len(total.limits) != 1:
+        return None
+    bound = total.limits[0][0]
+    c, factors = total.function.as_coeff_mul()
+    if not c.is_positive or len(factors) != 1 or not isinstance(factors[0], exp):
+        return None
+    u = factors[0].args[0]
+    if not u.has(bound) or u.has(Peak):
+        return None
+    peak = Peak(u.xreplace({bound: BOUND}), BOUND)
+    return peak, Sum(c * exp(u - peak), *total.limits)
