@@ -123,3 +123,17 @@ def test_documents_state_the_kink_convention_computed_from_the_definition(lang, 
     assert r"\max\left(a, b\right) = \theta\left(a - b\right)" in text
     assert r"\theta\left(0\right) = \frac{1}{2}" in text
     assert said not in document(derive("softmax"), "markdown", lang)
+
+
+def test_numba_shares_the_numpy_probe_its_fallback_and_its_refusal():
+    # The form in the outputs overflows (e^{Σz²} s_i s_j): the Numba kernels take the derivative in z too.
+    source = emit(derive(user_function("z[i]*exp(-sum(z[k]**2, k)/2)", "f")), "numba")
+    assert "computed from the derivative in z" in source and "overflows float32 at z = 30" in source
+    # Both forms overflow: the Numba target refuses with the NumPy target's one line, not silently.
+    d = derive(user_function("sqrt(exp(2*z[i]) + 1) - exp(z[i])", "f"))
+    with pytest.raises(NotApplicable) as numpy_refusal:
+        emit(d, "numpy")
+    with pytest.raises(NotApplicable) as numba_refusal:
+        emit(d, "numba")
+    assert str(numba_refusal.value) == str(numpy_refusal.value)
+    assert str(numba_refusal.value).startswith("cannot emit stable code:")
