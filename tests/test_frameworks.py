@@ -5,6 +5,7 @@ import importlib.util
 import re
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -203,12 +204,12 @@ def test_torch_fused_backward_agrees_with_the_torch_lines(name, tmp_path, rng):
 
 def test_torch_fused_backward_not_built_warns_once_and_runs_the_torch_lines(tmp_path, monkeypatch):
     torch = pytest.importorskip("torch")
-    import torch.utils.cpp_extension
+    cpp_extension = pytest.importorskip("torch.utils.cpp_extension")
 
     def unavailable(*args, **kwargs):
         raise RuntimeError("Ninja is required to load C++ extensions")
 
-    monkeypatch.setattr(torch.utils.cpp_extension, "load_inline", unavailable)
+    monkeypatch.setattr(cpp_extension, "load_inline", unavailable)
     module = _load(emit(derive("softmax"), "torch"), tmp_path / "softmax_t.py")
     z = torch.randn(3, 5, dtype=torch.float64, requires_grad=True)
     g = torch.randn(3, 5, dtype=torch.float64)
@@ -216,8 +217,6 @@ def test_torch_fused_backward_not_built_warns_once_and_runs_the_torch_lines(tmp_
         (grad,) = torch.autograd.grad(module.softmax(z), z, g)
     (reference,) = torch.autograd.grad(torch.softmax(z, dim=-1), z, g)
     assert torch.allclose(grad, reference, rtol=1e-14, atol=1e-16)
-    import warnings
-
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         torch.autograd.grad(module.softmax(z), z, g)  # the failure is remembered: no second warning

@@ -138,7 +138,7 @@ def _kernel(statements, function, numbers, rows) -> Kernel:
     spelled.update({p: f"scalar_t({_c_name(p)})" for p in used_numbers})
     spelled["n"] = "scalar_t(size_)"
     printer = KernelPrinter(spelled)
-    printed = [(kind, spelled.get(name, name) if name else None, printer.doprint(v)) for kind, name, v in loops]
+    printed = [(kind, name and spelled.get(name, name), printer.doprint(v)) for kind, name, v in loops]
     source = render_template(
         "torch_kernel.cpp.j2",
         function=function,
@@ -160,4 +160,3 @@ def _per_vector(value, numbers, rows) -> bool:
 
 def _c_name(name: str) -> str:
     return f"{name}_v" if name in _OWN | _KEYWORDS else name
-
