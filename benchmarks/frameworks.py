@@ -79,7 +79,7 @@ def _modules(name: str, folder: Path):
     builds.mkdir()
     os.environ["TORCH_EXTENSIONS_DIR"] = str(builds)  # a cold build, not one cached by an earlier run
     start = time.perf_counter()
-    if generated._library() is None:
+    if not generated._kernels():
         raise Unavailable(f"the fused {name} backward was not built")
     build = time.perf_counter() - start
     return (generated, eager, _imported(folder, f"{name}_plain", _plain_module(d, "torch"))), build

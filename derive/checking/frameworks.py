@@ -240,7 +240,7 @@ def _paths(module, worst) -> list[tuple[str, bool | None]]:
     torch lines, each by the module's FUSED switch; or the module as it is."""
     if not hasattr(module, "FUSED"):
         return [("", None)]
-    if getattr(module, "_library", lambda: None)() is None:
+    if not getattr(module, "_kernels", dict)():
         worst.add("fused C++ backward built", 0.0, "not built here: the torch lines are checked alone")
         return [(", torch lines (FUSED = False)", False)]
     return [(", fused C++ backward", True), (", torch lines (FUSED = False)", False)]
