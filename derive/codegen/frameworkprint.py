@@ -306,6 +306,15 @@ class _Printing:
         if hasattr(self.instance, "bind"):
             self.instance.bind(target, value)
 
+    def read_later(self, symbols):
+        if hasattr(self.instance, "read_later"):
+            self.instance.read_later(symbols)
+
+    @property
+    def later(self) -> set:
+        """The names later lines read, as the printer was last told."""
+        return set(getattr(self.instance, "later", set()))
+
 
 def printer(target, scalars=frozenset()):
     """A function printing one expression as target's code; scalars names the Python numbers among its
