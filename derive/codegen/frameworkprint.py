@@ -306,6 +306,15 @@ class _Printing:
         if hasattr(self.instance, "bind"):
             self.instance.bind(target, value)
 
+    def read_later(self, symbols):
+        if hasattr(self.instance, "read_later"):
+            self.instance.read_later(symbols)
+
+    @property
+    def later(self) -> set:
+        """The names later lines read, as the printer was last told."""
+        return set(getattr(self.instance, "later", set()))
+
 
 def printer(target, scalars=frozenset()):
     """A function printing one expression as target's code; scalars names the Python numbers among its
@@ -328,12 +337,7 @@ def rule(d, statements, target, taken, from_outputs=False, kept=(), returned=(),
     also returns, so that nothing updates it in place; no_grad: no graph is recorded, so any temporary
     may be updated in place once nothing else reads it."""
     names = {name for name, _ in d.function.where}
-    if from_outputs:
-        statements = [s for s in statements if not (isinstance(s.target, Symbol) and s.target.name in kept)]
-        statements = _pruned(_recovered(statements, d.function))
-    shift = stable.needs_shift(d.definition, d.input)
-    z = array(d.function.input)
-    statements = [stable.final(s, d.n, shift, z) for s in statements]
+    statements = prepared(d, statements, from_outputs, kept)
     if target == "jax":
         statements = [_out_of_place(s) for s in statements]
     else:
@@ -350,6 +354,17 @@ def rule(d, statements, target, taken, from_outputs=False, kept=(), returned=(),
     defined = {s.target for s in statements if s.target is not None and not isinstance(s.target, Diagonal)}
     reads = set().union(*(v.free_symbols for v in values)) - defined
     return Rule(tuple(lines), frozenset(s.name for s in reads) - (names - set(kept)) - {"J"})
+
+
+def prepared(d, statements, from_outputs=False, kept=()) -> list:
+    """statements made stable (max shift or log-sum-exp), reading what the outputs determine and the kept
+    intermediates instead of recomputing them when from_outputs: what every printer of a rule starts from."""
+    if from_outputs:
+        statements = [s for s in statements if not (isinstance(s.target, Symbol) and s.target.name in kept)]
+        statements = _pruned(_recovered(statements, d.function))
+    shift = stable.needs_shift(d.definition, d.input)
+    z = array(d.function.input)
+    return [stable.final(s, d.n, shift, z) for s in statements]
 
 
 def _scalars(d) -> set:

@@ -8,7 +8,16 @@ from sympy import Symbol
 
 from derive.codegen import broadcast, frameworkprint
 from derive.codegen.broadcast import _intermediates
-from derive.codegen.frameworkprint import kept, rule, scalar_backward, scalar_tangent, statements
+from derive.codegen.frameworkprint import (
+    _scalars,
+    kept,
+    prepared,
+    rule,
+    scalar_backward,
+    scalar_tangent,
+    statements,
+)
+from derive.codegen.kernel import backward_kernel
 from derive.codegen.module import RESERVED, _names, command, module_facts
 from derive.errors import NotApplicable
 from derive.notation.symbols import i
@@ -77,6 +86,7 @@ def generate(d, target: str) -> str:
             f"{formula(lhs)} = {formula(rhs)}" for lhs, rhs in dict.fromkeys((*d.assumed, *d.hessian.assumed))
         ]
         gradient, handed = inner["output"], ()
+        fused = (prepared(view, scalar_backward(view, inner, "grad_output")), _scalars(view), {"grad_output"})
     else:
         found = {kind: statements(d, kind, names) for kind in ("forward", "vjp", "jvp")}
         # torch's jvp reads the Function's saved tensors too; jax's custom_jvp recomputes from z.
@@ -92,6 +102,8 @@ def generate(d, target: str) -> str:
             _public(d, kind, names, target, taken, f"{names['function']}_{suffix}") for suffix, kind in VECTOR
         ]
         where, assumed, gradient = list(d.function.where), [], None
+        per_vector = {name for name, body in d.function.where if name in handed and not body.has(i)}
+        fused = (prepared(d, found["vjp"], True, handed), _scalars(d), per_vector)
     order = [*args, names["output"], *handed]
     rules = Rules(
         forward=forward,
@@ -120,6 +132,7 @@ def generate(d, target: str) -> str:
         forward_formula=formula(broadcast.computed(d, "forward")),
         double=target == "torch" and not handed,
         handed_vectors=[name for name, body in d.function.where if name in handed and body.has(i)],
+        kernel=backward_kernel(fused[0], names["function"], *fused[1:]) if target == "torch" else None,
     )
 
 

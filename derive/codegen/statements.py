@@ -91,8 +91,17 @@ def _fitted(step: Statement, names: set, printer=code) -> list[Line]:
         if piece is None:
             return before + [line]  # one call too long to split: left for the formatter test to flag
         name = _named(piece, names)
-        before += _fitted(Statement(name, "=", piece), names, printer)
-        value = value.xreplace(replacement(name))
+        rest = value.xreplace(replacement(name))
+        if hasattr(printer, "read_later"):
+            # The rest of this line is read after the piece: the piece must not update what it reads.
+            later = printer.later
+            target = step.target.free_symbols if step.target is not None else set()
+            printer.read_later({Symbol(n) for n in later} | rest.free_symbols | target)
+            before += _fitted(Statement(name, "=", piece), names, printer)
+            printer.read_later({Symbol(n) for n in later})
+        else:
+            before += _fitted(Statement(name, "=", piece), names, printer)
+        value = rest
 
 
 def _largest_piece(expr, printer=code):
