@@ -44,6 +44,8 @@ class Step:
     after: object
     condition: object = None
     checked: str = ""  # "symbolic" or "instances": how the equality was verified
+    # What the step was checked with (names, definitions): kept so that a stored step is checked again
+    facts: object = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,7 @@ def chain(facts: Facts, start, *links, condition=None) -> tuple[Step, ...]:
         step = Step(rule, before, after, own[0] if own else condition)
         # A link's right side is the next link's left: its value is taken once, not again.
         how, known = _checked(step, facts, known)
-        steps.append(replace(step, checked=how))
+        steps.append(replace(step, checked=how, facts=facts))
         before = after
     return tuple(steps)
 
