@@ -1,11 +1,11 @@
-"""A stored step checked again, numerically: both sides evaluated at seeded points, derivatives taken by
-central differences at 60 digits, never trusting how the step was checked when it was stored."""
+"""A stored step checked again, numerically: both sides evaluated in float64 at seeded points, derivatives
+taken by central differences, never trusting how the step was checked when it was stored."""
 
 from __future__ import annotations
 
+import math
 import random
 
-import mpmath
 from sympy import (
     Abs,
     Add,
@@ -55,26 +55,28 @@ from derive.notation.symbols import INDICES, i, n, y
 from derive.writeup.steps import _entry_of_column
 from derive.writeup.views import DOTS
 
-DIGITS = 60  # working precision
-H = mpmath.mpf(10) ** -16  # the central difference's step: error ~H² (1e-32), nested ~H (1e-16)
-TOLERANCE = mpmath.mpf(10) ** -10  # relative: |left − right| ≤ TOLERANCE · max(1, |left|, |right|)
+# The central difference (fourth order) steps by H relative to the variable (at least H · SMALLEST):
+# truncation ~H⁴ (1e-12), rounding ~ε/H (1e-13), a second derivative about 1e-10. A wrong step is off by
+# far more than the tolerance.
+H, SMALLEST = 1e-3, 0.05
+TOLERANCE = 1e-6  # relative: |left − right| ≤ TOLERANCE · max(1, |left|, |right|)
 SEEDS = (20261126, 14)
 SIZE = 5  # n, for a step written for any n
 BINDINGS = 3  # values of the free indices tried at each point (one of them all equal)
 TRIES = 24  # draws to find them, when a condition (i ≠ j) rules some out
 _FUNCTIONS = {
-    exp: mpmath.exp,
-    log: mpmath.log,
-    sin: mpmath.sin,
-    cos: mpmath.cos,
-    tan: mpmath.tan,
-    sinh: mpmath.sinh,
-    cosh: mpmath.cosh,
-    tanh: mpmath.tanh,
-    erf: mpmath.erf,
-    erfc: mpmath.erfc,
+    exp: math.exp,
+    log: math.log,
+    sin: math.sin,
+    cos: math.cos,
+    tan: math.tan,
+    sinh: math.sinh,
+    cosh: math.cosh,
+    tanh: math.tanh,
+    erf: math.erf,
+    erfc: math.erfc,
     Abs: abs,
-    sign: mpmath.sign,
+    sign: lambda x: float((x > 0) - (x < 0)),
 }
 
 
@@ -82,20 +84,26 @@ class Unevaluable(ValueError):
     """Something in a step the numeric check does not evaluate: the step is not taken as checked."""
 
 
-def holds(step) -> bool:
+def all_hold(steps) -> bool:
+    """Whether every step holds; steps checked with the same facts share their points' values."""
+    points = {}
+    return all(holds(step, points) for step in steps)
+
+
+def holds(step, points: dict | None = None) -> bool:
     """Whether step's two sides agree at every seeded point and choice of its free indices that meets its
-    condition (at least one); False when they differ, or cannot be evaluated."""
+    condition (at least one); False when they differ, or cannot be evaluated. points: the seeded points
+    of earlier steps, by their facts (the values of outputs and sums there are computed once)."""
     facts = step.facts
     if facts is None:
         return False
     try:
-        with mpmath.workdps(DIGITS):
-            return _holds(step, facts)
+        return _holds(step, facts, {} if points is None else points)
     except (Unevaluable, ArithmeticError, TypeError, ValueError, AttributeError, KeyError, RecursionError):
         return False
 
 
-def _holds(step, facts) -> bool:
+def _holds(step, facts, points: dict) -> bool:
     left, right = cells(step.before, facts), cells(step.after, facts)
     if len(left) != len(right):
         return False
@@ -114,7 +122,10 @@ def _holds(step, facts) -> bool:
     size = SIZE if n in symbols or _has_n(facts) else _largest_limit(shown, facts)
     checked = 0
     for seed in SEEDS:
-        point = _Point(facts, seed, size)
+        key = (id(facts), seed, size)
+        if key not in points:
+            points[key] = (facts, _Point(facts, seed, size))  # the facts kept alive: their id stays theirs
+        point = points[key][1]
         for bound in _bindings(free, condition, size, seed, point):
             for a, b in pairs:
                 got, want = point.value(a, bound), point.value(b, bound)
@@ -193,42 +204,40 @@ class _Point:
 
     # -- leaves
     def _entry(self, base, index: int):
-        key = (base, index)
+        key = (base.name, index)
         if key not in self.drawn:
             draw = random.Random(f"{self.seed}:{base}:{index}")
             if base == y:  # a probability vector over 1..size
                 if index > self.size:
                     raise Unevaluable("an index past the size")
                 weights = [random.Random(f"{self.seed}:{base}:{k}").randint(1, 100) for k in range(self.size)]
-                self.drawn[key] = mpmath.mpf(weights[index - 1]) / sum(weights)
+                self.drawn[key] = weights[index - 1] / sum(weights)
             else:
-                self.drawn[key] = mpmath.mpf(draw.randint(-150, 150)) / 100
+                self.drawn[key] = draw.randint(-150, 150) / 100
         return self.drawn[key]
 
     def _symbol(self, s):
         if s not in self.drawn:
             draw = random.Random(f"{self.seed}:{s.name}")
-            self.drawn[s] = mpmath.mpf(draw.randint(50, 200)) / 100
+            self.drawn[s] = draw.randint(50, 200) / 100
         return self.drawn[s]
 
     # -- evaluation
     def _eval(self, e, env, moved):
         if e.is_Integer:
-            return mpmath.mpf(int(e))
+            return float(int(e))
         if e.is_Rational:
-            return mpmath.mpf(int(e.p)) / int(e.q)
-        if isinstance(e, Float):
-            return mpmath.mpf(e._mpf_)
-        if e.is_NumberSymbol:
-            return mpmath.mpf(e.evalf(DIGITS + 5))
+            return int(e.p) / int(e.q)
+        if isinstance(e, Float) or e.is_NumberSymbol:
+            return float(e)
         if isinstance(e, Symbol):
             return self._scalar(e, env, moved)
         if isinstance(e, Indexed):
             return self._indexed(e, env, moved)
         if isinstance(e, Add):
-            return mpmath.fsum(self._eval(a, env, moved) for a in e.args)
+            return sum(self._eval(a, env, moved) for a in e.args)
         if isinstance(e, Mul):
-            result = mpmath.mpf(1)
+            result = 1.0
             for a in e.args:
                 result *= self._eval(a, env, moved)
             return result
@@ -236,7 +245,7 @@ class _Point:
             base, power = e.args
             if power.is_Integer:
                 return self._eval(base, env, moved) ** int(power)
-            return mpmath.power(self._eval(base, env, moved), self._eval(power, env, moved))
+            return self._eval(base, env, moved) ** self._eval(power, env, moved)
         if isinstance(e, UnevaluatedExpr):
             return self._eval(e.args[0], env, moved)
         if e.func in _FUNCTIONS:
@@ -246,11 +255,11 @@ class _Point:
             return max(values) if isinstance(e, Max) else min(values)
         if isinstance(e, Heaviside):
             x = self._eval(e.args[0], env, moved)
-            at_zero = self._eval(e.args[1], env, moved) if len(e.args) > 1 else mpmath.mpf(1) / 2
-            return mpmath.mpf(1) if x > 0 else mpmath.mpf(0) if x < 0 else at_zero
+            at_zero = self._eval(e.args[1], env, moved) if len(e.args) > 1 else 0.5
+            return 1.0 if x > 0 else 0.0 if x < 0 else at_zero
         if isinstance(e, KroneckerDelta):
             a, b = (self._index(x, env) for x in e.args[:2])
-            return mpmath.mpf(1 if a == b else 0)
+            return 1.0 if a == b else 0.0
         if isinstance(e, Piecewise):
             for piece, condition in e.args:
                 if self._truth(condition, env, moved):
@@ -273,15 +282,15 @@ class _Point:
 
     def _scalar(self, s, env, moved):
         if s in env:
-            return mpmath.mpf(env[s])
+            return float(env[s])
         if s in self.definitions:  # an intermediate (μ, σ) or a scalar output (L)
             key = (s, moved)
             if key not in self.memo:
                 self.memo[key] = self._eval(self.definitions[s], {n: env.get(n, self.size)}, moved)
-            return self.memo[key] + _moved(moved, "output", s)
+            return self.memo[key] + _moved(moved, "output", s.name)
         if s in INDICES or s == n or s in DOTS:
             raise Unevaluable(f"no value for {s}")
-        return self._symbol(s) + _moved(moved, "input", s)
+        return self._symbol(s) + _moved(moved, "input", s.name)
 
     def _indexed(self, e, env, moved):
         if len(e.indices) != 1:
@@ -294,8 +303,8 @@ class _Point:
             if key not in self.memo:
                 at = {n: env.get(n, self.size), i: index}
                 self.memo[key] = self._eval(self.definitions[base], at, moved)
-            return self.memo[key] + _moved(moved, "output", (base, index))
-        return self._entry(base, index) + _moved(moved, "input", (base, index))
+            return self.memo[key] + _moved(moved, "output", (base.name, index))
+        return self._entry(base, index) + _moved(moved, "input", (base.name, index))
 
     def _sum(self, total, env, moved):
         # The same sum under the same values of the indices it reads is taken once per point.
@@ -319,11 +328,11 @@ class _Point:
             raise Unevaluable("a sum too long")
         terms = [self._over(body, rest, {**env, k: v}, moved, product) for v in range(start, stop + 1)]
         if product:
-            result = mpmath.mpf(1)
+            result = 1.0
             for t in terms:
                 result *= t
             return result
-        return mpmath.fsum(terms)
+        return sum(terms)
 
     def _derivative(self, body, variables, env, moved):
         """The derivative by the last variable of the derivative by the others, each a central difference;
@@ -333,14 +342,14 @@ class _Point:
         *inner, last = variables
         if isinstance(last, Indexed):
             kind = "output" if last.base in self.definitions else "input"
-            where = (last.base, self._index(last.indices[0], env))
+            where = (last.base.name, self._index(last.indices[0], env))
         elif isinstance(last, Symbol) and last not in env:
-            kind, where = ("output" if last in self.definitions else "input"), last
+            kind, where = ("output" if last in self.definitions else "input"), last.name
         else:
             raise Unevaluable("a derivative by something else")
-        ahead = self._derivative(body, inner, env, (*moved, (kind, where, H)))
-        behind = self._derivative(body, inner, env, (*moved, (kind, where, -H)))
-        return (ahead - behind) / (2 * H)
+        h = H * max(abs(self._eval(last, env, moved)), SMALLEST)
+        at = [self._derivative(body, inner, env, (*moved, (kind, where, t * h))) for t in (2, 1, -1, -2)]
+        return (8 * (at[1] - at[2]) - (at[0] - at[3])) / (12 * h)
 
     def _truth(self, condition, env, moved) -> bool:
         if isinstance(condition, (BooleanTrue, bool)) and condition:
@@ -368,7 +377,9 @@ class _Point:
 
 def _moved(moved, kind, where):
     """How far a derivative's central difference has moved this input or output (0 if not)."""
-    return sum((delta for k, w, delta in moved if k == kind and w == where), mpmath.mpf(0))
+    if not moved:
+        return 0.0
+    return sum(delta for k, w, delta in moved if k == kind and w == where)
 
 
 __all__ = ["holds", "cells"]

@@ -42,7 +42,7 @@ def load(d, method: str, kinds: tuple):
         written = _decode(entry["writeup"], classes, table)
     except (OSError, ValueError, KeyError, TypeError, IndexError, RecursionError):
         return None  # trees.Unreadable and json's errors are ValueErrors
-    if type(written) not in kinds or not all(recheck.holds(step) for step in steps_in(written)):
+    if type(written) not in kinds or not recheck.all_hold(steps_in(written)):
         return None
     return written
 
@@ -50,7 +50,7 @@ def load(d, method: str, kinds: tuple):
 def save(d, method: str, written) -> None:
     """Store written (d's write-up by method), atomically; silently not when it cannot be stored or any
     step would not pass the check loading applies."""
-    if not cache.is_enabled() or not all(recheck.holds(step) for step in steps_in(written)):
+    if not cache.is_enabled() or not recheck.all_hold(steps_in(written)):
         return
     try:
         ident, path = _where(d, method)
