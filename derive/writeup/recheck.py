@@ -159,11 +159,11 @@ def _has_n(facts) -> bool:
 
 def _largest_limit(shown, facts) -> int:
     """The size a step at a given n is written for: the largest upper limit of its sums, else SIZE."""
-    found = [SIZE]
+    found = []
     for e in [*shown, *facts.definitions.values()]:
         for total in sympify(e).atoms(Sum):
             found += [int(limit[2]) for limit in total.limits if limit[2].is_Integer]
-    return max(found)
+    return max(found, default=SIZE)
 
 
 def _bindings(free, condition, size, seed, point):

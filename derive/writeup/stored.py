@@ -50,8 +50,11 @@ def load(d, method: str, kinds: tuple):
 def save(d, method: str, written) -> None:
     """Store written (d's write-up by method), atomically; silently not when it cannot be stored or any
     step would not pass the check loading applies."""
-    if not cache.is_enabled() or not recheck.all_hold(steps_in(written)):
-        return
+    if cache.is_enabled() and recheck.all_hold(steps_in(written)):
+        _store(d, method, written)
+
+
+def _store(d, method: str, written) -> None:
     try:
         ident, path = _where(d, method)
         table, index = [], {}
