@@ -12,7 +12,7 @@ import pytest
 from sympy import Integer
 
 from derive.engine import cache as disk
-from derive.engine.derivation import derive
+from derive.engine.derivation import Derivation, derive
 from derive.guard import trees
 from derive.writeup import recheck, stored
 from derive.writeup import writeup as laid
@@ -70,7 +70,9 @@ def test_every_step_of_every_function_passes_the_numeric_check():
     from derive.engine.registry import summaries
 
     for name in summaries():
-        _, written = _cold(name, n=64)
+        if not isinstance(derive(name, cache=False), Derivation):
+            continue  # several inputs: written out by chained.py from the blocks, not cached here
+        _, written = _cold(name)  # n = 64 is covered by the documents below, read back
         steps = stored.steps_in(written)
         assert steps and recheck.all_hold(steps), name
 
