@@ -178,6 +178,7 @@ def test_a_cached_document_is_the_cold_one_byte_for_byte(tmp_path, args):
     first = _cli(*args, cache=cache)
     (entry,) = _entries(cache)
     written = entry.read_bytes()
+    assert b'"class":"Example"' not in written  # the example's numbers are computed again, never read
     second = _cli(*args, cache=cache)  # reads the entry
     assert first.stdout == second.stdout == cold.stdout
     assert entry.read_bytes() == written  # read, not rewritten
