@@ -104,6 +104,35 @@ def test_torch_gradcheck_and_gradgradcheck(name, tmp_path, rng):
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_torch_func_transforms_agree_with_autograd(name, tmp_path, rng):
+    """vmap over jacrev and jacfwd gives each row's Jacobian (no in-place update breaks a batched backward);
+    a Hessian through torch.func is right, or refused where backward is once differentiable."""
+    torch = pytest.importorskip("torch")
+    d = derive(name)
+    module = _load(emit(d, "torch"), tmp_path / f"{name}_t.py")
+    z, data, keywords = _arguments(d, rng, (3, 4))
+    z, data = torch.tensor(z), [torch.tensor(y) for y in data]
+
+    def F(x, *ys):
+        return getattr(module, name)(x, *ys, **keywords)
+
+    rows = [
+        torch.autograd.functional.jacobian(lambda x, k=k: F(x, *(y[k] for y in data)), z[k]) for k in range(3)
+    ]
+    for transform in (torch.func.jacrev, torch.func.jacfwd):
+        mapped = torch.func.vmap(transform(F))(z, *data)
+        for k in range(3):
+            torch.testing.assert_close(mapped[k], rows[k], rtol=1e-12, atol=1e-14)
+    total = lambda x: F(x, *(y[0] for y in data)).sum()  # noqa: E731
+    if once_differentiable(d):
+        with pytest.raises(RuntimeError, match="once differentiable"):
+            torch.func.hessian(total)(z[0])
+    else:
+        expected = torch.autograd.functional.hessian(total, z[0])
+        torch.testing.assert_close(torch.func.hessian(total)(z[0]), expected, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_jax_check_grads(name, tmp_path, rng):
     jax = pytest.importorskip("jax")
     from jax.test_util import check_grads

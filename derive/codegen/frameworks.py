@@ -71,7 +71,7 @@ def generate(d, target: str) -> str:
         view = gradient_view(d)
         inner = {**_names(view, data=True, reserved=frozenset(RESERVED - {"g"})), "data": names["data"]}
         taken |= {inner["output"]}
-        forward = rule(d, statements(d, "value", names), target, taken, no_grad=True)
+        forward = rule(d, statements(d, "value", names), target, taken, no_grad=True, in_place=True)
         backward = rule(view, scalar_backward(view, inner, "grad_output"), target, taken)
         tangent = rule(view, scalar_tangent(view, inner), target, taken)
         publics = [
@@ -92,7 +92,13 @@ def generate(d, target: str) -> str:
         # torch's jvp reads the Function's saved tensors too; jax's custom_jvp recomputes from z.
         handed = kept(d, found["vjp"], found["jvp"]) if target == "torch" else kept(d, found["vjp"])
         forward = rule(
-            d, _computing(d, found["forward"], handed), target, taken, returned=handed, no_grad=True
+            d,
+            _computing(d, found["forward"], handed),
+            target,
+            taken,
+            returned=handed,
+            no_grad=True,
+            in_place=True,
         )
         backward = rule(d, found["vjp"], target, taken, from_outputs=True, kept=handed, no_grad=bool(handed))
         tangent = rule(
