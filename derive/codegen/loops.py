@@ -4,7 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sympy import Function, Indexed, IndexedBase, Integer, Mul, Pow, S, Sum, Symbol, cse, expand_log, log, numbered_symbols
+from sympy import (
+    Function,
+    Indexed,
+    IndexedBase,
+    Integer,
+    Mul,
+    Pow,
+    S,
+    Sum,
+    Symbol,
+    cse,
+    expand_log,
+    log,
+    numbered_symbols,
+)
 
 from derive.codegen import broadcast, lowering, products, stable
 from derive.errors import NotApplicable
@@ -130,10 +144,10 @@ def _logs_opened(steps) -> list[Step]:
     def opened(e):
         return expand_log(log(defined[e.args[0].base.label.name]))
 
-    return [
-        Step(s.name, s.op, s.value.replace(lambda e: named(e) and e.args[0].base.label.name in defined, opened))
-        for s in steps
-    ]
+    def known(e):
+        return named(e) and e.args[0].base.label.name in defined
+
+    return [Step(s.name, s.op, s.value.replace(known, opened)) for s in steps]
 
 
 def _names(steps) -> set:

@@ -8,7 +8,19 @@ from sympy import Basic, Float, Function, Mul, Pow, Symbol
 from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.precedence import PRECEDENCE
 
-from derive.codegen.arrays import Col, Diagonal, Dropped, Empty, Entry, Largest, Outer, Row, Take, Total, Zeros
+from derive.codegen.arrays import (
+    Col,
+    Diagonal,
+    Dropped,
+    Empty,
+    Entry,
+    Largest,
+    Outer,
+    Row,
+    Take,
+    Total,
+    Zeros,
+)
 from derive.codegen.pystyle import formatted
 from derive.errors import NotApplicable
 from derive.notation.symbols import n
