@@ -163,7 +163,8 @@ class ArrayPrinter(NumPyPrinter):
 class InPlace:
     """NumPy code line by line, where a line's outermost × or + consumes a full-size temporary that nothing
     reads afterwards, written into it: np.divide(e, np.sum(e, …), out=e) allocates no new array (a fresh
-    array of a large batch costs page faults; softmax's forward measured 5–13% faster in float64)."""
+    array of a large batch costs page faults; softmax's forward measured 5–13% faster in float64). Not
+    where the other operand is itself a fresh full-size temporary: NumPy reuses that one already."""
 
     def __init__(self, rows=frozenset(), scalars=frozenset()):
         self.printer = ArrayPrinter(rows)
@@ -204,6 +205,8 @@ class InPlace:
             return None
         x = min(free, key=str)
         rest = expr.func(*(a for a in expr.args if a is not x))
+        if self._size(rest) == "full" and not isinstance(-rest if expr.is_Add else rest, Symbol):
+            return None  # rest is a fresh temporary of z's shape, which NumPy already reuses for the result
         p = self.printer.doprint
         if expr.is_Add:
             if rest.could_extract_minus_sign():
