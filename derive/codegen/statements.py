@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import keyword
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from sympy import Function, Mul, Pow, Rational, Symbol, cse, numbered_symbols, preorder_traversal
@@ -100,7 +101,9 @@ def _fitted(step: Statement, names: set, printer=code) -> list[Line]:
             before += _fitted(Statement(name, "=", piece), names, printer)
             printer.read_later({Symbol(n) for n in later})
         else:
-            before += _fitted(Statement(name, "=", piece), names, printer)
+            # The rest of this line reads after the piece's line: a printer writing in place must know.
+            with printer.hold(value) if hasattr(printer, "hold") else nullcontext():
+                before += _fitted(Statement(name, "=", piece), names, printer)
         value = rest
 
 
