@@ -13,7 +13,10 @@ those beyond the input and the output (which the caller holds anyway).
 JAX: the VJP of the generated softmax, log_softmax and layer_norm (jax.custom_vjp) against jax.vjp of
 jax.nn.softmax, jax.nn.log_softmax and jax.nn.standardize (epsilon 0), all jitted.
 
-    PYTHONPATH=. python benchmarks/frameworks.py [--quick]
+    PYTHONPATH=. python benchmarks/frameworks.py [--quick] [--torch]
+
+The generated backward runs its fused C++ kernel on the CPU (FUSED, the module's default); the same module
+with FUSED = False (the torch lines alone) is timed beside it. --torch: the PyTorch tables alone.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ N, ROWS, THREADS = 1000, 256, 2
 FUNCTIONS = ("softmax", "log_softmax", "layer_norm")
 SHAPES = ((64, 1000), (1024, 1000), (256, 100))  # besides (ROWS, N): backward ratios only
 BUILTIN, PLAIN, GENERATED = "PyTorch built-in", "autograd, plain formula", "derive (generated)"
+EAGER = "derive, torch lines (FUSED = False)"
 
 
 def fastest(contenders: dict, repeats: int, median: bool = False) -> dict:
@@ -59,15 +63,26 @@ def fastest(contenders: dict, repeats: int, median: bool = False) -> dict:
 
 
 def _modules(name: str, folder: Path):
-    """The generated torch module of name, and the plain definition as torch code, imported."""
+    """The generated torch module of name (its fused kernel built, in a fresh build folder: the seconds
+    that took), the same module with FUSED = False, and the plain definition as torch code, imported."""
+    import os
+
     from derive import derive, emit
     from derive.checking.frameworks import _plain_module
 
     d = derive(name)
-    return (
-        _imported(folder, f"{name}_t", emit(d, "torch")),
-        _imported(folder, f"{name}_plain", _plain_module(d, "torch")),
-    )
+    source = emit(d, "torch")
+    generated = _imported(folder, f"{name}_t", source)
+    eager = _imported(folder, f"{name}_eager", source)
+    eager.FUSED = False
+    builds = folder / f"builds_{name}"
+    builds.mkdir()
+    os.environ["TORCH_EXTENSIONS_DIR"] = str(builds)  # a cold build, not one cached by an earlier run
+    start = time.perf_counter()
+    if not generated._kernels():
+        raise Unavailable(f"the fused {name} backward was not built")
+    build = time.perf_counter() - start
+    return (generated, eager, _imported(folder, f"{name}_plain", _plain_module(d, "torch"))), build
 
 
 def _imported(folder: Path, stem: str, source: str):
@@ -111,8 +126,13 @@ def _saved_bytes(f, z) -> tuple[int, int]:
     return sum(seen.values()), beyond
 
 
-def _contenders(generated, plain, name) -> dict:
-    return {GENERATED: getattr(generated, name), BUILTIN: _builtin(name), PLAIN: plain.plain}
+def _contenders(generated, eager, plain, name) -> dict:
+    return {
+        GENERATED: getattr(generated, name),
+        EAGER: getattr(eager, name),
+        BUILTIN: _builtin(name),
+        PLAIN: plain.plain,
+    }
 
 
 def _inputs(rows: int, n: int, dtype):
@@ -142,10 +162,11 @@ def torch_backward(quick: bool) -> dict:
         raise Unavailable("torch is not installed") from missing
     torch.set_num_threads(THREADS)
     repeats = 20 if quick else 200
-    rows, shapes = [], []
+    rows, shapes, builds = [], [], {}
     with tempfile.TemporaryDirectory() as folder:
         for name in FUNCTIONS:
-            contenders = _contenders(*_modules(name, Path(folder)), name)
+            modules, builds[name] = _modules(name, Path(folder))
+            contenders = _contenders(*modules, name)
             for dtype in (torch.float32, torch.float64):
                 z, g = _inputs(ROWS, N, dtype)
                 seconds = fastest(_backward_only(contenders, z, g), repeats, median=True)
@@ -183,7 +204,7 @@ def torch_backward(quick: bool) -> dict:
                         )
                         for label, s in seconds.items()
                     ]
-    return dict(rows=rows, shapes=shapes)
+    return dict(rows=rows, shapes=shapes, builds=builds)
 
 
 def jax_vjp(quick: bool) -> list[dict]:
@@ -223,10 +244,12 @@ def jax_vjp(quick: bool) -> list[dict]:
     return rows
 
 
-def measure(quick: bool = False) -> dict:
-    """Both tables, or the reason one could not run."""
+def measure(quick: bool = False, parts=("torch", "jax")) -> dict:
+    """Both tables (or the parts named), or the reason one could not run."""
     results = {}
     for key, part in (("torch", torch_backward), ("jax", jax_vjp)):
+        if key not in parts:
+            continue
         try:
             results[key] = part(quick)
         except Unavailable as why:
@@ -287,19 +310,26 @@ def _torch_tables(measured) -> list[str]:
         lines += [
             "Backward at other shapes (rows × n), time / built-in's, fastest of the calls:",
             "",
-            "| function | dtype | shape | derive (generated) | autograd, plain formula | built-in |",
-            "|---|---|---|---|---|---|",
+            "| function | dtype | shape | derive (generated) | derive, torch lines | autograd, plain formula "
+            "| built-in |",
+            "|---|---|---|---|---|---|---|",
         ]
         times = {(r["function"], r["dtype"], r["shape"], r["contender"]): r["seconds"] for r in shapes}
         for function, dtype, shape in dict.fromkeys((r["function"], r["dtype"], r["shape"]) for r in shapes):
             b = times[(function, dtype, shape, BUILTIN)]
+            eager = times.get((function, dtype, shape, EAGER))
             lines.append(
                 f"| {function} | {dtype} | {shape} | {times[(function, dtype, shape, GENERATED)] / b:.2f}× "
+                f"| {'—' if eager is None else f'{eager / b:.2f}×'} "
                 f"| {times[(function, dtype, shape, PLAIN)] / b:.2f}× | {b * 1e6:.0f} µs |"
             )
         lines.append("")
+    builds = measured.get("builds") if isinstance(measured, dict) else None
+    if builds:
+        built = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in builds.items())
+        lines += [f"First backward on CPU builds the fused kernel (cold, wall clock): {built}.", ""]
     return lines
 
 
 if __name__ == "__main__":
-    print(render(measure("--quick" in sys.argv)))
+    print(render(measure("--quick" in sys.argv, ("torch",) if "--torch" in sys.argv else ("torch", "jax"))))

@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numba
@@ -21,6 +20,8 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]
+
+from timing import interleave  # noqa: E402  (after the path above)
 
 REDUCE = {"reassoc", "contract"}  # only the reductions may reorder their additions
 
@@ -135,21 +136,6 @@ def torch_vjp():
     return run
 
 
-def floor_seconds(z, g, repeats):
-    """Reading z and g and writing one array the size of z: the copy-like floor at this size."""
-    out = np.empty_like(z)
-    return _best(lambda: np.add(z, g, out=out), repeats)
-
-
-def _best(call, repeats):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
-
-
 def measure(quick: bool = False, sizes=(10, 100, 1000), dtype="float64") -> list[dict]:
     """Median seconds of each contender per size, z of 32 MB (past every cache, quick too: a smaller z
     would measure the cache, not memory), checked against the reference."""
@@ -168,14 +154,17 @@ def measure(quick: bool = False, sizes=(10, 100, 1000), dtype="float64") -> list
         s = np.exp(z - z.max(-1, keepdims=True))
         s /= s.sum(-1, keepdims=True)
         reference = s * (g - (g * s).sum(-1, keepdims=True))
-        row = {"n": n, "floor": floor_seconds(z, g, repeats)}
+        out = np.empty_like(z)
+        calls = {"floor": lambda z=z, g=g, out=out: np.add(z, g, out=out)}
+        row = {"n": n}
         for name, fn in contenders.items():
             got = fn(z, g)  # compiles, warms caches
             if not np.allclose(got, reference, rtol=1e-9, atol=1e-12):
                 row[name] = None
                 continue
-            # Interleaved rounds would be fairer on a busy machine; the median of each is kept simple.
-            row[name] = _best(lambda fn=fn, z=z, g=g: fn(z, g), repeats)
+            calls[name] = lambda fn=fn, z=z, g=g: fn(z, g)
+        # Interleaved rounds (A B C, B C A, …): a slow spell of the shared machine lands on every contender.
+        row.update(interleave(calls, repeats))
         found.append(row)
     return found
 

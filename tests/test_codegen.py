@@ -245,7 +245,7 @@ def test_a_scalar_gets_its_value_gradient_hessian_and_hvp_with_the_target_as_an_
     # The assumption, printed from SymPy, and the stable form: log-sum-exp, never log of softmax.
     assert "assume Σ_k y_k = 1" in source and "∂L/∂z_i = s_i - y_i" in source
     assert "np.log(np.sum(np.exp(z - max_z), axis=-1, keepdims=True))" in source
-    assert "np.log(s" not in source and "return s - y" in source
+    assert "np.log(s" not in source and "return np.subtract(s, y, out=s)" in source
     assert 'return s * (v - np.einsum("...i,...i->...", s, v)[..., None])' in source
 
 
@@ -279,3 +279,33 @@ def test_user_expressions_are_emitted_and_checked(run, text, extra):
     name = extra[1] if extra else "f"
     assert f"def {name}(z: ArrayLike) -> np.ndarray:" in result.stdout
     assert f"# Regenerate with: derive expr '{text}'" in result.stdout and "checks passed" in result.stderr
+
+
+def test_a_line_writes_into_a_temporary_it_consumes_only_when_nothing_reads_it_later():
+    from sympy import Symbol
+
+    from derive.codegen.arrays import Total
+    from derive.codegen.npcode import InPlace
+
+    z, e, m = (Symbol(x, real=True) for x in ("z", "e", "m"))
+    printer = InPlace(rows={"z"})
+    printer.bind(e, exp(z))
+    printer.bind(m, Total(z))
+    printer.read_later(set())
+    assert printer(e / Total(e)) == "np.divide(e, np.sum(e, axis=-1, keepdims=True), out=e)"
+    assert printer(e - m) == "np.subtract(e, m, out=e)"
+    assert "out=" not in printer(m * 2)  # one value per row, not of z's shape
+    assert printer(z * 2) == "2 * z"  # an input is never written
+    assert printer(e * (z + 1)) == "e * (z + 1)"  # z + 1 is a fresh temporary NumPy reuses already
+    with printer.hold(e + 1):  # the rest of a split line reads e after this piece
+        assert printer(2 * e) == "2 * e"
+    printer.read_later({e})
+    assert printer(2 * e) == "2 * e"
+
+
+def test_the_numpy_forward_and_vjp_allocate_no_array_they_can_reuse():
+    source = emit(derive("softmax"), "numpy")
+    forward = source[source.index("def softmax(") : source.index("def softmax_jacobian(")]
+    assert "np.multiply(exp_shifted_z, x0, out=exp_shifted_z)" in forward
+    layer = emit(derive("layer_norm"), "numpy")
+    assert "return np.divide(x0, sigma, out=x0)" in layer

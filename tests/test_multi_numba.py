@@ -86,4 +86,16 @@ def test_a_wrong_numba_module_fails_the_comparison_with_the_numpy_module():
     assert wrong != source
     report = verify(d, wrong, reference=api.emit(d, "numpy"))
     assert not report.passed
-    assert [c.passed for c in report.checks if "NumPy module" in c.name] == [False, False]
+    # Both sizes, float64 and float32 in: every comparison with the NumPy module fails.
+    assert [c.passed for c in report.checks if "NumPy module" in c.name] == [False] * 4
+
+
+def test_float32_inputs_stay_float32():
+    d = derive_blocks("rms_norm")
+    source = api.emit(d, "numba")
+    module = _module(source, "nb")
+    args, g = _inputs(d, np.random.default_rng(5), True)
+    small = [x.astype(np.float32) for x in args]
+    found = module.rms_norm_vjp(*small, g.astype(np.float32), eps=1e-5)
+    assert all(x.dtype == np.float32 for x in found)
+    assert module.rms_norm(small[0], args[1], eps=1e-5).dtype == np.float64  # one float64 input: float64

@@ -44,10 +44,37 @@ def test_kernels_are_parallel_fused_loops_from_the_derivation():
     source = emit(derive("softmax"), "numba")
     assert source.count("@numba.njit(parallel=True, fastmath=False, cache=_CACHE)") == 4
     vjp = source[source.index("def _softmax_vjp_rows") : source.index("def _softmax_jvp_rows")]
-    # max shift, exp and its sum, s with Σ g s in the same pass, then s (g − Σ g s): four passes over a row.
-    assert vjp.count("for i in range(n):") == 3 and "_largest(z)" in vjp
-    assert "s[i] = exp_z[i] / sum_exp_z" in vjp and "g_s[i] = g[i] * s[i]" in vjp
-    assert "out[i] = (g[i] - sum_g_s) * s[i]" in vjp
+    # max(z); e^{z − max} into the output row; its sum and Σ g e as a dot product; then the result over
+    # it, s = e / Σ e recomputed where read: two loops over a row, and no row buffer of its own.
+    assert vjp.count("for i in range(n):") == 2 and "_largest(z)" in vjp and "np.empty" not in vjp
+    assert "exp_z = out" in vjp and "exp_z[i] = _exp(z[i] - max_z)" in vjp
+    assert "sum_exp_z_g = _dot(exp_z, g)" in vjp and "sum_g_s = sum_exp_z_g / sum_exp_z" in vjp
+    assert "out[i] = (g[i] - sum_g_s) * exp_z[i] / sum_exp_z" in vjp
+    # Only the sums reassociate: the kernels themselves keep IEEE arithmetic.
+    assert source.count('fastmath={"reassoc", "contract"}') == 2
+
+
+def test_row_programs_keep_buffers_only_where_a_later_loop_needs_them():
+    """Every registered vector function: VJP and JVP programs with the first buffer in the output row,
+    arrays of plain arithmetic recomputed rather than stored, and sums of products read as dot products."""
+    from derive.codegen import loops
+    from derive.engine.derivation import Derivation
+    from derive.engine.registry import summaries
+
+    for name in summaries():
+        d = derive(name)
+        if not isinstance(d, Derivation) or d.kind == "scalar":  # several inputs; a scalar: no loops
+            continue
+        for kind in ("forward", "vjp", "jvp"):
+            program = loops.program(d, kind)
+            assert program.in_out == (program.buffers[0] if program.buffers else None), (name, kind)
+            steps = {s.name: s for loop in program.loops for s in loop.steps}
+            for buffer in program.buffers:
+                arithmetic = loops._arithmetic(steps[buffer].value)
+                assert not arithmetic or buffer.startswith("terms"), (name, buffer)
+    program = loops.program(derive("l2_normalize"), "vjp")
+    sums = [s for s in program.before if s.op == "sum"]
+    assert sums and all(loops.dot(s.value) for s in sums) and program.buffers == ()
 
 
 def test_runs_where_sympy_cannot_be_imported(tmp_path):
@@ -97,7 +124,7 @@ def test_kernels_are_cached_beside_a_writable_module_and_not_elsewhere(tmp_path)
 @pytest.mark.parametrize(
     "name, n, params",
     [("softmax", None, {}), ("softmax", 4, {}), ("sigmoid", None, {}), ("tanh", None, {})]
-    + [("softmax_t", None, {"T": "0.5"})],
+    + [("softmax_t", None, {"T": "0.5"}), ("log_softmax", 4, {}), ("layer_norm", None, {})],
 )
 def test_check_passes(name, n, params):
     report = check(derive(name, n=n, params=params), "numba")

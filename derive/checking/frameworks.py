@@ -143,6 +143,8 @@ def _torch_checks(module, reference, plain, d, sizes) -> list[Check]:
     def tensor(a, dtype=torch.float64, grad=False):
         return torch.tensor(a, dtype=dtype, requires_grad=grad)
 
+    paths = _paths(module, worst)
+
     for _, point, z, g, v, ys in _points(d, sizes):
         data = [tensor(y) for y in ys]
         with np.errstate(all="ignore"):
@@ -162,7 +164,10 @@ def _torch_checks(module, reference, plain, d, sizes) -> list[Check]:
             ]
             return max(_error(f.detach().numpy(), e, z) for f, e in zip(found, expected, strict=True))
 
-        worst.attempt("F, backward, jvp and the functions = NumPy module's", same)
+        for label, fused in paths:
+            worst.attempt(
+                f"F, backward, jvp and the functions = NumPy module's{label}", _switched(module, fused, same)
+            )
         if point != "N(0,1)":
             continue
         small = z[:1, :1]  # gradcheck forms J column by column: one vector of each size is enough
@@ -206,7 +211,9 @@ def _torch_checks(module, reference, plain, d, sizes) -> list[Check]:
                 ]
                 return max(errors) if mine.dtype == dtype else np.nan
 
-            worst.attempt(f"= PyTorch autograd through the definition, {dtype}".replace("torch.", ""), agree)
+            shown = f"= PyTorch autograd through the definition, {dtype}".replace("torch.", "")
+            for label, fused in paths:
+                worst.attempt(shown + label, _switched(module, fused, agree))
 
         def vmapped(z=z, data=data):
             zt = tensor(z)
@@ -218,13 +225,40 @@ def _torch_checks(module, reference, plain, d, sizes) -> list[Check]:
         worst.attempt("torch.func.vmap(F) = F", vmapped)
     saved = _saved(F, d, keywords, tensor)
     worst.add("what backward saves", 0.0, saved)
-    tolerances = {k: 0 for k in worst.errors} | {
-        "F, backward, jvp and the functions = NumPy module's": TOLERANCE["same"],
-        "torch.func.vmap(F) = F": TOLERANCE["same"],
-        "= PyTorch autograd through the definition, float64": TOLERANCE["autograd64"],
-        "= PyTorch autograd through the definition, float32": TOLERANCE["autograd32"],
-    }
+    tolerances = {k: 0 for k in worst.errors} | {"torch.func.vmap(F) = F": TOLERANCE["same"]}
+    for label, _ in paths:
+        tolerances |= {
+            f"F, backward, jvp and the functions = NumPy module's{label}": TOLERANCE["same"],
+            f"= PyTorch autograd through the definition, float64{label}": TOLERANCE["autograd64"],
+            f"= PyTorch autograd through the definition, float32{label}": TOLERANCE["autograd32"],
+        }
     return worst.checks(tolerances)
+
+
+def _paths(module, worst) -> list[tuple[str, bool | None]]:
+    """The backwards to check: the fused C++ kernel (when the module has one and it builds here) and the
+    torch lines, each by the module's FUSED switch; or the module as it is."""
+    if not hasattr(module, "FUSED"):
+        return [("", None)]
+    if not getattr(module, "_kernels", dict)():
+        worst.add("fused C++ backward built", 0.0, "not built here: the torch lines are checked alone")
+        return [(", torch lines (FUSED = False)", False)]
+    return [(", fused C++ backward", True), (", torch lines (FUSED = False)", False)]
+
+
+def _switched(module, fused, check):
+    """check run with the module's FUSED set to fused (None: left as it is), then restored."""
+    if fused is None:
+        return check
+
+    def run():
+        before, module.FUSED = module.FUSED, fused
+        try:
+            return check()
+        finally:
+            module.FUSED = before
+
+    return run
 
 
 def _bound(F, keywords):

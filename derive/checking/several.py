@@ -53,6 +53,7 @@ def verify(d, source: str, reference: str | None = None) -> Report:
             checks += _checks(module, d, size)
             if agreed is not None:
                 checks.append(_agreement(module, agreed, d, size))
+                checks.append(_single(module, agreed, d, size))
     return Report(d.function.name, sizes, tuple(checks))
 
 
@@ -86,6 +87,39 @@ def _agreement(module, reference, d, sizes) -> Check:
             error = np.max(np.abs(np.asarray(a) - b), initial=0.0) / max(1.0, np.max(np.abs(b), initial=0.0))
             worst = max(worst, float(error))
     return Check(f"values and cotangents vs the NumPy module, {label}", worst, TOLERANCE["products"])
+
+
+def _single(module, reference, d, sizes) -> Check:
+    """float32 in, float32 out: F and every cotangent of module at float32 inputs against the reference
+    module's in float64 at the same (float32) points, relative to max(1, |reference|, |inputs|): float32
+    rounds each product of inputs, so its error grows with them (as the one-input float32 check's)."""
+    fn = d.function
+    backward = f"{fn.name}_grad" if d.kind == "scalar" else f"{fn.name}_vjp"
+    names = [b.input.name for b in d.blocks]
+    params = {p: PARAMETER for p in fn.parameter_names}
+    label = ", ".join(f"{k} = {v}" for k, v in sorted(sizes.items()))
+    name = f"float32 in and out, vs the NumPy module in float64 (error / max(1, |x|)), {label}"
+    rng = np.random.default_rng(SEED)
+    worst = 0.0
+    for scale in SCALES:
+        args, g = _point(fn, d.kind, sizes, scale, rng)
+        args = [np.asarray(x, dtype=np.float32) for x in args]
+        g = None if g is None else np.asarray(g, dtype=np.float32)
+        wide = [x.astype(np.float64) for x in args], None if g is None else g.astype(np.float64)
+        found, expected = (
+            [
+                m.__dict__[fn.name](*xs, **params),
+                *_tuple(m.__dict__[backward](*xs, *([h] if h is not None else []), **params), names),
+            ]
+            for m, (xs, h) in ((module, (args, g)), (reference, wide))
+        )
+        for a, b in zip(found, expected, strict=True):
+            if np.shape(a) != np.shape(b) or np.asarray(a).dtype != np.float32:
+                return Check(name, np.nan, TOLERANCE["float32"])
+            scale = max(1.0, np.max(np.abs(b), initial=0.0), *(float(np.max(np.abs(x))) for x in args))
+            error = np.max(np.abs(np.asarray(a) - b), initial=0.0) / scale
+            worst = max(worst, float(error))
+    return Check(name, worst, TOLERANCE["float32"])
 
 
 def _completed(sizes) -> dict:

@@ -117,6 +117,10 @@ class TorchPrinter(FrameworkPrinter):
         self.kept = set()  # returned with the result: never updated in place
         self.no_grad = False  # no graph is recorded (a Function's forward, a once_differentiable backward)
         self.made = set()  # the temporaries computed here (not inputs, not aliases)
+        # Buffers updated in place only in a forward, where every temporary is made from z: under
+        # torch.func.vmap an in-place update of a buffer lacking an operand's batch axis fails (in a backward,
+        # g may not be batched where s is).
+        self.in_place = False
 
     def bind(self, target, value):
         """target = value is computed: note whether target is a Python number or one value per vector."""
@@ -237,6 +241,8 @@ class TorchPrinter(FrameworkPrinter):
         """expr is printed as a new buffer of its own that may be updated in place: a sum or product
         (whose backward keeps its inputs, not its result), or with no graph (no_grad) anything made here,
         and a temporary made earlier that nothing reads afterwards."""
+        if not self.in_place:
+            return False
         if isinstance(expr, Symbol):
             return self._reusable(expr) or (
                 self.no_grad and expr.name in self.made - self.later - self.kept and self._once(expr)
@@ -255,7 +261,9 @@ class TorchPrinter(FrameworkPrinter):
     def _reusable(self, rest) -> bool:
         """rest may be updated in place: a fresh temporary that nothing reads afterwards, read on this line
         only here and by sums (which keep no input for backward), so autograd's saved tensors stay intact."""
-        if not isinstance(rest, Symbol) or rest.name not in self.fresh - self.later - self.kept:
+        if not self.in_place or not isinstance(rest, Symbol):
+            return False
+        if rest.name not in self.fresh - self.later - self.kept:
             return False
         return self._once(rest)
 
@@ -306,6 +314,15 @@ class _Printing:
         if hasattr(self.instance, "bind"):
             self.instance.bind(target, value)
 
+    def read_later(self, symbols):
+        if hasattr(self.instance, "read_later"):
+            self.instance.read_later(symbols)
+
+    @property
+    def later(self) -> set:
+        """The names later lines read, as the printer was last told."""
+        return set(getattr(self.instance, "later", set()))
+
 
 def printer(target, scalars=frozenset()):
     """A function printing one expression as target's code; scalars names the Python numbers among its
@@ -321,19 +338,17 @@ class Rule:
     reads: frozenset
 
 
-def rule(d, statements, target, taken, from_outputs=False, kept=(), returned=(), no_grad=False) -> Rule:
+def rule(
+    d, statements, target, taken, from_outputs=False, kept=(), returned=(), no_grad=False, in_place=False
+) -> Rule:
     """statements made stable (max shift or log-sum-exp), printed for target; from_outputs recovers the
     intermediates the outputs determine (s = exp(ℓ) for log-softmax) instead of recomputing them from z,
     and reads the kept ones as they are (the forward computed them); returned names what the last line
     also returns, so that nothing updates it in place; no_grad: no graph is recorded, so any temporary
-    may be updated in place once nothing else reads it."""
+    may be updated in place once nothing else reads it; in_place: buffers may be updated in place at all
+    (a forward's, made from z alone)."""
     names = {name for name, _ in d.function.where}
-    if from_outputs:
-        statements = [s for s in statements if not (isinstance(s.target, Symbol) and s.target.name in kept)]
-        statements = _pruned(_recovered(statements, d.function))
-    shift = stable.needs_shift(d.definition, d.input)
-    z = array(d.function.input)
-    statements = [stable.final(s, d.n, shift, z) for s in statements]
+    statements = prepared(d, statements, from_outputs, kept)
     if target == "jax":
         statements = [_out_of_place(s) for s in statements]
     else:
@@ -342,6 +357,7 @@ def rule(d, statements, target, taken, from_outputs=False, kept=(), returned=(),
     printing = printer(target, _scalars(d))
     if target == "torch":
         printing.instance.kept, printing.instance.no_grad = set(returned), no_grad
+        printing.instance.in_place = in_place
         # What the forward handed over is one value per vector when its definition has no index i (σ).
         printing.instance.rows |= {name for name, b in d.function.where if name in kept and not b.has(i)}
     lines = block(statements, taken | RESERVED, printing)
@@ -350,6 +366,17 @@ def rule(d, statements, target, taken, from_outputs=False, kept=(), returned=(),
     defined = {s.target for s in statements if s.target is not None and not isinstance(s.target, Diagonal)}
     reads = set().union(*(v.free_symbols for v in values)) - defined
     return Rule(tuple(lines), frozenset(s.name for s in reads) - (names - set(kept)) - {"J"})
+
+
+def prepared(d, statements, from_outputs=False, kept=()) -> list:
+    """statements made stable (max shift or log-sum-exp), reading what the outputs determine and the kept
+    intermediates instead of recomputing them when from_outputs: what every printer of a rule starts from."""
+    if from_outputs:
+        statements = [s for s in statements if not (isinstance(s.target, Symbol) and s.target.name in kept)]
+        statements = _pruned(_recovered(statements, d.function))
+    shift = stable.needs_shift(d.definition, d.input)
+    z = array(d.function.input)
+    return [stable.final(s, d.n, shift, z) for s in statements]
 
 
 def _scalars(d) -> set:

@@ -8,7 +8,16 @@ from sympy import Symbol
 
 from derive.codegen import broadcast, frameworkprint
 from derive.codegen.broadcast import _intermediates
-from derive.codegen.frameworkprint import kept, rule, scalar_backward, scalar_tangent, statements
+from derive.codegen.frameworkprint import (
+    _scalars,
+    kept,
+    prepared,
+    rule,
+    scalar_backward,
+    scalar_tangent,
+    statements,
+)
+from derive.codegen.kernel import backward_kernel
 from derive.codegen.module import RESERVED, _names, command, module_facts
 from derive.errors import NotApplicable
 from derive.notation.symbols import i
@@ -62,7 +71,7 @@ def generate(d, target: str) -> str:
         view = gradient_view(d)
         inner = {**_names(view, data=True, reserved=frozenset(RESERVED - {"g"})), "data": names["data"]}
         taken |= {inner["output"]}
-        forward = rule(d, statements(d, "value", names), target, taken, no_grad=True)
+        forward = rule(d, statements(d, "value", names), target, taken, no_grad=True, in_place=True)
         backward = rule(view, scalar_backward(view, inner, "grad_output"), target, taken)
         tangent = rule(view, scalar_tangent(view, inner), target, taken)
         publics = [
@@ -77,12 +86,19 @@ def generate(d, target: str) -> str:
             f"{formula(lhs)} = {formula(rhs)}" for lhs, rhs in dict.fromkeys((*d.assumed, *d.hessian.assumed))
         ]
         gradient, handed = inner["output"], ()
+        fused = (prepared(view, scalar_backward(view, inner, "grad_output")), _scalars(view), {"grad_output"})
     else:
         found = {kind: statements(d, kind, names) for kind in ("forward", "vjp", "jvp")}
         # torch's jvp reads the Function's saved tensors too; jax's custom_jvp recomputes from z.
         handed = kept(d, found["vjp"], found["jvp"]) if target == "torch" else kept(d, found["vjp"])
         forward = rule(
-            d, _computing(d, found["forward"], handed), target, taken, returned=handed, no_grad=True
+            d,
+            _computing(d, found["forward"], handed),
+            target,
+            taken,
+            returned=handed,
+            no_grad=True,
+            in_place=True,
         )
         backward = rule(d, found["vjp"], target, taken, from_outputs=True, kept=handed, no_grad=bool(handed))
         tangent = rule(
@@ -92,6 +108,8 @@ def generate(d, target: str) -> str:
             _public(d, kind, names, target, taken, f"{names['function']}_{suffix}") for suffix, kind in VECTOR
         ]
         where, assumed, gradient = list(d.function.where), [], None
+        per_vector = {name for name, body in d.function.where if name in handed and not body.has(i)}
+        fused = (prepared(d, found["vjp"], True, handed), _scalars(d), per_vector)
     order = [*args, names["output"], *handed]
     rules = Rules(
         forward=forward,
@@ -120,6 +138,7 @@ def generate(d, target: str) -> str:
         forward_formula=formula(broadcast.computed(d, "forward")),
         double=target == "torch" and not handed,
         handed_vectors=[name for name, body in d.function.where if name in handed and body.has(i)],
+        kernel=backward_kernel(fused[0], names["function"], *fused[1:]) if target == "torch" else None,
     )
 
 

@@ -4,7 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sympy import Function, Indexed, IndexedBase, Integer, S, Sum, Symbol, cse, numbered_symbols
+from sympy import (
+    Function,
+    Indexed,
+    IndexedBase,
+    Integer,
+    Mul,
+    Pow,
+    S,
+    Sum,
+    Symbol,
+    cse,
+    expand_log,
+    log,
+    numbered_symbols,
+)
 
 from derive.codegen import broadcast, lowering, products, stable
 from derive.errors import NotApplicable
@@ -49,6 +63,7 @@ class Program:
     loops: tuple
     buffers: tuple
     result: object  # Matrix, or None when the last loop writes out[i]
+    in_out: str | None = None  # the buffer kept in the output row until the last loop overwrites it
 
 
 def program(d, kind: str) -> Program:
@@ -64,7 +79,7 @@ def program(d, kind: str) -> Program:
     steps = _definitions(fn, kind, target) + target
     # Parameters given a value (--param T=0.5) take it here too: the derivation already did.
     values = dict(d.spelled.parameters)
-    steps = [_replaced(s, values) for s in steps]
+    steps = _logs_opened([_replaced(s, values) for s in steps])
     if shift:
         # z − max(z) leaves F (and so its derivatives) unchanged, as stable.needs_shift proved.
         peak = Symbol(f"max_{fn.input}")
@@ -115,6 +130,24 @@ def _definitions(fn, kind, target) -> list[Step]:
             wanted |= _names([Step(name, "", body)])
             found.insert(0, Step(name, "elem" if body.has(i) else "scalar", body))
     return found
+
+
+def _logs_opened(steps) -> list[Step]:
+    """log x_i of a computed x as the log of x's definition, opened where SymPy proves the factors
+    positive: log(e^a/Σ e^b) = a − log Σ e^b, where the log of the quotient would be log 0 = −inf once
+    e^a underflows."""
+    defined = {s.name: s.value for s in steps if s.op == "elem"}
+
+    def named(e):
+        return isinstance(e, log) and isinstance(e.args[0], Indexed) and e.args[0].indices == (i,)
+
+    def opened(e):
+        return expand_log(log(defined[e.args[0].base.label.name]))
+
+    def known(e):
+        return named(e) and e.args[0].base.label.name in defined
+
+    return [Step(s.name, s.op, s.value.replace(known, opened)) for s in steps]
 
 
 def _names(steps) -> set:
@@ -184,28 +217,18 @@ def _shared(steps, names) -> list[Step]:
 def _scheduled(steps, matrix) -> Program:
     """Each step placed in the earliest loop where what it reads is ready; same-loop steps fused.
 
-    A loop only fills arrays: a reduction runs on a whole array after the loop that filled it, so that
+    A loop only fills arrays: a reduction runs on whole arrays after the loop that filled them, so that
     no loop carries a dependence from one entry to the next (and LLVM can vectorise it).
     """
-    steps = _terms_named(steps)
+    if matrix is None:
+        steps = _recomputed(steps)
+    steps = _terms_named(_factored(steps))
     elems = {s.name for s in steps if s.op == "elem"}
     scalars = {s.name for s in steps if s.op in ("sum", "max", "scalar")}
-    ready, loop_of = {}, {}  # scalar → loop after which it is ready (0: before any); elem → its loop
     order = _ordered(steps, elems | scalars)
-    for s in order:
-        after = max((ready[x] for x in _scalars_in(s.value, scalars)), default=0)
-        if s.op in ("sum", "max"):
-            ready[s.name] = max([after] + [loop_of[x] for x in _elems_in(s.value, elems)])
-        elif s.op == "scalar":
-            ready[s.name] = after
-        else:
-            loop_of[s.name] = max([after + 1] + [loop_of[x] for x in _elems_in(s.value, elems)])
+    ready, loop_of = _placed(order, elems, scalars)
     last = max(loop_of.values(), default=0)
-    stored = set()
-    for s in order:
-        for x in _elems_in(s.value, elems):
-            if s.op in ("use", "sum", "max") or loop_of[s.name] > loop_of[x]:
-                stored.add(x)
+    stored = _stored(order, elems, loop_of)
     loops = []
     for number in range(1, last + 1):
         body = [s for s in order if s.op in ("elem", "out") and loop_of[s.name] == number]
@@ -214,14 +237,95 @@ def _scheduled(steps, matrix) -> Program:
         loops.append(Loop(tuple(body), tuple(after), frozenset(stored)))
     before = tuple(s for s in order if s.name in ready and ready[s.name] == 0)
     buffers = tuple(s.name for s in order if s.name in stored)
-    return Program(before, tuple(loops), buffers, matrix)
+    # Every buffer is read at entry i only, and the last loop reads entry i before it writes out[i]: so
+    # one buffer can live in the output row, which the row's result overwrites entry by entry.
+    in_out = buffers[0] if buffers and matrix is None else None
+    return Program(before, tuple(loops), buffers, matrix, in_out)
+
+
+def _placed(order, elems, scalars):
+    """scalar → the loop after which it is ready (0: before any loop); elem or out → its loop."""
+    ready, loop_of = {}, {}
+    for s in order:
+        after = max((ready[x] for x in _scalars_in(s.value, scalars)), default=0)
+        if s.op in ("sum", "max"):
+            ready[s.name] = max([after] + [loop_of[x] for x in _elems_in(s.value, elems)])
+        elif s.op == "scalar":
+            ready[s.name] = after
+        else:
+            loop_of[s.name] = max([after + 1] + [loop_of[x] for x in _elems_in(s.value, elems)])
+    return ready, loop_of
+
+
+def _stored(order, elems, loop_of) -> set:
+    """The entry arrays kept in a buffer: read by a reduction, or by a later loop."""
+    stored = set()
+    for s in order:
+        for x in _elems_in(s.value, elems):
+            if s.op in ("use", "sum", "max") or loop_of[s.name] > loop_of[x]:
+                stored.add(x)
+    return stored
+
+
+def _recomputed(steps) -> list[Step]:
+    """Steps with each stored entry array that is plain arithmetic recomputed where it is read.
+
+    +, −, × and ÷ of entries already at hand cost about what a buffer's store and load cost, and save a
+    pass over the row; an array made by exp, log, a root or any other call stays in its buffer. An array
+    reading two computed arrays stays too: recomputing it would keep both in buffers instead of one.
+    """
+    for _ in range(len(steps)):
+        trial = _terms_named(_factored(steps))
+        elems = {s.name for s in trial if s.op == "elem"}
+        scalars = {s.name for s in trial if s.op in ("sum", "max", "scalar")}
+        order = _ordered(trial, elems | scalars)
+        _, loop_of = _placed(order, elems, scalars)
+        stored = _stored(order, elems, loop_of)
+        computed = {s.name for s in steps if s.op == "elem"}
+        cheap = [
+            s
+            for s in steps
+            if s.name in stored and _arithmetic(s.value) and len(_elems_in(s.value, computed)) <= 1
+        ]
+        if not cheap:
+            return steps
+        s = cheap[0]
+        steps = [t for t in steps if t is not s]
+        entry = {e: s.value for t in steps for e in t.value.atoms(Indexed) if e.base.label.name == s.name}
+        steps = [_replaced(t, entry) for t in steps]
+    return steps
+
+
+def _arithmetic(expr) -> bool:
+    """Whether expr is +, −, × and integer powers of entries and scalars: no call to any function."""
+    if isinstance(expr, Function):
+        return False
+    if isinstance(expr, Pow) and not expr.exp.is_Integer:
+        return False
+    return all(_arithmetic(a) for a in expr.args if not isinstance(a, Indexed))
+
+
+def _factored(steps) -> list[Step]:
+    """Σ_i c·t_i as c·Σ_i t_i: a factor free of i leaves the sum, so the sum may read arrays directly."""
+    found, names = [], {s.name for s in steps} | RESERVED
+    for s in steps:
+        if s.op == "sum" and isinstance(s.value, Mul):
+            outer = [a for a in s.value.args if not a.has(i)]
+            if outer:
+                inner = Mul(*(a for a in s.value.args if a.has(i)))
+                total = fresh(f"sum_{_nickname(inner) or 'terms'}", names)
+                found.append(Step(total, "sum", inner))
+                s = Step(s.name, "scalar", Mul(*outer) * Symbol(total))
+        found.append(s)
+    return found
 
 
 def _terms_named(steps) -> list[Step]:
-    """Each reduction over an array: Σ g_i s_i becomes the entry array g_s, then Σ over g_s."""
+    """Each reduction reads whole arrays: Σ (z_i − μ)² becomes the entry array terms, then Σ over it; one
+    array (Σ s_i) and a dot product of two (Σ g_i s_i, Σ s_i²) are read as they are."""
     found, names = [], {s.name for s in steps} | RESERVED
     for s in steps:
-        if s.op in ("sum", "max") and not isinstance(s.value, Indexed):
+        if s.op in ("sum", "max") and not (isinstance(s.value, Indexed) or s.op == "sum" and dot(s.value)):
             terms = fresh(_nickname(s.value) or "terms", names)
             found.append(Step(terms, "elem", s.value))
             s = Step(s.name, s.op, IndexedBase(terms)[i])
@@ -280,4 +384,13 @@ def _nickname(expr) -> str | None:
         return f"{type(expr).__name__.lower()}_{bases[0]}"
     if expr.is_Mul and all(isinstance(a, Indexed) for a in expr.args):
         return "_".join(a.base.label.name for a in expr.args)
+    return None
+
+
+def dot(expr):
+    """The two arrays of a dot product a_i b_i (or a_i²), else None."""
+    if isinstance(expr, Pow) and expr.exp == 2 and isinstance(expr.base, Indexed):
+        return expr.base, expr.base
+    if isinstance(expr, Mul) and len(expr.args) == 2 and all(isinstance(a, Indexed) for a in expr.args):
+        return expr.args
     return None

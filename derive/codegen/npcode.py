@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
-from sympy import Basic, Float, Function, Mul, Pow
+from contextlib import contextmanager
+
+from sympy import Basic, Float, Function, Mul, Pow, Symbol
 from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.precedence import PRECEDENCE
 
+from derive.codegen.arrays import (
+    Col,
+    Diagonal,
+    Dropped,
+    Empty,
+    Entry,
+    Largest,
+    Outer,
+    Row,
+    Take,
+    Total,
+    Zeros,
+)
 from derive.codegen.pystyle import formatted
 from derive.errors import NotApplicable
 from derive.notation.symbols import n
@@ -143,6 +158,78 @@ class ArrayPrinter(NumPyPrinter):
     def _print_Entry(self, expr):
         array, a, b = (self._print(x) for x in expr.args)
         return f"{array}[..., {a}, {b}]"
+
+
+class InPlace:
+    """NumPy code line by line, where a line's outermost × or + consumes a full-size temporary that nothing
+    reads afterwards, written into it: np.divide(e, np.sum(e, …), out=e) allocates no new array (a fresh
+    array of a large batch costs page faults; softmax's forward measured 5–13% faster in float64). Not
+    where the other operand is itself a fresh full-size temporary: NumPy reuses that one already."""
+
+    def __init__(self, rows=frozenset(), scalars=frozenset()):
+        self.printer = ArrayPrinter(rows)
+        self.sizes = {**{name: "scalar" for name in scalars}, **{name: "full" for name in rows}}
+        self.made = set()  # full-size temporaries this body made: fresh arrays of its own
+        self.later = set()
+
+    def read_later(self, symbols):
+        """The symbols later statements read."""
+        self.later = {s.name for s in symbols}
+
+    @contextmanager
+    def hold(self, expr):
+        """While lines before expr's are printed, what expr reads is read later too."""
+        later = self.later
+        self.later = later | {s.name for s in expr.free_symbols}
+        yield
+        self.later = later
+
+    def bind(self, target, value):
+        """target = value is computed: note its size, and whether it is a fresh array of its own."""
+        if not isinstance(target, Symbol):
+            return
+        size = self._size(value)
+        self.sizes[target.name] = size
+        # A name for another array (an alias) or a view of one is not the line's own memory.
+        if size == "full" and not isinstance(value, (Symbol, Dropped, Take, Diagonal)):
+            self.made.add(target.name)
+
+    def __call__(self, expr) -> str:
+        return formatted(self._in_place(expr) or self.printer.doprint(expr))
+
+    def _in_place(self, expr) -> str | None:
+        if not (expr.is_Mul or expr.is_Add) or self._size(expr) != "full":
+            return None
+        free = [a for a in expr.args if isinstance(a, Symbol) and a.name in self.made - self.later]
+        if not free:
+            return None
+        x = min(free, key=str)
+        rest = expr.func(*(a for a in expr.args if a is not x))
+        if self._size(rest) == "full" and not isinstance(-rest if expr.is_Add else rest, Symbol):
+            return None  # rest is a fresh temporary of z's shape, which NumPy already reuses for the result
+        p = self.printer.doprint
+        if expr.is_Add:
+            if rest.could_extract_minus_sign():
+                return f"np.subtract({x}, {p(-rest)}, out={x})"
+            return f"np.add({x}, {p(rest)}, out={x})"
+        if isinstance(rest, Pow) and rest.exp == -1:
+            return f"np.divide({x}, {p(rest.base)}, out={x})"
+        return f"np.multiply({x}, {p(rest)}, out={x})"
+
+    def _size(self, expr) -> str:
+        """ "scalar" (a number), "row" (shape (..., 1)), "full" (shape (..., n)) or "other"."""
+        if expr.is_Number:
+            return "scalar"
+        if isinstance(expr, (Total, Largest)):
+            return "row"
+        if isinstance(expr, Symbol):
+            return self.sizes.get(expr.name, "other")
+        if isinstance(expr, (Row, Col, Outer, Zeros, Empty, Take, Entry, Dropped)):
+            return "other"
+        sizes = {self._size(a) for a in expr.args}
+        if "other" in sizes or not sizes:
+            return "other"
+        return "full" if "full" in sizes else ("row" if "row" in sizes else "scalar")
 
 
 def code(expr, rows=frozenset()) -> str:

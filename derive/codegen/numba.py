@@ -79,6 +79,7 @@ class Kernel:
     before: tuple
     passes: tuple
     buffers: tuple
+    in_out: str | None  # the buffer held in the output row
     matrix: object  # (hoisted lines, J[i, j] value, δ part) for the Jacobian, else None
     uses_math: bool
     uses_exp: bool
@@ -113,6 +114,8 @@ def generate(d) -> str:
         chunks=CHUNKS,
         uses_math=any(k.uses_math for k in kernels),
         exp=exp_facts() if any(k.uses_exp for k in kernels) else None,
+        dots=any(line.op == "dot" for k in kernels for p in k.passes for line in (*p.after,))
+        or any(line.op == "dot" for k in kernels for line in k.before),
         fallback=fallback,
     )
 
@@ -169,7 +172,8 @@ def _kernel(d, kind, name) -> Kernel:
         formula=formula(broadcast.computed(d, kind)),
         before=before,
         passes=tuple(passes),
-        buffers=program.buffers,
+        buffers=tuple(b for b in program.buffers if b != program.in_out),
+        in_out=program.in_out,
         matrix=matrix,
         uses_math=any("math." in text for text in printed),
         uses_exp=any("_exp(" in text for text in printed),
@@ -178,6 +182,9 @@ def _kernel(d, kind, name) -> Kernel:
 
 def _scalar(step, fit) -> list[Line]:
     """A row scalar: a reduction of a whole array, or an expression in other row scalars."""
+    pair = loops.dot(step.value) if step.op == "sum" else None
+    if pair:
+        return [Line(step.name, "dot", ", ".join(a.base.label.name for a in pair))]
     if step.op in ("sum", "max"):
         return [Line(step.name, step.op, step.value.base.label.name)]
     return fit(step.name, step.value, ROW)

@@ -212,7 +212,11 @@ def _routine(d, kind, names, shift, route) -> Routine:
     taken |= set(_suffixed(names))
     vectors = {k.label.name for k, _ in d.spelled.intermediates if isinstance(k, IndexedBase)}
     rows = frozenset({names["input"], names["output"], *names["data"], *vectors, "g", "v"})
-    lines = block(statements, taken, printer=partial(npcode.code, rows=rows))
+    if chosen == "broadcast":
+        printer = npcode.InPlace(rows, {"n", *names["params"]})
+    else:  # entries are columns z[..., k] of a batch: no temporary of z's shape to write into
+        printer = partial(npcode.code, rows=rows)
+    lines = block(statements, taken, printer=printer)
     values = [s.value for s in statements] + [s.target for s in statements if s.target is not None]
     # Zeros(z, …) borrows only z's shape and dtype: it is not a use of z's values.
     values = [v.replace(lambda e: isinstance(e, (Zeros, Empty)), lambda e: S.Zero) for v in values]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import keyword
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from sympy import Function, Mul, Pow, Rational, Symbol, cse, numbered_symbols, preorder_traversal
@@ -91,8 +92,19 @@ def _fitted(step: Statement, names: set, printer=code) -> list[Line]:
         if piece is None:
             return before + [line]  # one call too long to split: left for the formatter test to flag
         name = _named(piece, names)
-        before += _fitted(Statement(name, "=", piece), names, printer)
-        value = value.xreplace(replacement(name))
+        rest = value.xreplace(replacement(name))
+        if hasattr(printer, "read_later"):
+            # The rest of this line is read after the piece: the piece must not update what it reads.
+            later = printer.later
+            target = step.target.free_symbols if step.target is not None else set()
+            printer.read_later({Symbol(n) for n in later} | rest.free_symbols | target)
+            before += _fitted(Statement(name, "=", piece), names, printer)
+            printer.read_later({Symbol(n) for n in later})
+        else:
+            # The rest of this line reads after the piece's line: a printer writing in place must know.
+            with printer.hold(value) if hasattr(printer, "hold") else nullcontext():
+                before += _fitted(Statement(name, "=", piece), names, printer)
+        value = rest
 
 
 def _largest_piece(expr, printer=code):

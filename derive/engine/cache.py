@@ -47,6 +47,11 @@ def enabled(on: bool | None):
         _ENABLED.reset(token)
 
 
+def is_enabled() -> bool:
+    """Whether entries are read and written here (not under --no-cache)."""
+    return _ENABLED.get()
+
+
 def load(spelled, names_of):
     """The stored fields of spelled's derivation (raw, general, cases, form, assumed, proofs), re-checked
     against the definition; None when there is none, or it is unreadable, foreign, stale or wrong.
@@ -54,7 +59,7 @@ def load(spelled, names_of):
     if not _ENABLED.get():
         return None
     try:
-        ident, path = _where(spelled)
+        ident, path = where(spelled)
         with open(path, "rb") as f:
             text = f.read(MAX_BYTES + 1)
         entry = json.loads(text) if len(text) <= MAX_BYTES else None
@@ -79,13 +84,18 @@ def save(spelled, fields: dict, names_of) -> None:
 
 def _store(spelled, fields: dict) -> None:
     try:
-        ident, path = _where(spelled)
+        ident, path = where(spelled)
         entry = {"format": FORMAT, "key": ident, "version": __version__}
         entry.update({name: trees.write(fields[name]) for name in _FIELDS})
         entry["proofs"] = [p.__dict__ for p in fields["proofs"]]
         text = json.dumps(entry, sort_keys=True, separators=(",", ":"))
     except (trees.Unreadable, TypeError, ValueError):
         return
+    publish(path, text)
+
+
+def publish(path: Path, text: str) -> None:
+    """Write text to path atomically; silently not when the directory is not writable."""
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         # A private temporary file beside the entry, then one rename: a reader sees the old entry or
@@ -130,7 +140,7 @@ def _proof(data) -> Proof:
     return Proof(**data)
 
 
-def _where(spelled) -> tuple[str, Path]:
+def where(spelled) -> tuple[str, Path]:
     """The entry's identity (everything the derivation depends on) and its file, named by its hash."""
     fn = spelled.function
     parts = {

@@ -66,8 +66,13 @@ _CLASSES = {
         sympy.HadamardPower,
         DiagMatrix,
         sympy.UnevaluatedExpr,
+        sympy.Derivative,
+        sympy.ImmutableDenseMatrix,
     )
 }
+# Built with evaluate=False when a tree is read as written: a write-up keeps unevaluated products
+# (2 · (a/b) · (c/d)) that evaluating would merge.
+_UNEVALUATED = frozenset(("Add", "Mul", "Pow"))
 _CONSTANTS = {
     "pi": sympy.pi,
     "E": sympy.E,
@@ -79,7 +84,8 @@ _CONSTANTS = {
     "true": sympy.true,
     "false": sympy.false,
 }
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,40}")  # a Symbol's or a matrix's name
+# A Symbol's or a matrix's name; a LaTeX command (\\cdots, the elided entries of a matrix) too.
+_NAME = re.compile(r"\\?[A-Za-z_][A-Za-z0-9_]{0,40}")
 _ASSUMPTIONS = frozenset(_assume_defined)
 
 
@@ -102,6 +108,9 @@ def write(obj):
         return ["Integer", int(obj)]
     if isinstance(obj, sympy.Rational):
         return ["Rational", int(obj.p), int(obj.q)]
+    if type(obj) is sympy.Float:
+        # its exact binary value and precision, as integers: never a decimal string to parse
+        return ["Float", *map(int, obj._mpf_), int(obj._prec)]
     if type(obj) is sympy.Symbol:
         return ["Symbol", obj.name, dict(obj._assumptions_orig)]
     if type(obj) is Str:
@@ -112,10 +121,11 @@ def write(obj):
     return [name, *map(write, obj.args)]
 
 
-def read(tree):
+def read(tree, as_written: bool = False):
     """The object write(obj) gave tree for, rebuilt; Unreadable for any other tree, or one that does not
-    rebuild to itself (written again, it must give the same tree)."""
-    count = [0]
+    rebuild to itself (written again, it must give the same tree). as_written: sums, products and powers
+    are not evaluated (rebuilt with their arguments as stored)."""
+    count = [0, as_written]
     try:
         obj = _build(tree, 0, count)
         same = write(obj) == tree
@@ -145,6 +155,15 @@ def _build(tree, depth: int, count: list):
         if kind == "int":
             return rest[0]
         return sympy.Integer(rest[0]) if kind == "Integer" else sympy.Rational(*rest)
+    if kind == "Float":
+        if len(rest) != 5 or not all(type(v) is int for v in rest):
+            raise Unreadable("not a number")
+        sign, mantissa, exponent, bits, precision = rest
+        if sign not in (0, 1) or not 0 <= mantissa < 2**4096 or bits != mantissa.bit_length():
+            raise Unreadable("not a number")
+        if abs(exponent) > 10**6 or not 0 < precision <= 4096:
+            raise Unreadable("not a number")
+        return sympy.Float._new((sign, mantissa, exponent, bits), precision)
     if kind in ("Symbol", "Str"):
         label, *facts = rest
         if type(label) is not str or not _NAME.fullmatch(label):
@@ -164,6 +183,8 @@ def _build(tree, depth: int, count: list):
         raise Unreadable(f"not an allowed class: {kind[:40]}")
     if kind == "Pow" and len(args) == 2 and args[1].is_Number and abs(args[1]) > MAX_EXPONENT:
         raise Unreadable("an exponent too large")
+    if count[1] and kind in _UNEVALUATED:
+        return _CLASSES[kind](*args, evaluate=False)
     return _CLASSES[kind](*args)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 from sympy import (
@@ -26,7 +26,7 @@ from derive.engine.rewrite import Hidden, positive_signs
 from derive.engine.sums import normalize_sums
 from derive.notation.symbols import INDICES, i, j, n, y
 from derive.writeup.rules import depends, rule_of
-from derive.writeup.steps import Facts, chain, renamed_apart, under
+from derive.writeup.steps import Facts, chain, derivatives_of, renamed_apart, under
 
 LOSS = Symbol("L")
 
@@ -68,14 +68,14 @@ def _cross_entropy(d) -> CrossEntropy | None:
     s, z = d.output, d.input
     k = free_index(d.general)
     loss = -Sum(y[k] * log(s[k]), (k, 1, n))
-    facts = Facts(dict(d.definitions), {LOSS: loss})
+    facts = Facts(dict(d.definitions), {LOSS: loss}, derivatives=derivatives_of(d))
     probability = chain(facts, Sum(s[i], (i, 1, n)), ("probability", 1))
     definition = chain(facts, LOSS, ("loss", loss))
     slope = by_output(facts, LOSS, loss, s, k)
     assumption = Eq(Sum(y[k], (k, 1, n)), 1)
     main = through(facts, LOSS, s, z, d.general, k, slope[-1].after, (assumption,))
     column = MatrixSymbol(z.name, n, 1)
-    vector_facts = Facts(facts.definitions, {**facts.named, Derivative(LOSS, column): Derivative(LOSS, z[i])})
+    vector_facts = replace(facts, named={**facts.named, Derivative(LOSS, column): Derivative(LOSS, z[i])})
     shape = as_vector(main[-1].after, j)
     if shape is None:  # no vector form for this gradient (its sums did not collapse): no loss section
         return None

@@ -31,7 +31,7 @@ from derive.engine.sums import normalize_sums
 from derive.errors import InvalidInput, NotApplicable
 from derive.notation.symbols import i, j
 from derive.writeup.rules import depends, explain
-from derive.writeup.steps import Facts, chain
+from derive.writeup.steps import Facts, chain, derivatives_of
 
 METHODS = ("quotient", "log")
 NUMERATOR, DENOMINATOR = Symbol("f"), Symbol("g")
@@ -78,7 +78,7 @@ def _route(d, method: str) -> Route:
         return _log(d)
     # Written with scalar intermediates (μ, σ), the definition is differentiated as written, through them.
     written, known, derived = _intermediates(d)
-    facts = Facts(dict(d.definitions), {}, derived)
+    facts = Facts(dict(d.definitions), {}, derived, derivatives_of(d))
     if method == "chain":
         taken = _chain(d, "chain", facts, written)
     else:
@@ -145,7 +145,7 @@ def _log(d) -> Route:
             f"the log route needs positive outputs, so that log {s.name}_i exists; "
             f"{d.function.name} can give zero or negative ones: use --method quotient"
         )
-    facts = Facts(dict(d.definitions), {})
+    facts = Facts(dict(d.definitions), {}, derivatives=derivatives_of(d))
     x, slope = Dummy("x"), Dummy("slope")
     u = Function("u")(x)
     # d/dx log u = u'/u, solved for u' = u · d/dx log u: both read in s_i and z_j.

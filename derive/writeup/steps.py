@@ -44,6 +44,8 @@ class Step:
     after: object
     condition: object = None
     checked: str = ""  # "symbolic" or "instances": how the equality was verified
+    # What the step was checked with (names, definitions): kept so that a stored step is checked again
+    facts: object = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,9 @@ class Facts:
     # Intermediates whose derivatives are derived already, for the rules to use: a vector s → ∂s_i/∂z_j,
     # a scalar μ → ∂μ/∂z_j.
     known: dict = field(default_factory=dict)
+    # (output, input) → ∂s_i/∂z_j for any i, j and n as the engine differentiated it (and proved): a
+    # step's ∂s_2/∂z_3 is that, at i = 2, j = 3, not differentiated again.
+    derivatives: dict = field(default_factory=dict)
 
 
 def chain(facts: Facts, start, *links, condition=None) -> tuple[Step, ...]:
@@ -67,7 +72,7 @@ def chain(facts: Facts, start, *links, condition=None) -> tuple[Step, ...]:
         step = Step(rule, before, after, own[0] if own else condition)
         # A link's right side is the next link's left: its value is taken once, not again.
         how, known = _checked(step, facts, known)
-        steps.append(replace(step, checked=how))
+        steps.append(replace(step, checked=how, facts=facts))
         before = after
     return tuple(steps)
 
@@ -157,9 +162,25 @@ def _take(derivative, facts: Facts):
         for _ in range(count):
             if isinstance(variable, Indexed) and variable.base in facts.definitions:
                 body = collapse(renamed_apart(body, variable).diff(variable))
+            elif _indexed(body, variable) and (body.base, variable.base) in facts.derivatives:
+                # both indices into the general derivative at once: ∂s_j/∂z_i swaps i and j
+                at = {i: body.indices[0], j: variable.indices[0]}
+                body = facts.derivatives[body.base, variable.base].xreplace(at)
             else:
                 body = partial(back_to_inputs(body, facts.definitions), variable)
     return body
+
+
+def _indexed(*exprs) -> bool:
+    return all(isinstance(e, Indexed) for e in exprs)
+
+
+def derivatives_of(d) -> dict:
+    """(s, z) → d's derivative ∂s_i/∂z_j, for the steps to reuse; none when it was taken under the
+    function's assumptions (Σ y = 1), which a step must show where it uses them."""
+    if d.kind != "vector" or d.spelled.assumptions:
+        return {}
+    return {(d.output, d.input): d.raw}
 
 
 def renamed_apart(expr, variable):

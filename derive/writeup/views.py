@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sympy import Derivative, Gt, ImmutableMatrix, MatMul, MatrixSymbol, Symbol, fraction, sympify
 
@@ -79,6 +79,7 @@ def facts_at(facts: Facts, size) -> Facts:
     return Facts(
         {base: body.xreplace(at) for base, body in facts.definitions.items()},
         {name: body.xreplace(at) for name, body in facts.named.items()},
+        derivatives={key: body.xreplace(at) for key, body in facts.derivatives.items()},
     )
 
 
@@ -89,7 +90,7 @@ def matrix(d, facts: Facts, size=None, symbol=JACOBIAN) -> tuple:
     partials = grid(lambda a, b: Derivative(s[a], z[b]), indices, indices)
     values = grid(lambda a, b: entry(d, a, b, n if size is None else size), indices, indices)
     at = facts_at(facts, size) if size is not None else facts
-    named = Facts(at.definitions, {**at.named, symbol: partials})
+    named = replace(at, named={**at.named, symbol: partials})
     # For any n the matrix of ∂s_a/∂z_b is shown, as the notes do; for a given n only the entries.
     links = [("jacobian", partials)] if size is None else []
     # For any n the corners 1, 2 and n are distinct entries: checked for n > 2.
@@ -104,7 +105,7 @@ def matrix_form(d, facts: Facts, symbol=JACOBIAN) -> tuple:
     """J = diag(s) − s sᵀ, or whatever the engine found, checked entry by entry."""
     if d.matrix_form is None:
         return ()
-    named = Facts(facts.definitions, {**facts.named, symbol: Derivative(d.output[i], d.input[j])})
+    named = replace(facts, named={**facts.named, symbol: Derivative(d.output[i], d.input[j])})
     return chain(named, symbol, ("matrix", d.matrix_form))
 
 
@@ -125,6 +126,6 @@ def row(d, route, size: int) -> Row:
     label = Derivative(s[r], MatrixSymbol(z.name, size, 1))
     partials = grid(lambda a, b: Derivative(s[a], z[b]), [r], columns)
     values = grid(lambda a, b: entry(d, a, b, size), [r], columns)
-    named = Facts(facts.definitions, {**facts.named, label: partials})
+    named = replace(facts, named={**facts.named, label: partials})
     whole = chain(named, label, *_with_factored([("row", partials), ("entries", values)]))
     return Row(r, tuple(columns), tuple(elements), whole, label)
