@@ -25,6 +25,15 @@ def test_every_rule_is_an_identity_and_a_false_one_is_refused():
     [
         ("z[i]*sigmoid(z[i])", [-1e3, 1e3, -1e4], [0.0, 1e3, 0.0]),
         ("log((exp(z[i]) + exp(-z[i]))/2)", [1e3, -1e4], [1e3 - np.log(2), 1e4 - np.log(2)]),
+        # log(x·Σ_k e^{z_k}) = log x + log Σ_k e^{z_k} for any x (the sum is positive): log-sum-exp meets it
+        ("log(z[i]**2*sum(exp(z[k]), k))", [1e3, -2e3], [2 * np.log(1e3) + 1e3, 2 * np.log(2e3) + 1e3]),
+        # σ(z) = e^{−M}·r with r in [1/2, 1] (its sum shifted by M = max(0, −z)): the row sum of them is
+        # shifted by the largest −M, where σ(z_k) alone underflows to 0/0 in float64 at z ≪ 0
+        (
+            "sigmoid(z[i])/sum(sigmoid(z[k]), k)",
+            [-1e3, -1e3 - 1.0],
+            [1 / (1 + np.exp(-1.0)), np.exp(-1.0) / (1 + np.exp(-1.0))],
+        ),
         (
             "exp(-z[i]**2)/sum(exp(-z[k]**2), k)",
             [30.0, 31.0],
@@ -114,3 +123,17 @@ def test_documents_state_the_kink_convention_computed_from_the_definition(lang, 
     assert r"\max\left(a, b\right) = \theta\left(a - b\right)" in text
     assert r"\theta\left(0\right) = \frac{1}{2}" in text
     assert said not in document(derive("softmax"), "markdown", lang)
+
+
+def test_numba_shares_the_numpy_probe_its_fallback_and_its_refusal():
+    # The form in the outputs overflows (e^{Σz²} s_i s_j): the Numba kernels take the derivative in z too.
+    source = emit(derive(user_function("z[i]*exp(-sum(z[k]**2, k)/2)", "f")), "numba")
+    assert "computed from the derivative in z" in source and "overflows float32 at z = 30" in source
+    # Both forms overflow: the Numba target refuses with the NumPy target's one line, not silently.
+    d = derive(user_function("sqrt(exp(2*z[i]) + 1) - exp(z[i])", "f"))
+    with pytest.raises(NotApplicable) as numpy_refusal:
+        emit(d, "numpy")
+    with pytest.raises(NotApplicable) as numba_refusal:
+        emit(d, "numba")
+    assert str(numba_refusal.value) == str(numpy_refusal.value)
+    assert str(numba_refusal.value).startswith("cannot emit stable code:")

@@ -5,13 +5,16 @@ checked equal by SymPy when this module is imported (a rule that does not hold i
 
 - quotients of exponentials: Σ_t c_t e^{u_t} = e^M Σ_t c_t e^{u_t − M} for any M; with M the largest
   exponent every e^{u_t − M} ≤ 1 and one of them is 1, so 1/Σ neither overflows nor is 0/0, and an
-  e^v beside it becomes e^{v − M} (sigmoid, x·sigmoid(x), tanh′, a softmax of −z²);
+  e^v beside it becomes e^{v − M} (sigmoid, x·sigmoid(x), tanh′, a softmax of −z²); a reciprocal of a sum
+  so shifted lies between fixed bounds, so it may stand in c, and a sum of e^u·(such a reciprocal) is
+  shifted by its own largest u in turn (σ(z_i)/Σ_k σ(z_k) = e^{a_i − A} r_i/Σ_k e^{a_k − A} r_k with
+  a = min(0, z), A = max_k a_k, r in [1/2, 1]: finite where every σ(z_k) underflows);
 - steps: H(u)·v = v, H(0)·v or 0 by the sign of u, computed as a choice (0·inf would be NaN);
 - exp minus one: c·e^u − c = c·expm1(u), pairing only such terms (SymPy's expm1_opt factors sums of
   exponentials, which costs accuracy once they are shifted);
 - one minus tanh squared: c − c·tanh²u = 4c/(e^u + e^{−u})², which the shift above keeps finite, where
   1 − tanh²u is 0 once tanh u rounds to ±1 (tanh′(20) = 1.7·10⁻¹⁷ is a float like any other);
-- logs of products: log(c·x) = log c + log x for positive c and x, log(1/x) = −log x, log e^u = u, so
+- logs of products: log(c·x) = log c + log x for positive c and any x, log(1/x) = −log x, log e^u = u, so
   that log-sum-exp (stable.logsumexp) meets the sum itself (log cosh, log sigmoid, log(1 + Σ e^z)).
 
 Kinks follow a stated convention, the one PyTorch's autograd follows for torch.maximum/minimum and
@@ -36,6 +39,8 @@ from sympy import (
     Piecewise,
     Pow,
     S,
+    Sum,
+    Symbol,
     cancel,
     exp,
     expand,
@@ -72,6 +77,7 @@ def proven(name: str, lhs, rhs) -> Identity:
 
 _u, _w, _v, _m = (Dummy(name, real=True) for name in "uwvm")
 _c, _d = Dummy("c", positive=True), Dummy("d", positive=True)
+_x = Dummy("x")  # any number, complex even: log(x c) = log x + log c holds for every x once c > 0
 RULES = (
     proven(
         "shift a sum of exponentials by M",
@@ -85,7 +91,7 @@ RULES = (
     ),
     proven("exp minus one", exp(_u) - 1, expm1(_u)),
     proven("one minus tanh squared", 1 - tanh(_u) ** 2, 4 / (exp(_u) + exp(-_u)) ** 2),
-    proven("log of a positive multiple", log(_c * _d), log(_c) + log(_d)),
+    proven("log of a positive multiple", log(_x * _c), log(_x) + log(_c)),
     proven("log of a reciprocal", log(1 / _c), -log(_c)),
 )
 
@@ -170,7 +176,8 @@ def _opened_log(term):
         return term
     (inner,) = term.args
     if isinstance(inner, Mul):
-        # log(c x) = log c + log x, the rule "log of a positive multiple": numbers, e^u, 1/Σ c e^u
+        # log(c x) = log c + log x, the rule "log of a positive multiple", for c > 0 and any x: numbers,
+        # e^u, Σ c e^u and its row sum Σ_k c e^{u_k}, 1/Σ c e^u (so y·log(y Σ_k e^{z_k}/e^{z_i}) opens).
         parts = [f for f in inner.args if _positive(f)]
         if parts and len(parts) < len(inner.args) or len(parts) > 1:
             rest = Mul(*(f for f in inner.args if f not in parts))
@@ -183,9 +190,16 @@ def _opened_log(term):
 
 
 def _positive(factor):
-    """Whether factor is certainly positive: a number > 0, e^u (u real), Σ c e^u with c > 0, or a power."""
+    """Whether factor is certainly positive: a number > 0, e^u (u real), Σ c e^u with c > 0 (entrywise or
+    a row sum), or a whole power of one of them."""
     if factor.is_Number:
         return factor.is_positive
+    if isinstance(factor, (Row, Col)):
+        return _positive(factor.args[0])
+    if isinstance(factor, (Total, Sum)):
+        return _positive(factor.args[0])
+    if isinstance(factor, Mul):
+        return all(_positive(f) for f in factor.args)
     if isinstance(factor, exp):
         return bool(factor.args[0].is_real)
     if isinstance(factor, Pow) and factor.exp.is_Integer:
@@ -195,17 +209,50 @@ def _positive(factor):
 
 
 def _exponents(total):
-    """[(c_t, u_t)] with total = Σ_t c_t e^{u_t} (a number is c·e^0), or None when it is not such a sum."""
+    """[(c_t, u_t)] with total = Σ_t c_t e^{u_t} (a number is c·e^0), or None when it is not such a sum.
+
+    c_t holds no exponential but in a bounded factor: a reciprocal of a sum already shifted by its largest
+    exponent (σ(u) = e^{−M}/(e^{−M} + e^{−u−M}), M = max(0, −u), is e^{−M} times one in [1/2, 1]).
+    """
     terms = []
     for term in Add.make_args(total):
         powers = [f for f in Mul.make_args(term) if isinstance(f, exp)]
         rest = Mul(*(f for f in Mul.make_args(term) if not isinstance(f, exp)))
-        if rest.has(exp) or len(powers) > 1 or not (rest.is_Number or not rest.free_symbols or rest.is_real):
+        free = Mul(*(f for f in Mul.make_args(rest) if not _bounded(f)))
+        if free.has(exp) or len(powers) > 1 or not (rest.is_Number or not rest.free_symbols or rest.is_real):
             return None
         terms.append((rest, powers[0].args[0] if powers else S.Zero))
     if not any(u.free_symbols for _, u in terms) or len(terms) < 2 and not terms[0][1].free_symbols:
         return None
     return terms
+
+
+def _bounded(factor) -> bool:
+    """Whether factor is 1/S^k with S = Σ_t c_t e^{v_t} shifted by its largest exponent (c_t > 0 numbers):
+    one v_t is 0 and none is above, so min c ≤ S ≤ Σ c, and the factor neither overflows nor vanishes."""
+    if not (isinstance(factor, Pow) and factor.exp.is_Integer and factor.exp.is_negative):
+        return False
+    base = factor.base
+    if isinstance(base, (Row, Col)):
+        base = base.args[0]
+    if isinstance(base, Total):  # Σ_k c e^{u_k − L}, L = max_k u_k
+        body = Mul.make_args(base.args[0])
+        powers = [f for f in body if isinstance(f, exp)]
+        c = Mul(*(f for f in body if not isinstance(f, exp)))
+        if len(powers) != 1 or not (c.is_Number and c.is_positive):
+            return False
+        peaks = [e for e in powers[0].args[0].atoms(Largest)]
+        return any(peak == Largest(powers[0].args[0] + peak) for peak in peaks)
+    if not isinstance(base, Add):
+        return False
+    terms = []
+    for term in base.args:
+        c, factors = term.as_coeff_mul()
+        if not c.is_positive or len(factors) != 1 or not isinstance(factors[0], exp):
+            return False
+        terms.append(factors[0].args[0])
+    # The peak M the sum was shifted by: a Max in its exponents equal to the largest of v_t + M.
+    return any(peak == Max(*(v + peak for v in terms)) for peak in terms[0].atoms(Max))
 
 
 def _shifted_quotients(expr):
@@ -322,3 +369,58 @@ def _shifted_total(factor):
     ((c, u),) = terms
     peak = Largest(u)
     return peak, Total(c * exp(u - peak))
+
+
+class Peak(Function):
+    """Peak(u, l) = max over the index l of u_l: the M of the rule "shift a sum of exponentials by M" where a
+    sum is written with its index (several inputs' forms), as Largest is for a row of arrays."""
+
+    nargs = 2
+
+
+# The bound every Peak is written with, so that max_l z_l and max_k z_k are one quantity, computed once.
+BOUND = Symbol("_l", integer=True)
+
+
+def shifted_sums(expr):
+    """expr in indexed form with logs opened (by the rules on logs) and each Σ_l c e^{u_l} (c > 0 a number)
+    under a log or a negative whole power shifted by M = max_l u_l, the rule "shift a sum of exponentials by
+    M": e^{u_i}/Σ_l e^{u_l} = e^{u_i − M}/Σ_l e^{u_l − M}, log Σ_l e^{u_l} = M + log Σ_l e^{u_l − M}."""
+    return _indexed(logs(expr))
+
+
+def _indexed(expr):
+    if not expr.args or isinstance(expr, Peak):
+        return expr
+    if isinstance(expr, log):
+        found = _row(expr.args[0])
+        if found is not None:
+            peak, rest = found
+            return peak + log(rest)
+    args = [_indexed(a) for a in expr.args]
+    if isinstance(expr, Pow) and expr.exp.is_Integer and expr.exp.is_negative:
+        found = _row(args[0])
+        if found is not None:
+            peak, rest = found
+            return exp(expr.exp * peak) * Pow(rest, expr.exp)
+    value = expr.func(*args)
+    powers = [f for f in Mul.make_args(value) if isinstance(f, exp)]
+    if isinstance(value, Mul) and len(powers) > 1:  # e^a e^b = e^{a+b}: the e^{−M} meets the numerator's e^u
+        rest = [f for f in value.args if not isinstance(f, exp)]
+        return Mul(*rest, exp(Add(*(p.args[0] for p in powers))))
+    return value
+
+
+def _row(total):
+    """(M, Σ_l c e^{u_l − M}) for total = Σ_l c e^{u_l} over one index, c a positive number; else None."""
+    if not isinstance(total, Sum) or len(total.limits) != 1:
+        return None
+    bound = total.limits[0][0]
+    c, factors = total.function.as_coeff_mul()
+    if not c.is_positive or len(factors) != 1 or not isinstance(factors[0], exp):
+        return None
+    u = factors[0].args[0]
+    if not u.has(bound) or u.has(Peak):
+        return None
+    peak = Peak(u.xreplace({bound: BOUND}), BOUND)
+    return peak, Sum(c * exp(u - peak), *total.limits)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sympy import Indexed, Rational, Symbol, factorial, log
 
 from derive._version import __version__
-from derive.codegen import broadcast, loops
+from derive.codegen import broadcast, loops, numpy
 from derive.codegen.module import KINDS, docstring_names, parameters
 from derive.codegen.module import command as emitting
 from derive.codegen.npcode import ArrayPrinter
@@ -94,6 +94,9 @@ def generate(d) -> str:
     taken = loops.RESERVED & {fn.input, fn.output, *params, *(name for name, _ in fn.where)}
     if taken:
         raise NotApplicable(f"{fn.name} uses {', '.join(sorted(taken))}, a name the Numba kernels need")
+    # The NumPy module's probe decides for both targets: the derivative in z where the form in the
+    # outputs overflows, or the same one-line refusal where both do.
+    d, fallback, _ = numpy.probed(d)
     kernels = [_kernel(d, kind, name) for kind, name in zip(KINDS, _public(fn.name), strict=True)]
     return render_template(
         "numba_module.py.j2",
@@ -113,6 +116,7 @@ def generate(d) -> str:
         exp=exp_facts() if any(k.uses_exp for k in kernels) else None,
         dots=any(line.op == "dot" for k in kernels for p in k.passes for line in (*p.after,))
         or any(line.op == "dot" for k in kernels for line in k.before),
+        fallback=fallback,
     )
 
 

@@ -75,11 +75,21 @@ def generate(d, route: str | None = None) -> str:
     source = _source(d, route)
     if not getattr(d, "kind", None):  # a bare view, not a Derivation: nothing to probe
         return source
-    # Probe the code where exp overflows; where the form in the outputs does and the derivative in z
-    # (proven equal) would not, emit that instead, and say so in the module's docstring.
+    _, found, source = probed(d, route, source)
+    return source if found else _accurate(d, route, source)
+
+
+def probed(d, route=None, source=None):
+    """(the derivation to emit, the overflow that chose it or None, its NumPy module's source).
+
+    The module is probed where exp overflows; where the form in the outputs does and the derivative in z
+    (proven equal) would not, that derivative is emitted instead, and the module's docstring says so.
+    Where both overflow, NotApplicable in one line naming the part. The Numba target shares the verdict.
+    """
     from derive.codegen.inputs import in_inputs
     from derive.codegen.probe import Overflow, probe
 
+    source = source if source is not None else _source(d, route)
     try:
         probe(d, source)
     except Overflow as overflow:
@@ -94,8 +104,8 @@ def generate(d, route: str | None = None) -> str:
             probe(plain, source)
         except Overflow as again:
             raise NotApplicable(f"{again} (in the outputs' form or in z)") from None
-        return source
-    return _accurate(d, route, source)
+        return plain, overflow.found, source
+    return d, None, source
 
 
 def _accurate(d, route, source) -> str:

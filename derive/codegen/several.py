@@ -10,8 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from string import ascii_letters
 
-from sympy import Add, Function, Indexed, Mul, Pow, Rational, Sum, Symbol, exp, log
+from sympy import Add, Function, Indexed, IndexedBase, Mul, Pow, Rational, Sum, Symbol, exp, log
 
+from derive.codegen import lowering as rules
+from derive.codegen.lowering import Peak
 from derive.engine.differentiate import collapse
 from derive.engine.sums import normalize_sums
 from derive.errors import NotApplicable
@@ -34,9 +36,8 @@ class Arr:
 class Lowering:
     """Indexed expressions as NumPy code, given which names are arrays and which softmax intermediates."""
 
-    def __init__(self, softmaxes: dict, scalars: set, xp: str = "np"):
+    def __init__(self, scalars: set, xp: str = "np"):
         self.xp = xp  # the array module's name in the generated code: np, torch or jnp
-        self.softmaxes = softmaxes  # intermediate name -> the code of its exponent, e.g. {"s": "z"}
         self.scalars = scalars  # the scalar intermediates (μ, σ): one per batch entry, unlike a parameter
 
     def lower(self, expr) -> Arr:
@@ -56,10 +57,8 @@ class Lowering:
             return self._power(expr)
         if isinstance(expr, Sum):
             return self._sum(expr)
-        if isinstance(expr, log) and self._softmax_entry(expr.args[0]):
-            # log s_k of a softmax s = e^{z}/Σ e^{z}: z_k − log Σ e^{z}, taken stably.
-            (index,) = expr.args[0].indices
-            return Arr(f"_log_softmax({self.softmaxes[expr.args[0].base.name]})", (index,))
+        if isinstance(expr, Peak):
+            return self._peak(expr)
         if isinstance(expr, Function) and type(expr).__name__ in _FUNCTIONS:
             inner = self.lower(expr.args[0])
             call = f"{self.xp}.{type(expr).__name__}" if inner.batched else f"math.{type(expr).__name__}"
@@ -70,8 +69,16 @@ class Lowering:
         """arr's code with its axes in the order of labels, a new axis for each it lacks."""
         return _aligned(arr, labels, self.xp)
 
-    def _softmax_entry(self, expr) -> bool:
-        return isinstance(expr, Indexed) and expr.base.name in self.softmaxes
+    def _peak(self, expr) -> Arr:
+        """max over the bound of the body: the body's axis of that label reduced."""
+        body, bound = expr.args
+        arr = self.lower(body)
+        if bound not in arr.labels:
+            raise NotApplicable(f"the largest entry {expr} has no NumPy form here")
+        axis = arr.labels.index(bound) - len(arr.labels)
+        call = {"np": "np.max", "jnp": "jnp.max", "torch": "torch.amax"}[self.xp]
+        keyword = "dim" if self.xp == "torch" else "axis"
+        return Arr(f"{call}({arr.code}, {keyword}={axis})", tuple(x for x in arr.labels if x != bound))
 
     def _combine(self, parts, joiner) -> Arr:
         labels = _union(p.labels for p in parts)
@@ -161,24 +168,24 @@ class Plan:
 
 def plan(d, xp: str = "np", plain: bool = False, kind=Lowering) -> Plan:
     """d's forward and cotangents lowered to the array module xp by a Lowering of that kind; plain:
-    softmax as written, unshifted (the definition autograd differentiates when the code is checked)."""
+    as the definition reads, without the stable rules (what autograd differentiates when code is checked)."""
     fn, spelled = d.function, d.spelled
-    softmaxes = {}
     scalars = {k.name for k, _ in spelled.intermediates if isinstance(k, Symbol)}
-    lowering = kind(softmaxes, scalars, xp)
+    lowering = kind(scalars, xp)
     zero = f"{xp}.zeros(())" if xp == "np" else "0.0"
     steps = []
+    taken = {x.name for x in fn.declared_inputs} | set(fn.parameter_names) | {str(k) for k, _ in fn.where}
+    stable = _Stable(lowering, steps, taken | {fn.output, "g", "n", "d", "h", "math", xp}, zero)
+    bodies = {}
     for key, body in spelled.function_where():
         name = key.name
-        exponent = None if plain else _softmax_exponent(body)
-        if exponent is not None:
-            code = _as_vector(lowering.lower(exponent), zero)
-            softmaxes[name] = code
-            steps.append((name, f"_softmax({code})"))
-        else:
-            lowered = lowering.lower(body)
-            steps.append((name, _as_vector(lowered, zero) if body.has(i) else lowered.code))
-    value = lowering.lower(fn.definition)
+        bodies[name] = body  # as written: a log of its entry opens on it, not on its shifted form
+        if not plain:
+            body = stable.lowered(body, bodies, name)
+        lowered = lowering.lower(body)
+        steps.append((name, _as_vector(lowered, zero) if body.has(i) else lowered.code))
+    definition = fn.definition if plain else stable.lowered(fn.definition, bodies, fn.output)
+    value = lowering.lower(definition)
     forward = _as_vector(value, zero) if spelled.kind == "vector" else value.code
     chosen = list(d.blocks)
     cotangents = []
@@ -188,6 +195,8 @@ def plan(d, xp: str = "np", plain: bool = False, kind=Lowering) -> Plan:
             g = vector("g")
             # Σ_i g_i ∂o_i/∂X: the δ_i… terms collapse, so the block itself is never formed.
             form = collapse(normalize_sums(Sum(g[i] * form, (i, 1, dimension(fn.dim)))))
+        if not plain:
+            form = stable.lowered(form, bodies, b.input.name)
         labels = tuple(b.wrt.indices)
         arr = lowering.lower(form)
         code = lowering.align(arr, labels) if arr.labels else f"{zero} + {arr.code}"
@@ -202,6 +211,65 @@ def plan(d, xp: str = "np", plain: bool = False, kind=Lowering) -> Plan:
         cotangents=cotangents,
         single=d.wrt is not None and len(chosen) == 1,
     )
+
+
+class _Stable:
+    """The stable lowering's rules (codegen/lowering.py) on indexed forms, with what they introduce named:
+    each row's largest exponent M a step (s_max), each shifted exponential e^{u_i − M} a vector (s_exp),
+    computed once and read wherever the rules put them (softmax's quotient, log-sum-exp)."""
+
+    def __init__(self, lowering, steps, taken, zero):
+        self.lowering, self.steps, self.taken, self.zero = lowering, steps, set(taken), zero
+        self.peaks, self.powers = {}, {}  # Peak -> its symbol; e^{u_i − M} (in i) -> its IndexedBase
+
+    def lowered(self, expr, bodies, owner):
+        """expr with logs of intermediates opened where exact, the rules applied, and M, e^{u − M} named."""
+        expr = rules.shifted_sums(_opened_logs(expr, bodies))
+        for peak in sorted(expr.atoms(Peak), key=str):
+            if peak not in self.peaks:
+                symbol = Symbol(self._fresh(f"{owner}_max"), real=True)
+                self.lowering.scalars.add(symbol.name)
+                self.steps.append((symbol.name, self.lowering.lower(peak).code))
+                self.peaks[peak] = symbol
+        expr = expr.xreplace(self.peaks)
+        named = set(self.peaks.values())
+        return expr.replace(lambda e: isinstance(e, exp) and e.has(*named), lambda e: self._power(e, owner))
+
+    def _power(self, power, owner):
+        indices = {x for e in power.atoms(Indexed) for x in e.indices}
+        if len(indices) != 1:
+            return power
+        (index,) = indices
+        canonical = power.xreplace({index: i})
+        if canonical not in self.powers:
+            base = IndexedBase(self._fresh(f"{owner}_exp"), real=True)
+            self.steps.append((base.name, _as_vector(self.lowering.lower(canonical), self.zero)))
+            self.powers[canonical] = base
+        return self.powers[canonical][index]
+
+    def _fresh(self, name):
+        while name in self.taken:
+            name += "_"
+        self.taken.add(name)
+        return name
+
+
+def _opened_logs(expr, bodies):
+    """Each log of an intermediate's entry as the log of its body, where the rules on logs open it all
+    (log s_k = z_k − log Σ_l e^{z_l} for a softmax s), so that log-sum-exp meets the sum."""
+
+    def opened(term):
+        inner = term.args[0]
+        if not (isinstance(inner, Indexed) and inner.base.name in bodies and len(inner.indices) == 1):
+            return term
+        body = bodies[inner.base.name]
+        bound = {limit[0] for e in body.atoms(Sum) for limit in e.limits}
+        if inner.indices[0] in bound:  # the entry's index is bound inside the body: it would be captured
+            return term
+        out = rules.logs(log(body.xreplace({i: inner.indices[0]})))
+        return out if all(not isinstance(e.args[0], (Mul, Pow)) for e in out.atoms(log)) else term
+
+    return expr.replace(lambda e: isinstance(e, log), opened)
 
 
 def generate(d) -> str:
@@ -232,21 +300,6 @@ def _as_vector(arr: Arr, zero: str = "np.zeros(())") -> str:
     if arr.labels != (i,) and arr.labels:
         raise NotApplicable("an intermediate indexed by more than i has no NumPy form here")
     return arr.code if arr.labels else f"{zero} + {arr.code}"
-
-
-def _softmax_exponent(body):
-    """u_i when body is e^{u_i} / Σ_l e^{u_l}, else None."""
-    if not isinstance(body, Mul):
-        return None
-    tops = [f for f in body.args if isinstance(f, exp)]
-    bottoms = [f for f in body.args if isinstance(f, Pow) and f.exp == -1 and isinstance(f.base, Sum)]
-    if len(tops) != 1 or len(bottoms) != 1 or len(body.args) != 2:
-        return None
-    total = bottoms[0].base
-    (bound, _, _), *_ = total.limits
-    if isinstance(total.function, exp) and total.function.args[0].xreplace({bound: i}) == tops[0].args[0]:
-        return tops[0].args[0]
-    return None
 
 
 def _dimension_sources(fn, shape: str = "np.shape({})") -> list:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sympy import Mul
 
 from derive.codegen.several import Arr, Lowering, _dimension_sources, _union, plan
+from derive.errors import NotApplicable
 from derive.show.printing import text
 from derive.show.templating import render_template
 
@@ -24,6 +25,14 @@ class RowLowering(Lowering):
         if len(present) == len(labels):
             return code
         return f"{code}[{', '.join(':' if x in arr.labels else 'None' for x in labels)}]"
+
+    def _peak(self, expr) -> Arr:
+        """max over the bound: Numba's np.max takes no axis, so only a body with that one label."""
+        body, bound = expr.args
+        arr = self.lower(body)
+        if arr.labels != (bound,):
+            raise NotApplicable(f"the largest entry {expr} has no Numba form here")
+        return Arr(f"np.max({arr.code})", ())
 
     def _sum(self, expr) -> Arr:
         (bound, low, _high), *more = expr.limits
