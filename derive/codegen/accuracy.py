@@ -172,42 +172,12 @@ def _roots_as_defined(d):
     if d.kind == "scalar":
         inner = _roots_as_defined(d.hessian)
         return None if inner is None else replace(d, hessian=inner)
-    general = _roots_replaced(d.general, d.definition, d.input)
+    from derive.engine.roots import as_defined
+
+    general = as_defined(d.general, d.definition, d.input)
     if general is None or not prove.vanishes(general - d.general):
         return None
     return replace(d, general=general, cases=matrix.cases(general), matrix_form=None)
-
-
-def _roots_replaced(expr, definition, z):
-    """expr with roots whose radicand is a positive multiple of one of definition's, as that one's."""
-    from sympy import Indexed, Pow, Sum, cancel
-
-    from derive.engine.rewrite import Hidden
-    from derive.engine.sums import normalize_sums
-
-    def roots(e):
-        return [p for p in e.atoms(Pow) if p.exp.is_Rational and not p.exp.is_Integer and p.base.has(Sum)]
-
-    defined = roots(definition)
-    if not defined:
-        return None
-    hidden = Hidden()
-    replaced = {}
-    for power in roots(expr):
-        for root in defined:
-            if root.exp.q != power.exp.q or root.base == power.base:
-                continue
-            ratio = cancel(hidden.hide(normalize_sums(power.base)) / hidden.hide(normalize_sums(root.base)))
-            if (
-                ratio.has(*hidden.by_sum.values())
-                or ratio.has(Indexed)
-                or ratio.has(z)
-                or not ratio.is_positive
-            ):
-                continue
-            replaced[power] = ratio**power.exp * root.base**power.exp
-            break
-    return expr.xreplace(replaced) if replaced else None
 
 
 def _delta_outside(d):
