@@ -8,6 +8,7 @@ where the oracle is finite (and within float32's range for float32).
 
 from __future__ import annotations
 
+import json
 import signal
 import tempfile
 import time
@@ -20,11 +21,12 @@ import torch
 from sympy import IndexedBase, Symbol, lambdify
 from torch.func import hessian, jacrev
 
-from derive import check, derive, emit
+from derive import check, derive, emit, render
 from derive.errors import DeriveError
 from derive.userdefined import user_function
 
 from .generated import load
+from .names import undefined_in_module, undefined_names
 from .numeric import named_values
 
 SIZE = 4
@@ -163,18 +165,34 @@ def _run(entry, folder, numba):
     general = derive(fn, params=entry.params)
     fixed = derive(fn, n=SIZE, params=entry.params)
     api_against_oracle(entry, fixed, scalar)
+    for d, what in ((general, "any-n"), (fixed, "n=4")):
+        names_defined(render(d, "json"), entry, f"{what} JSON")
     for d, size, what in ((general, 6, "any-n"), (fixed, SIZE, "n=4")):
-        module = load(emit(d, "numpy"), folder, f"{entry.name}_{what.replace('-', '_').replace('=', '')}")
+        source = emit(d, "numpy")
+        names_defined(source, entry, f"{what} module")
+        module = load(source, folder, f"{entry.name}_{what.replace('-', '_').replace('=', '')}")
         module_against_oracle(entry, module, entry.name, scalar, size, what)
     fixed_path = Path(module.__file__)  # the n = 4 NumPy module just compared: --check takes it as it is
     if numba:
-        kernels = load(emit(general, "numba"), folder, f"{entry.name}_numba")
+        source = emit(general, "numba")
+        names_defined(source, entry, "numba module")
+        kernels = load(source, folder, f"{entry.name}_numba")
         module_against_oracle(entry, kernels, entry.name, scalar, 6, "numba")
     report = check(fixed, module_path=fixed_path)
     failed = [c.name for c in report.checks if not c.passed]
     if failed:
         raise Disagreement(f"--check fails: {', '.join(failed)}")
     return "pass"
+
+
+def names_defined(text: str, entry, what: str) -> None:
+    """Raise Disagreement where a JSON document's formulas or a module's code use a name not defined there."""
+    if what.endswith("JSON"):
+        missing = sorted(undefined_names(json.loads(text), data=("y",) if entry.target else ()))
+    else:
+        missing = undefined_in_module(text)
+    if missing:
+        raise Disagreement(f"{what}: undefined names: {'; '.join(missing)[:200]}")
 
 
 def table(entries, numba: bool = False):

@@ -286,6 +286,40 @@ def test_any_expression_of_the_grammar_ends_with_a_result_or_one_line(run, text,
         assert result.stdout.strip()
 
 
+def _several_inputs():
+    """The grammar with several inputs: vectors and a matrix over n and d, a target y, sums naming d."""
+    leaves = st.sampled_from(["x[i]", "b[i]", "W[i, k]", "z[i]", "2", "0.5", "d", "n"])
+    summed = st.sampled_from(["x[k]", "W[i, k]", "W[i, k]*x[k]", "y[i]*x[k]", "gamma[k]"])
+
+    def extend(inner):
+        return st.one_of(
+            st.tuples(inner, st.sampled_from(["+", "-", "*", "/"]), inner).map(
+                lambda t: f"({t[0]} {t[1]} {t[2]})"
+            ),
+            st.tuples(st.sampled_from(NAMES), inner).map(lambda t: f"{t[0]}({t[1]})"),
+            st.tuples(inner, summed, st.sampled_from([", k, d", ", k", ", m, d"])).map(
+                lambda t: f"sum({t[0]} * {t[1]}{t[2]})"
+            ),
+        )
+
+    return st.recursive(leaves, extend, max_leaves=5)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@given(
+    text=_several_inputs(),
+    extra=st.sampled_from([[], ["--dim", "n=2", "--dim", "d=2"], ["--emit", "numpy"], ["--format", "json"]]),
+)
+def test_any_expression_of_several_inputs_ends_with_a_result_or_one_line(run, text, extra):
+    result = run("expr", text, "--timeout", "3", *extra)
+    assert result.exit_code in (0, 1, 2), result.output
+    if result.exit_code:
+        assert hostile.one_line_error(result.stderr), result.stderr
+        assert "internal error" not in result.stderr, (text, result.stderr)
+    else:
+        assert result.stdout.strip()
+
+
 def test_the_module_imports_only_on_check_with_module(tmp_path):
     # --check --module FILE imports and runs FILE, by design (it is the user's own file): stated in README.
     module = tmp_path / "mine.py"

@@ -20,11 +20,18 @@ from derive.codegen.probe import LARGEST, UNIT, concrete_entries, load
 from derive.notation.symbols import i, j
 
 SCALES = (5.0, 20.0, 40.0)  # up to where σ and tanh round to 1 in float64 (z ≈ 19 and 37)
-ENOUGH = 1e-8  # a relative error below this is accurate enough: no other form is generated and measured
+# Entries near one another far from 0: a difference of nearly equal sums (n Σ z² − (Σ z)², the variance
+# expanded) cancels there, as at --check's points 1e4 + N(0, 1).
+OFFSETS = (1e4, -1e4)
+ENOUGH = 1e-10  # a relative error below this is accurate enough: no other form is generated and measured
 BETTER = 1e-3  # another form replaces the first only if its error is this many times smaller
 TINY = float(np.finfo(np.float64).tiny)
 FLOOR = 1e-30  # entries smaller than this times the largest are measured against that
 MOST_DIGITS = 4200  # the doubling stops here
+# ... and at the offsets: a cancelling sum needs tens of digits there, while e^{−1e4} beside 1 (sigmoid′ at
+# 1e4, no float anyway) would double to MOST_DIGITS for nothing (focal: +4.5 CPU s).
+OFFSET_DIGITS = 400
+IN_Z, ROOTS = "in z", "roots"  # how a candidate form was made: the module's docstring says which
 
 
 class Measured:
@@ -57,33 +64,39 @@ def measure(d, source) -> Measured | None:
             (getattr(module, f"{name}_hessian"), d.hessian.raw, pairs, f"∇²{name}"),
         ]
     worst = Measured(0.0)
+    points = [(s * v, f"{s:g}·({_listed(v)})", MOST_DIGITS) for s in SCALES for v in directions]
+    points += [
+        (o + unit, f"{o:g} + ({_listed(unit)})", OFFSET_DIGITS) for o in OFFSETS if not positive or o > 0
+    ]
     for function, expr, at, said in targets:
         entries, inputs = concrete_entries(expr, size, at)
         compiled = [lambdify(inputs, e, "mpmath") for e in entries]
-        for scale in SCALES:
-            for direction in directions:
-                z = scale * direction
-                with warnings.catch_warnings(), np.errstate(all="ignore"):
-                    warnings.simplefilter("ignore")
-                    got = np.ravel(np.asarray(function(z), dtype=np.float64))
-                exact = _exact(compiled, z)
-                error = _relative(got, exact)
-                if error > worst.error:
-                    where = ", ".join(f"{x:g}" for x in direction)
-                    worst = Measured(error, f"{said} at z = {scale:g}·({where})")
+        for z, where, most in points:
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                got = np.ravel(np.asarray(function(z), dtype=np.float64))
+            exact = _exact(compiled, z, most)
+            error = _relative(got, exact)
+            if error > worst.error:
+                worst = Measured(error, f"{said} at z = {where}")
     return worst
 
 
-def _exact(compiled, z):
+def _listed(vector) -> str:
+    return ", ".join(f"{x:g}" for x in vector)
+
+
+def _exact(compiled, z, most=MOST_DIGITS):
     """Each entry at z by mpmath, NaN where it is complex or cannot be evaluated; the precision doubled
     until two agree: 1 − tanh²(290) cancels 250 digits before it tells anything."""
     # e^{−2|z|} beside 1 needs 0.87·|z| digits before it shows at all (two zeros would agree).
-    previous, digits = None, 50 + int(np.max(np.abs(z)))
+    # Beyond the saturating scales (z ≈ 1e4 + N(0, 1)) that would be thousands: start lower and double.
+    previous, digits = None, 50 + min(int(np.max(np.abs(z))), 200)
     while True:
         values = _at(compiled, z, digits)
         if previous is not None and all(_agree(a, b) for a, b in zip(values, previous, strict=True)):
             return values
-        if digits >= MOST_DIGITS:
+        if digits >= most:
             return [v if _agree(v, w) else mpmath.nan for v, w in zip(values, previous, strict=True)]
         previous, digits = values, 2 * digits
 
@@ -126,18 +139,45 @@ def _representable(want) -> bool:
 
 
 def candidates(d) -> list:
-    """The other proven forms to measure: the derivative in z, and it with the lowering's complements
-    (1 − tanh²u as 4/(e^u + e^{−u})², applied before the code generator expands the product around it)."""
+    """The other proven forms to measure, each with how it was made (IN_Z or ROOTS): the derivative in z,
+    and it with the lowering's complements (1 − tanh²u as 4/(e^u + e^{−u})², applied before the code
+    generator expands the product around it); the form with its roots as the definition writes them."""
     from derive.codegen.inputs import in_inputs
 
     plain = in_inputs(d)
     if plain is not None:
         plain = _delta_outside(plain)
-    found = [] if plain is None else [plain]
+    found = [] if plain is None else [(plain, IN_Z)]
     ruled = _complemented(plain or d)
     if ruled is not None:
-        found.append(ruled)
+        found.append((ruled, IN_Z))
+    rooted = _roots_as_defined(d)
+    if rooted is not None:
+        found.append((rooted, ROOTS))
     return found
+
+
+def _roots_as_defined(d):
+    """d with each root in its derivative written as the root the definition takes, or None if none is.
+
+    Rewriting expands a root's radicand: √(n Σ z² − (Σ z)²) for the definition's √(Σ (z − μ)²), a
+    difference of nearly equal sums where the entries are near one another (1e4 + N(0, 1)). Where the
+    two radicands differ by a positive factor free of z (n², a constant), the definition's is taken back;
+    the form is kept only if it is proven equal to the one it replaces.
+    """
+    from dataclasses import replace
+
+    from derive.engine import matrix, prove
+
+    if d.kind == "scalar":
+        inner = _roots_as_defined(d.hessian)
+        return None if inner is None else replace(d, hessian=inner)
+    from derive.engine.roots import as_defined
+
+    general = as_defined(d.general, d.definition, d.input)
+    if general is None or not prove.vanishes(general - d.general):
+        return None
+    return replace(d, general=general, cases=matrix.cases(general), matrix_form=None)
 
 
 def _delta_outside(d):
@@ -181,11 +221,12 @@ def _complemented(d):
     return replace(d, general=general, cases=matrix.cases(general), matrix_form=None)
 
 
-def said(first: Measured, chosen: Measured) -> str:
-    """Why the derivative in z was emitted: where the form in the outputs lost accuracy, and by how much."""
+def said(first: Measured, chosen: Measured, how: str = IN_Z) -> str:
+    """Why another form was emitted: where the form in the outputs lost accuracy, and by how much."""
+    other = "the derivative in z" if how == IN_Z else "the roots as defined"
     return (
         f"loses accuracy at {first.where} (relative error {first.error:.1e} against mpmath; "
-        f"{chosen.error:.1e} from the derivative in z)"
+        f"{chosen.error:.1e} from {other})"
     )
 
 

@@ -117,28 +117,29 @@ def _accurate(d, route, source) -> str:
     if first is None or first.error <= accuracy.ENOUGH:
         return source
     best = None
-    for other in accuracy.candidates(d):
+    for other, how in accuracy.candidates(d):
         try:
-            text = _source(other, route, "cancels")
+            text = _source(other, route, "cancels", how)
             probe(other, text)
         except NotApplicable:  # it overflows, or cannot be emitted: no candidate
             continue
         measured = accuracy.measure(other, text)
         if accuracy.clearly_better(first, measured) and (best is None or measured.error < best[1].error):
-            best = (other, measured)
+            best = (other, measured, how)
     if best is None:
         return source
-    return _source(best[0], route, accuracy.said(first, best[1]))
+    return _source(best[0], route, accuracy.said(first, best[1], best[2]), best[2])
 
 
-def _source(d, route, fallback=None) -> str:
-    """The module's source; fallback says why the derivatives are written in z (None when they are not)."""
+def _source(d, route, fallback=None, how="in z") -> str:
+    """The module's source; fallback says why the derivatives are written in another form (None when they
+    are not), how which form: "in z" (as differentiation gives it) or "roots" (roots as defined)."""
     if getattr(d, "kind", "vector") == "scalar":
-        return _scalar(d, route, fallback)
-    return _vector(d, route, fallback)
+        return _scalar(d, route, fallback, how)
+    return _vector(d, route, fallback, how)
 
 
-def _vector(d, route, fallback=None) -> str:
+def _vector(d, route, fallback=None, how="in z") -> str:
     """Source of a module computing F, its Jacobian, VJP and JVP."""
     names = _names(d)
     shift = stable.needs_shift(d.definition, d.input)
@@ -151,10 +152,11 @@ def _vector(d, route, fallback=None) -> str:
         shift=code(array(names["input"]) - Largest(array(names["input"]))) if shift else None,
         names=names,
         fallback=fallback,
+        how=how,
     )
 
 
-def _scalar(d, route, fallback=None) -> str:
+def _scalar(d, route, fallback=None, how="in z") -> str:
     """Source of a module computing L, its gradient, Hessian and HVP."""
     names = _names(d, data=True)
     view = gradient_view(d)
@@ -178,6 +180,7 @@ def _scalar(d, route, fallback=None) -> str:
         names=names,
         gradient=grad_names,
         fallback=fallback,
+        how=how,
     )
 
 

@@ -21,6 +21,7 @@ from sympy import (
     log,
     powsimp,
     solve,
+    sympify,
 )
 
 from derive.engine import registry
@@ -404,7 +405,8 @@ def _ranges(spelled, wrt, free, sizes):
 
 
 def _written(expr, sizes):
-    return expr.xreplace(sizes).replace(lambda e: isinstance(e, Sum), lambda e: e.doit())
+    # sympify: a bare dimension (the derivative of d·x_k is d) comes back from xreplace as a Python int.
+    return sympify(expr.xreplace(sizes)).replace(lambda e: isinstance(e, Sum), lambda e: e.doit())
 
 
 def _fixes(spelled, sizes):

@@ -13,6 +13,7 @@ from derive.engine.definition import Definition, define
 from derive.engine.differentiate import partial
 from derive.engine.recognize import recognized
 from derive.engine.rewrite import in_terms_of
+from derive.engine.roots import as_defined
 from derive.errors import InvalidInput, ProofFailed
 from derive.guard.budget import stage
 from derive.notation.function import Function
@@ -188,10 +189,12 @@ def _vector(spelled: Definition) -> dict:
     raw = spelled.assume(partial(spelled.expanded, z[j]))
     stage("simplifying the derivative")
     rewritten = in_terms_of(raw, spelled.rewrites, z)
+    # Its roots as the definition writes them, where that is all that differs: first choice when proven.
+    rooted = as_defined(rewritten, spelled.expanded, z)
     # The form in the outputs when its proofs hold; else the derivative as differentiation gave it, in z,
     # which needs no rewriting proven (a wider engine than the rewriting: products of sums, entropies).
     stage("proving the general form, its cases and its matrix form")
-    for general in dict.fromkeys((rewritten, raw)):
+    for general in dict.fromkeys(f for f in (rooted, rewritten, raw) if f is not None):
         split = matrix.cases(general)
         form = matrix.matrix_form(general)
         proofs = [prove.general(raw, general, spelled), prove.cases(general, split)]

@@ -31,7 +31,7 @@ from sympy import (
 from sympy.core.mul import _unevaluated_Mul
 from sympy.matrices.expressions import DiagMatrix
 
-from derive.engine.rewrite import positive_signs, tidy
+from derive.engine.rewrite import Hidden, positive_signs, tidy
 from derive.notation.symbols import i, j, n
 
 
@@ -46,7 +46,10 @@ def _without_delta(expr):
     if not expr.has(KroneckerDelta):
         return expr
     plain = expr.replace(lambda e: isinstance(e, KroneckerDelta), lambda e: 0)
-    tidied = tidy(plain)
+    # Sums as symbols: cancel expands a sum's body (Σ_l (z_l − μ)² into Σ z² − 2μΣ z + nμ², which cancels
+    # in floating point where the entries are near one another).
+    hidden = Hidden()
+    tidied = hidden.reveal(tidy(hidden.hide(plain)))
     # Simplifying may turn exp(−Σ_k z_k) into a Product of exp(z_k), which no proof can compare: keep plain.
     return plain if tidied.has(Product) and not expr.has(Product) else tidied
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sympy import Sum
 from sympy.printing.precedence import PRECEDENCE
 
 from derive.show.printing import Str, _person_order, renamed
@@ -21,6 +22,12 @@ class OneLine(Str):
 
     def _print_KroneckerDelta(self, expr):
         return "δ_" + "".join(str(x) for x in expr.args[:2])
+
+    def parenthesize(self, item, level, strict=False):
+        # (Σ_k z_k)**2, not Σ_k z_k**2, which reads as Σ_k (z_k**2): SymPy ranks a Sum as an atom.
+        if isinstance(item, Sum) and level >= PRECEDENCE["Pow"]:
+            return f"({self._print(item)})"
+        return super().parenthesize(item, level, strict)
 
     def _print_Sum(self, expr):
         indices = "".join(renamed(str(limit[0])) for limit in expr.limits)

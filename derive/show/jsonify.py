@@ -32,7 +32,10 @@ def to_json(d, notation=None) -> str:
             "explicit": None if d.table is None else [text(d.table.entry(a)) for a in range(1, d.n + 1)],
             "proofs": _proofs(d.proofs),
         }
-        record["hessian"] = _jacobian(d.hessian)
+        # The Hessian is written in the gradient's name (s where it is softmax, else g) and its
+        # intermediates: say what each is, so every name its formulas print is defined here.
+        names = {str(getattr(name, "label", name)): text(body) for name, body in d.hessian.spelled.rewrites}
+        record["hessian"] = {"where": names, **_jacobian(d.hessian)}
     else:
         record.update(_jacobian(d))
     record["proven"] = d.proven
