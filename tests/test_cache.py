@@ -1,10 +1,6 @@
 """The derivation cache: entries re-checked when read; stale, corrupt and foreign ones ignored; atomic."""
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from sympy import Integer
@@ -12,8 +8,7 @@ from sympy import Integer
 from derive.engine import cache as disk
 from derive.engine.derivation import derive, names_of
 from derive.guard import trees
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.cacheruns import cli, two_writers
 
 
 @pytest.fixture
@@ -119,25 +114,18 @@ def test_trees_build_only_allowed_classes():
             trees.read(tree)
 
 
-def _cli(*args, cache):
-    env = os.environ | {"DERIVE_CACHE_DIR": str(cache), "PYTHONPATH": str(ROOT)}
-    return subprocess.run(
-        [sys.executable, "-m", "derive", *args], capture_output=True, text=True, env=env, timeout=600
-    )
-
-
 def test_a_cached_run_prints_what_a_cold_run_prints(tmp_path):
     cache = tmp_path / "cache"
     commands = (("softmax_cross_entropy", "--n", "4", "--format", "latex"), ("softmax_t", "--format", "json"))
     for args in commands:
         before = _entries(cache) if cache.exists() else []
-        cold = _cli(*args, "--no-cache", cache=cache)
+        cold = cli(*args, "--no-cache", cache=cache)
         assert cold.returncode == 0, cold.stderr
         assert (_entries(cache) if cache.exists() else []) == before  # --no-cache writes nothing
-        first = _cli(*args, cache=cache)
+        first = cli(*args, cache=cache)
         stored = _entries(cache)
         assert len(stored) > len(before)
-        second = _cli(*args, cache=cache)
+        second = cli(*args, cache=cache)
         assert first.stdout == second.stdout == cold.stdout
         assert _entries(cache) == stored
     with open(stored[0]) as f:
@@ -146,7 +134,6 @@ def test_a_cached_run_prints_what_a_cold_run_prints(tmp_path):
 
 def test_two_processes_writing_at_once(tmp_path):
     cache = tmp_path / "cache"
-    env = os.environ | {"DERIVE_CACHE_DIR": str(cache), "PYTHONPATH": str(ROOT)}
     script = (
         "from derive.engine import cache as disk\n"
         "from derive.engine.derivation import derive, names_of\n"
@@ -157,15 +144,10 @@ def test_two_processes_writing_at_once(tmp_path):
         "    disk.save(d.spelled, f, names_of)\n"
         "    assert disk.load(d.spelled, names_of) == f\n"
     )
-    writers = [
-        subprocess.Popen([sys.executable, "-c", script], env=env, stderr=subprocess.PIPE, text=True)
-        for _ in range(2)
-    ]
-    for w in writers:
-        assert w.wait(timeout=600) == 0, w.stderr.read()
+    two_writers(script, cache)
     (entry,) = _entries(cache)  # one whole entry, no temporary left behind
     assert entry.suffix == ".json"
-    both = [_cli("softmax", "--n", "3", cache=cache) for _ in range(2)]
+    both = [cli("softmax", "--n", "3", cache=cache) for _ in range(2)]
     assert both[0].returncode == 0 and both[0].stdout == both[1].stdout
 
 

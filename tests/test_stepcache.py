@@ -3,10 +3,6 @@ entries ignored and rebuilt; atomic under two writers; documents the same cached
 
 import dataclasses
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from sympy import Integer
@@ -17,8 +13,8 @@ from derive.guard import trees
 from derive.writeup import recheck, stored
 from derive.writeup import writeup as laid
 from derive.writeup.steps import Step
+from tests.cacheruns import cli, two_writers
 
-ROOT = Path(__file__).resolve().parent.parent
 KINDS = (laid.Writeup, laid.ScalarWriteup)
 
 
@@ -154,13 +150,6 @@ def test_trees_read_as_written_keeps_unevaluated_products():
             trees.read(bad)
 
 
-def _cli(*args, cache):
-    env = os.environ | {"DERIVE_CACHE_DIR": str(cache), "PYTHONPATH": str(ROOT)}
-    return subprocess.run(
-        [sys.executable, "-m", "derive", *args], capture_output=True, text=True, env=env, timeout=600
-    )
-
-
 @pytest.mark.parametrize(
     "args",
     [
@@ -172,21 +161,20 @@ def _cli(*args, cache):
 )
 def test_a_cached_document_is_the_cold_one_byte_for_byte(tmp_path, args):
     cache = tmp_path / "cache"
-    cold = _cli(*args, "--no-cache", cache=cache)
+    cold = cli(*args, "--no-cache", cache=cache)
     assert cold.returncode == 0, cold.stderr
     assert not cache.exists() or not _entries(cache)  # --no-cache writes nothing
-    first = _cli(*args, cache=cache)
+    first = cli(*args, cache=cache)
     (entry,) = _entries(cache)
     written = entry.read_bytes()
     assert b'"class":"Example"' not in written  # the example's numbers are computed again, never read
-    second = _cli(*args, cache=cache)  # reads the entry
+    second = cli(*args, cache=cache)  # reads the entry
     assert first.stdout == second.stdout == cold.stdout
     assert entry.read_bytes() == written  # read, not rewritten
 
 
 def test_two_processes_writing_at_once(tmp_path):
     cache = tmp_path / "cache"
-    env = os.environ | {"DERIVE_CACHE_DIR": str(cache), "PYTHONPATH": str(ROOT)}
     script = (
         "from derive.engine.derivation import derive\n"
         "from derive.writeup import stored, writeup as laid\n"
@@ -196,11 +184,6 @@ def test_two_processes_writing_at_once(tmp_path):
         "    stored._store(d, 'quotient', w)\n"
         "    assert stored.load(d, 'quotient', (laid.Writeup, laid.ScalarWriteup)) == w\n"
     )
-    writers = [
-        subprocess.Popen([sys.executable, "-c", script], env=env, stderr=subprocess.PIPE, text=True)
-        for _ in range(2)
-    ]
-    for w in writers:
-        assert w.wait(timeout=600) == 0, w.stderr.read()
+    two_writers(script, cache)
     (entry,) = _entries(cache)  # one whole entry, no temporary left behind
     assert entry.suffix == ".json"
