@@ -1,11 +1,21 @@
-"""The cache tests' processes: derive's command line, and one script run by two processes at once."""
+"""The cache tests' shared parts: damaged entries, derive's command line, two writing processes at once."""
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# What any cache entry may suffer: each must be ignored and the entry rebuilt.
+DAMAGES = [
+    lambda text: text[: len(text) // 2],  # cut short
+    lambda text: "\x00\xff garbage",
+    lambda text: "[]",
+    lambda text: text.replace('"format":1', '"format":99'),
+    lambda text: json.dumps(json.loads(text) | {"key": "0" * 64}),  # a foreign entry
+]
 
 
 def _environment(cache) -> dict:

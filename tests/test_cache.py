@@ -8,7 +8,7 @@ from sympy import Integer
 from derive.engine import cache as disk
 from derive.engine.derivation import derive, names_of
 from derive.guard import trees
-from tests.cacheruns import cli, two_writers
+from tests.cacheruns import DAMAGES, cli, two_writers
 
 
 @pytest.fixture
@@ -50,11 +50,7 @@ def test_a_stale_version_is_not_read(cachedir, monkeypatch):
 @pytest.mark.parametrize(
     "damage",
     [
-        lambda text: text[: len(text) // 2],  # cut short
-        lambda text: "\x00\xff garbage",
-        lambda text: "[]",
-        lambda text: text.replace('"format":1', '"format":99'),
-        lambda text: json.dumps(json.loads(text) | {"key": "0" * 64}),  # a foreign entry
+        *DAMAGES,
         lambda text: json.dumps(json.loads(text) | {"general": ["__import__", ["Str", "os"]]}),
         lambda text: json.dumps(json.loads(text) | {"proofs": [{"claim": "general", "holds": False}]}),
     ],

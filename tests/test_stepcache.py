@@ -13,7 +13,7 @@ from derive.guard import trees
 from derive.writeup import recheck, stored
 from derive.writeup import writeup as laid
 from derive.writeup.steps import Step
-from tests.cacheruns import cli, two_writers
+from tests.cacheruns import DAMAGES, cli, two_writers
 
 KINDS = (laid.Writeup, laid.ScalarWriteup)
 
@@ -92,11 +92,7 @@ def _facts_index_out_of_range(text):
 @pytest.mark.parametrize(
     "damage",
     [
-        lambda text: text[: len(text) // 2],  # cut short
-        lambda text: "\x00\xff garbage",
-        lambda text: "[]",
-        lambda text: text.replace('"format":1', '"format":99'),
-        lambda text: json.dumps(json.loads(text) | {"key": "0" * 64}),  # a foreign entry
+        *DAMAGES,
         lambda text: text.replace('"class":"Step"', '"class":"Popen"', 1),
         lambda text: text.replace('["Symbol","s",{"real":true}]', '["__import__",["Str","os"]]', 1),
         lambda text: text.replace('["Integer",-1]', '["Integer",-2]', 1),  # a wrong step
