@@ -20,6 +20,8 @@ SHAPES = [
     ("exp(z[i] / T) / sum(exp(z[k] / T), k)", "s[i]*(KroneckerDelta(i, j) - s[j])/T"),
     # a scalar: gradient recognised as softmax
     ("log(sum(exp(z[k]), k))", "s[i]"),
+    # the identity: δ is the whole entry, nothing is left when it is taken away
+    ("z[i]", "KroneckerDelta(i, j)"),
 ]
 
 

@@ -21,6 +21,7 @@ from sympy import (
     OneMatrix,
     Pow,
     Product,
+    S,
     Sum,
     Symbol,
     ZeroMatrix,
@@ -45,7 +46,8 @@ def cases(general):
 def _without_delta(expr):
     if not expr.has(KroneckerDelta):
         return expr
-    plain = expr.replace(lambda e: isinstance(e, KroneckerDelta), lambda e: 0)
+    # S.Zero, not 0: where δ is the whole entry (the identity) the plain part is SymPy's zero, not an int.
+    plain = expr.replace(lambda e: isinstance(e, KroneckerDelta), lambda e: S.Zero)
     # Sums as symbols: cancel expands a sum's body (Σ_l (z_l − μ)² into Σ z² − 2μΣ z + nμ², which cancels
     # in floating point where the entries are near one another).
     hidden = Hidden()
