@@ -13,10 +13,12 @@ those beyond the input and the output (which the caller holds anyway).
 JAX: the VJP of the generated softmax, log_softmax and layer_norm (jax.custom_vjp) against jax.vjp of
 jax.nn.softmax, jax.nn.log_softmax and jax.nn.standardize (epsilon 0), all jitted.
 
-    PYTHONPATH=. python benchmarks/frameworks.py [--quick] [--torch]
+    PYTHONPATH=. python benchmarks/frameworks.py [--quick] [--torch] [--device cuda]
 
 The generated backward runs its fused C++ kernel on the CPU (FUSED, the module's default); the same module
 with FUSED = False (the torch lines alone) is timed beside it. --torch: the PyTorch tables alone.
+--device cuda: the PyTorch tables on that device (each call waits for the device, torch.cuda.synchronize;
+the generated module runs its torch lines there, unchanged); one line where there is no such device.
 """
 
 from __future__ import annotations
@@ -135,31 +137,48 @@ def _contenders(generated, eager, plain, name) -> dict:
     }
 
 
-def _inputs(rows: int, n: int, dtype):
+def _inputs(rows: int, n: int, dtype, device: str = "cpu"):
     import torch
 
-    gen = torch.Generator().manual_seed(0)
-    z = torch.randn(rows, n, dtype=dtype, generator=gen).requires_grad_()
-    return z, torch.randn(rows, n, dtype=dtype, generator=gen)
+    gen = torch.Generator().manual_seed(0)  # drawn on the CPU: the same numbers on every device
+    z = torch.randn(rows, n, dtype=dtype, generator=gen).to(device).requires_grad_()
+    return z, torch.randn(rows, n, dtype=dtype, generator=gen).to(device)
 
 
-def _backward_only(contenders: dict, z, g) -> dict:
+def _waited(f, device: str):
+    """f, then a wait for the device's queue: a CUDA call returns before its kernels have run."""
+    import torch
+
+    if device == "cpu":
+        return f
+
+    def call():
+        f()
+        torch.cuda.synchronize(device)
+
+    return call
+
+
+def _backward_only(contenders: dict, z, g, device: str = "cpu") -> dict:
     import torch
 
     timed = {}
     for label, f in contenders.items():
         out = f(z)
-        timed[label] = lambda out=out, z=z, g=g: torch.autograd.grad(out, z, g, retain_graph=True)
+        again = lambda out=out, z=z, g=g: torch.autograd.grad(out, z, g, retain_graph=True)  # noqa: E731
+        timed[label] = _waited(again, device)
     return timed
 
 
-def torch_backward(quick: bool) -> dict:
+def torch_backward(quick: bool, device: str = "cpu") -> dict:
     """Rows of (function, dtype, contender, backward fastest and median, forward + backward, bytes saved),
     and of (function, dtype, shape, contender, backward) at the other shapes."""
     try:
         import torch
     except ImportError as missing:
         raise Unavailable("torch is not installed") from missing
+    if device != "cpu" and not (device.startswith("cuda") and torch.cuda.is_available()):
+        raise Unavailable(f"no {device} device on this machine (--device {device}): nothing measured")
     torch.set_num_threads(THREADS)
     repeats = 20 if quick else 200
     rows, shapes, builds = [], [], {}
@@ -168,11 +187,11 @@ def torch_backward(quick: bool) -> dict:
             modules, builds[name] = _modules(name, Path(folder))
             contenders = _contenders(*modules, name)
             for dtype in (torch.float32, torch.float64):
-                z, g = _inputs(ROWS, N, dtype)
-                seconds = fastest(_backward_only(contenders, z, g), repeats, median=True)
+                z, g = _inputs(ROWS, N, dtype, device)
+                seconds = fastest(_backward_only(contenders, z, g, device), repeats, median=True)
                 both = fastest(
                     {
-                        label: (lambda f=f, z=z, g=g: torch.autograd.grad(f(z), z, g))
+                        label: _waited(lambda f=f, z=z, g=g: torch.autograd.grad(f(z), z, g), device)
                         for label, f in contenders.items()
                     },
                     repeats,
@@ -192,8 +211,8 @@ def torch_backward(quick: bool) -> dict:
                         )
                     )
                 for shape in SHAPES:
-                    z, g = _inputs(*shape, dtype)
-                    seconds = fastest(_backward_only(contenders, z, g), repeats)
+                    z, g = _inputs(*shape, dtype, device)
+                    seconds = fastest(_backward_only(contenders, z, g, device), repeats)
                     shapes += [
                         dict(
                             function=name,
@@ -204,7 +223,7 @@ def torch_backward(quick: bool) -> dict:
                         )
                         for label, s in seconds.items()
                     ]
-    return dict(rows=rows, shapes=shapes, builds=builds)
+    return dict(rows=rows, shapes=shapes, builds=builds, device=device)
 
 
 def jax_vjp(quick: bool) -> list[dict]:
@@ -244,14 +263,14 @@ def jax_vjp(quick: bool) -> list[dict]:
     return rows
 
 
-def measure(quick: bool = False, parts=("torch", "jax")) -> dict:
-    """Both tables (or the parts named), or the reason one could not run."""
+def measure(quick: bool = False, parts=("torch", "jax"), device: str = "cpu") -> dict:
+    """Both tables (or the parts named), or the reason one could not run; PyTorch's on device."""
     results = {}
     for key, part in (("torch", torch_backward), ("jax", jax_vjp)):
         if key not in parts:
             continue
         try:
-            results[key] = part(quick)
+            results[key] = part(quick, device) if key == "torch" else part(quick)
         except Unavailable as why:
             results[key] = str(why)
     return results
@@ -259,8 +278,10 @@ def measure(quick: bool = False, parts=("torch", "jax")) -> dict:
 
 def render(results: dict, markdown: bool = True) -> str:
     """The tables, with each contender's time relative to the framework's own."""
-    lines = [f"### PyTorch and JAX: backward at n = {N}, {ROWS} rows, CPU, {THREADS} threads", ""]
     measured = results.get("torch")
+    device = measured.get("device", "cpu") if isinstance(measured, dict) else "cpu"
+    where = f"CPU, {THREADS} threads" if device == "cpu" else f"PyTorch on {device}, JAX on the CPU"
+    lines = [f"### PyTorch and JAX: backward at n = {N}, {ROWS} rows, {where}", ""]
     if isinstance(measured, str):
         lines += [f"PyTorch: {measured}", ""]
     elif measured:
@@ -331,5 +352,16 @@ def _torch_tables(measured) -> list[str]:
     return lines
 
 
+def _device(argv: list[str]) -> str:
+    """The value of --device (cpu when absent)."""
+    if "--device" not in argv:
+        return "cpu"
+    at = argv.index("--device") + 1
+    if at == len(argv):
+        sys.exit("frameworks.py: error: --device needs a value, e.g. --device cuda")
+    return argv[at]
+
+
 if __name__ == "__main__":
-    print(render(measure("--quick" in sys.argv, ("torch",) if "--torch" in sys.argv else ("torch", "jax"))))
+    parts = ("torch",) if "--torch" in sys.argv else ("torch", "jax")
+    print(render(measure("--quick" in sys.argv, parts, _device(sys.argv))))
