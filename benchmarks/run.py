@@ -1,6 +1,7 @@
-"""derive's benchmarks, in one run: python benchmarks/run.py [--quick] [--markdown [FILE]] [--json FILE]
+"""derive's benchmarks, in one run: python benchmarks/run.py [--quick] [--only PART] [--op OP] [--markdown]
 
-`--from FILE` reports what `--json FILE` saved without measuring again (after editing NOTES.md, say).
+`--json FILE` saves the raw results; `--from FILE` reports what `--json FILE` saved without measuring
+again (after editing NOTES.md, say).
 
 Symbolic: derive's pipeline against the plain SymPy route, large n, the command line, import time, and
 where the time goes; every function's document and derivation, cold and cached (`documents.py`).
@@ -41,6 +42,9 @@ def arguments(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="benchmarks/run.py", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a smoke run: fewer repeats, smaller sizes")
     parser.add_argument("--only", action="append", choices=PARTS, help="run only this part (repeatable)")
+    parser.add_argument(
+        "--op", action="append", choices=("vjp", "jvp", "jacobian"), help="runtime: only this operation"
+    )
     parser.add_argument("--cap", type=float, help="seconds allowed to the plain SymPy route (60; quick 10)")
     parser.add_argument(
         "--markdown",
@@ -89,7 +93,8 @@ def measure(args) -> dict:
             _say("runtime: memory bandwidth")
             r["bandwidth"] = runtime.bandwidth(quick)
             _say("runtime: VJP, JVP, Jacobian at n = 10, 100, 1000, float64 and float32")
-            r["runtime"] = runtime.cases(quick, repeats=3 if quick else 15)
+            ops = tuple(args.op) if args.op else runtime.OPS
+            r["runtime"] = runtime.cases(quick, repeats=3 if quick else 15, ops=ops)
         if "memory" in args.only:
             _say("runtime: peak memory of the VJP")
             r["memory"] = runtime.peak_memory(quick)
