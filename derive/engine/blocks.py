@@ -21,7 +21,6 @@ from sympy import (
     log,
     powsimp,
     solve,
-    sympify,
 )
 
 from derive.engine import registry
@@ -30,7 +29,7 @@ from derive.engine.differentiate import collapse, partial
 from derive.engine.prove import Proof, vanishes
 from derive.engine.rewrite import in_terms_of
 from derive.engine.summed import in_terms_of_summed
-from derive.engine.sums import normalize_sums, renamed_apart
+from derive.engine.sums import normalize_sums, renamed_apart, written_out
 from derive.engine.tensors import Shapes, entry, to_matrix
 from derive.errors import InvalidInput, ProofFailed
 from derive.guard.budget import stage
@@ -284,17 +283,17 @@ def _compare(spelled, wrt, free, general, sizes, cap):
     body = to_inputs(spelled, general)
     fixes = _fixes(spelled, sizes) if small else None
     point = None if small else _prepared(_point(spelled, sizes))
-    outputs = {}
+    outputs, written = {}, {}  # the output at each row, and every sum, written out once
     for pick in picks:
         at = dict(zip(free, pick, strict=True))
         row = at.get(i) if spelled.kind == "vector" else None
         if row not in outputs:
             value = spelled.expanded.xreplace({i: row} if row else {})
-            outputs[row] = _written(value, sizes) if small else value.xreplace(sizes)
+            outputs[row] = _written(value, sizes, written) if small else value.xreplace(sizes)
         entry_wrt = wrt.base[tuple(at[x] for x in wrt.indices)]
         direct = partial(outputs[row], entry_wrt)
         if small:
-            same = vanishes(fixes(_written(body.xreplace(at), sizes)) - fixes(direct))
+            same = vanishes(fixes(_written(body.xreplace(at), sizes, written)) - fixes(direct))
         else:
             same = _agree(_at_point(body.xreplace(at).xreplace(sizes), point), _at_point(direct, point))
         if not same:
@@ -404,9 +403,9 @@ def _ranges(spelled, wrt, free, sizes):
     return [range(1, sizes[dims[x]] + 1) for x in free]
 
 
-def _written(expr, sizes):
-    # sympify: a bare dimension (the derivative of d·x_k is d) comes back from xreplace as a Python int.
-    return sympify(expr.xreplace(sizes)).replace(lambda e: isinstance(e, Sum), lambda e: e.doit())
+def _written(expr, sizes, written=None):
+    """expr at these sizes, its sums written out term by term (written: the sums already written)."""
+    return written_out(expr.xreplace(sizes), written)
 
 
 def _fixes(spelled, sizes):
