@@ -20,11 +20,10 @@ from sympy import (
     exp,
     log,
     powsimp,
-    solve,
 )
 
 from derive.engine import registry
-from derive.engine.definition import Definition, _inline, define
+from derive.engine.definition import Definition, _inline, define, solved_for
 from derive.engine.differentiate import collapse, partial
 from derive.engine.prove import Proof, vanishes
 from derive.engine.rewrite import in_terms_of
@@ -311,7 +310,8 @@ def _point(spelled, sizes) -> dict:
         drawn = [Rational(rng.randint(-1000, 1000), 1000) for _ in entries]
         if x.data:
             drawn = [Rational(rng.randint(1, 1000), 1000) for _ in entries]
-            drawn = [v / sum(drawn) for v in drawn]
+            total = sum(drawn)  # once, not once per entry: n² additions of rationals at n = 64
+            drawn = [v / total for v in drawn]
         values.update({matrix(x.name)[e]: v for e, v in zip(entries, drawn, strict=True)})
     for name in spelled.function.parameter_names:  # a parameter left symbolic: a seeded positive value
         values[Symbol(name, positive=True)] = Rational(rng.randint(1, 1000), 1000)
@@ -319,7 +319,8 @@ def _point(spelled, sizes) -> dict:
         if a.base.name not in values and len(a.indices) == 1:
             size = sizes[dimension(spelled.function.dim)]
             drawn = [Rational(rng.randint(1, 1000), 1000) for _ in range(size)]
-            values.update({a.base[k + 1]: v / sum(drawn) for k, v in enumerate(drawn)})
+            total = sum(drawn)
+            values.update({a.base[k + 1]: v / total for k, v in enumerate(drawn)})
     return values
 
 
@@ -414,7 +415,7 @@ def _fixes(spelled, sizes):
     for lhs, rhs in spelled.assumptions:
         concrete = _written(lhs, sizes)
         last = max(concrete.atoms(Indexed), key=lambda a: (str(a.base), a.indices))
-        fixes[last] = solve(concrete - rhs, last)[0]
+        fixes[last] = solved_for(concrete - rhs, last)
     return lambda e: e.xreplace(fixes)
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from functools import cache
 
-from sympy import Indexed, IndexedBase, Rational, Sum, Symbol, solve
+from sympy import Indexed, IndexedBase, Rational, Sum, Symbol, expand, solve
 
 from derive.engine.sums import normalize_sums
 from derive.errors import InvalidInput
@@ -89,7 +89,17 @@ class Definition:
 def _solved(lhs, rhs, size: int) -> dict:
     concrete = lhs.xreplace({n: size}).doit()
     last = max(concrete.atoms(Indexed), key=lambda a: (str(a.base), a.indices))
-    return {last: solve(concrete - rhs, last)[0]}
+    return {last: solved_for(concrete - rhs, last)}
+
+
+def solved_for(equation, x):
+    """The x where equation = 0: directly where it is a·x + b with a a nonzero number (Σ_k y_k − 1 for
+    y_n), else by solve (which takes a tenth of a second for the linear case)."""
+    slope = equation.diff(x)
+    rest = expand(equation - slope * x)
+    if slope.is_number and slope != 0 and not rest.has(x):
+        return -rest / slope
+    return solve(equation, x)[0]
 
 
 def define(fn: Function, params: dict) -> Definition:
