@@ -93,13 +93,19 @@ def _solved(lhs, rhs, size: int) -> dict:
 
 
 def solved_for(equation, x):
-    """The x where equation = 0: directly where it is a·x + b with a a nonzero number (Σ_k y_k − 1 for
-    y_n), else by solve (which takes a tenth of a second for the linear case)."""
+    """The x where equation = 0 (the first solve finds)."""
+    return solutions(equation, x)[0]
+
+
+def solutions(equation, x) -> list:
+    """Every x where equation = 0: directly where it is a·x + b with a free of x and nonzero (Σ_k y_k − 1
+    for y_n, v − (x − μ)/σ for z_j), else by solve, which takes a tenth of a second for the linear case."""
     slope = equation.diff(x)
-    rest = expand(equation - slope * x)
-    if slope.is_number and slope != 0 and not rest.has(x):
-        return -rest / slope
-    return solve(equation, x)[0]
+    if not slope.has(x) and slope.is_zero is False:
+        rest = expand(equation - slope * x)
+        if not rest.has(x):
+            return [expand(-rest / slope)]
+    return solve(equation, x)
 
 
 def define(fn: Function, params: dict) -> Definition:

@@ -158,7 +158,8 @@ def _radicands_hidden(expr):
         primitive = {expand(base).as_content_primitive()[1] for base in radicands}
         if len(primitive) < len(radicands):
             return None
-    return expr.xreplace({base: Dummy(f"r{k}") for k, base in enumerate(sorted(radicands, key=str))})
+    # In any order (sorting by str cost more than the comparison saved): the symbols are only compared.
+    return expr.xreplace({base: Dummy() for base in radicands})
 
 
 def _roots_cancel(expr) -> bool | None:
