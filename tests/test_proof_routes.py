@@ -11,6 +11,7 @@ from sympy import (
     Dummy,
     IndexedBase,
     KroneckerDelta,
+    Piecewise,
     Product,
     Rational,
     Sum,
@@ -27,7 +28,7 @@ from derive.engine import matrix, prove, registry
 from derive.engine.definition import define, solved_for
 from derive.engine.derivation import names_of
 from derive.engine.sums import written_out
-from derive.notation.symbols import i, j, n, vector
+from derive.notation.symbols import d, i, j, n, u, vector
 
 a, b = symbols("a b", real=True)
 p = Symbol("p", positive=True)
@@ -85,6 +86,8 @@ def test_a_certain_nonzero_value_is_found(expr):
         KroneckerDelta(i, j) * (z[i] - z[j]),
         Sum(z[k], (k, 1, n)) - 1,  # a sum left whole: nothing to evaluate
         sqrt(-p),  # not real at any allowed point
+        # Indices within their sizes: a δ collapsed where 1 ≤ u ≤ d is what the engine assumes.
+        Piecewise((z[u], u <= d), (0, True)) - z[u],
     ],
 )
 def test_no_nonzero_value_is_claimed_where_there_is_none(expr):

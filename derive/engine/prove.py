@@ -30,7 +30,7 @@ from derive.engine.differentiate import partial
 from derive.engine.matrix import entries
 from derive.engine.rewrite import Hidden
 from derive.engine.sums import normalize_sums, renamed_apart, written_out
-from derive.notation.symbols import i, j, n
+from derive.notation.symbols import DIMENSIONS, i, j, n
 
 INSTANCES = (2, 3, 4, 5, 6)
 # Up to this n the explicit matrix is compared with direct differentiation entry by entry, all n² of
@@ -100,15 +100,17 @@ def _vanishes(expr) -> bool:
 
 def nonzero_somewhere(expr) -> bool:
     """Whether expr is certainly not identically 0: at a seeded point, each symbol a value its assumptions
-    allow (integers distinct and positive, the rest rationals: all positive, then of either sign), evalf
-    certifies a real nonzero value.
+    allow (integers distinct and positive, sizes above indices, the rest rationals: all positive, then of
+    either sign), evalf certifies a real nonzero value.
 
     A False says nothing. A True means no sound symbolic route could show expr is 0, so it is only ever
     used to stop trying sooner.
     """
     if expr.has(ExprWithLimits, Derivative):
         return False
-    integers = [a for a in sorted(expr.free_symbols, key=str) if a.is_integer]
+    # Indices from 2 on, each distinct, then the sizes (n, d, h) above them: 1 ≤ index ≤ size, the ranges
+    # the engine's forms were resolved in.
+    integers = sorted((a for a in expr.free_symbols if a.is_integer), key=lambda a: (a in DIMENSIONS, str(a)))
     indices = {a: Integer(k) for k, a in enumerate(integers, start=2)}
     if not all(_allowed(a, v) for a, v in indices.items()):
         return False
