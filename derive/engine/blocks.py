@@ -20,17 +20,15 @@ from sympy import (
     exp,
     log,
     powsimp,
-    solve,
-    sympify,
 )
 
 from derive.engine import registry
-from derive.engine.definition import Definition, _inline, define
+from derive.engine.definition import Definition, _inline, define, solved_for
 from derive.engine.differentiate import collapse, partial
 from derive.engine.prove import Proof, vanishes
 from derive.engine.rewrite import in_terms_of
 from derive.engine.summed import in_terms_of_summed
-from derive.engine.sums import normalize_sums, renamed_apart
+from derive.engine.sums import normalize_sums, renamed_apart, written_out
 from derive.engine.tensors import Shapes, entry, to_matrix
 from derive.errors import InvalidInput, ProofFailed
 from derive.guard.budget import stage
@@ -284,17 +282,17 @@ def _compare(spelled, wrt, free, general, sizes, cap):
     body = to_inputs(spelled, general)
     fixes = _fixes(spelled, sizes) if small else None
     point = None if small else _prepared(_point(spelled, sizes))
-    outputs = {}
+    outputs, written = {}, {}  # the output at each row, and every sum, written out once
     for pick in picks:
         at = dict(zip(free, pick, strict=True))
         row = at.get(i) if spelled.kind == "vector" else None
         if row not in outputs:
             value = spelled.expanded.xreplace({i: row} if row else {})
-            outputs[row] = _written(value, sizes) if small else value.xreplace(sizes)
+            outputs[row] = _written(value, sizes, written) if small else value.xreplace(sizes)
         entry_wrt = wrt.base[tuple(at[x] for x in wrt.indices)]
         direct = partial(outputs[row], entry_wrt)
         if small:
-            same = vanishes(fixes(_written(body.xreplace(at), sizes)) - fixes(direct))
+            same = vanishes(fixes(_written(body.xreplace(at), sizes, written)) - fixes(direct))
         else:
             same = _agree(_at_point(body.xreplace(at).xreplace(sizes), point), _at_point(direct, point))
         if not same:
@@ -312,7 +310,8 @@ def _point(spelled, sizes) -> dict:
         drawn = [Rational(rng.randint(-1000, 1000), 1000) for _ in entries]
         if x.data:
             drawn = [Rational(rng.randint(1, 1000), 1000) for _ in entries]
-            drawn = [v / sum(drawn) for v in drawn]
+            total = sum(drawn)  # once, not once per entry: n² additions of rationals at n = 64
+            drawn = [v / total for v in drawn]
         values.update({matrix(x.name)[e]: v for e, v in zip(entries, drawn, strict=True)})
     for name in spelled.function.parameter_names:  # a parameter left symbolic: a seeded positive value
         values[Symbol(name, positive=True)] = Rational(rng.randint(1, 1000), 1000)
@@ -320,7 +319,8 @@ def _point(spelled, sizes) -> dict:
         if a.base.name not in values and len(a.indices) == 1:
             size = sizes[dimension(spelled.function.dim)]
             drawn = [Rational(rng.randint(1, 1000), 1000) for _ in range(size)]
-            values.update({a.base[k + 1]: v / sum(drawn) for k, v in enumerate(drawn)})
+            total = sum(drawn)
+            values.update({a.base[k + 1]: v / total for k, v in enumerate(drawn)})
     return values
 
 
@@ -404,9 +404,9 @@ def _ranges(spelled, wrt, free, sizes):
     return [range(1, sizes[dims[x]] + 1) for x in free]
 
 
-def _written(expr, sizes):
-    # sympify: a bare dimension (the derivative of d·x_k is d) comes back from xreplace as a Python int.
-    return sympify(expr.xreplace(sizes)).replace(lambda e: isinstance(e, Sum), lambda e: e.doit())
+def _written(expr, sizes, written=None):
+    """expr at these sizes, its sums written out term by term (written: the sums already written)."""
+    return written_out(expr.xreplace(sizes), written)
 
 
 def _fixes(spelled, sizes):
@@ -415,7 +415,7 @@ def _fixes(spelled, sizes):
     for lhs, rhs in spelled.assumptions:
         concrete = _written(lhs, sizes)
         last = max(concrete.atoms(Indexed), key=lambda a: (str(a.base), a.indices))
-        fixes[last] = solve(concrete - rhs, last)[0]
+        fixes[last] = solved_for(concrete - rhs, last)
     return lambda e: e.xreplace(fixes)
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from functools import cache
 
-from sympy import Indexed, IndexedBase, Rational, Sum, Symbol, solve
+from sympy import Indexed, IndexedBase, Rational, Sum, Symbol, expand, solve
 
 from derive.engine.sums import normalize_sums
 from derive.errors import InvalidInput
@@ -89,7 +89,23 @@ class Definition:
 def _solved(lhs, rhs, size: int) -> dict:
     concrete = lhs.xreplace({n: size}).doit()
     last = max(concrete.atoms(Indexed), key=lambda a: (str(a.base), a.indices))
-    return {last: solve(concrete - rhs, last)[0]}
+    return {last: solved_for(concrete - rhs, last)}
+
+
+def solved_for(equation, x):
+    """The x where equation = 0 (the first solve finds)."""
+    return solutions(equation, x)[0]
+
+
+def solutions(equation, x) -> list:
+    """Every x where equation = 0: directly where it is a·x + b with a free of x and nonzero (Σ_k y_k − 1
+    for y_n, v − (x − μ)/σ for z_j), else by solve, which takes a tenth of a second for the linear case."""
+    slope = equation.diff(x)
+    if not slope.has(x) and slope.is_zero is False:
+        rest = expand(equation - slope * x)
+        if not rest.has(x):
+            return [expand(-rest / slope)]
+    return solve(equation, x)
 
 
 def define(fn: Function, params: dict) -> Definition:

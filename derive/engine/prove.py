@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 
 from sympy import (
+    Derivative,
     Dummy,
     Indexed,
+    Integer,
     Pow,
+    Rational,
     Sum,
     Symbol,
     cancel,
@@ -16,23 +20,23 @@ from sympy import (
     fraction,
     reduced,
     simplify,
-    sympify,
     together,
 )
-from sympy.concrete.expr_with_intlimits import ExprWithIntLimits
+from sympy.concrete.expr_with_limits import ExprWithLimits
 from sympy.polys.polyerrors import PolynomialError
 from sympy.polys.polytools import parallel_poly_from_expr
 
 from derive.engine.differentiate import partial
 from derive.engine.matrix import entries
 from derive.engine.rewrite import Hidden
-from derive.engine.sums import normalize_sums, renamed_apart
-from derive.notation.symbols import i, j, n
+from derive.engine.sums import normalize_sums, renamed_apart, written_out
+from derive.notation.symbols import DIMENSIONS, i, j, n
 
 INSTANCES = (2, 3, 4, 5, 6)
 # Up to this n the explicit matrix is compared with direct differentiation entry by entry, all n² of
 # them; above it, at the corners and the middle of the diagonal.
 EVERY_ENTRY_UP_TO = 8
+SEED, DIGITS = 20261126, 30  # the point at which a difference is screened for a certain nonzero value
 
 
 @dataclass(frozen=True)
@@ -65,14 +69,25 @@ def _vanishes(expr) -> bool:
         work = renamed_apart(work)
     work = _merged(hidden, hidden.hide(work))
     # Over one denominator, a zero numerator is zero: expanding it decides the usual case several times
-    # faster than cancel, which also factors (layer norm's steps at n = 64: 0.6 s against 3.9 s).
+    # faster than cancel, which also factors (layer norm's steps at n = 64: 0.6 s against 3.9 s). First
+    # with each radicand one symbol, as each sum is: the root is a generator either way, and its radicand
+    # need not be multiplied out (layer norm's n = 2..6 proof: 0.44 s against 1.7 s).
+    radicands = _radicands_hidden(work)
+    if radicands is not None and _quickly_zero(radicands):
+        return True
+    if _quickly_zero(work):
+        return True
+    # What one denominator leaves is mostly not zero (a candidate that is not the function, a form that
+    # does not hold): one certain nonzero value says so at once, where the routes below would take
+    # simplify's seconds to fail. Every True still comes from them.
+    if nonzero_somewhere(work):
+        return False
     # Roots of sums (standardisation's √(Σ_l (z_l − μ)²/n + ε), written out at n = 2..6) are as many
     # spellings of one quantity: each becomes one symbol t with t^d = P, far faster than simplify
-    # (standardise at n = 2..6: … CPU s → … CPU s). Where there are none, one denominator decides.
-    roots = _roots_cancel(work)
-    if roots:
-        return True
-    if roots is None and expand(fraction(together(work))[0]) == 0:
+    # (standardise at n = 2..6: >300 CPU s → 9 s). Tried second: where each root is spelled one way
+    # (layer norm's n = 2..6 proof), one denominator decides, and the polynomial ring would cost ten
+    # times as much (layer norm: 13 of 15 s).
+    if _roots_cancel(work):
         return True
     # cancel (polynomial arithmetic over the generators) decides most cases fastest; expand and
     # simplify are the fallbacks for radicals and functions it treats as unrelated generators.
@@ -81,6 +96,72 @@ def _vanishes(expr) -> bool:
         if work == 0:
             return True
     return simplify(work) == 0
+
+
+def nonzero_somewhere(expr) -> bool:
+    """Whether expr is certainly not identically 0: at a seeded point, each symbol a value its assumptions
+    allow (integers distinct and positive, sizes above indices, the rest rationals: all positive, then of
+    either sign), evalf certifies a real nonzero value.
+
+    A False says nothing. A True means no sound symbolic route could show expr is 0, so it is only ever
+    used to stop trying sooner.
+    """
+    if expr.has(ExprWithLimits, Derivative):
+        return False
+    # Indices from 2 on, each distinct, then the sizes (n, d, h) above them: 1 ≤ index ≤ size, the ranges
+    # the engine's forms were resolved in.
+    integers = sorted((a for a in expr.free_symbols if a.is_integer), key=lambda a: (a in DIMENSIONS, str(a)))
+    indices = {a: Integer(k) for k, a in enumerate(integers, start=2)}
+    if not all(_allowed(a, v) for a, v in indices.items()):
+        return False
+    work = expr.xreplace(indices)
+    labels = {a.base.label for a in work.atoms(Indexed)}
+    atoms = sorted(work.free_symbols - labels, key=str)  # z_2 and y_3 with the indices set; not z itself
+    rng = random.Random(SEED)
+    # Positive values first: a root or a log of a sum not known to be positive is real there.
+    for signs in (False, True):
+        point = {}
+        for a in atoms:
+            value = Rational(rng.randint(1, 97), rng.randint(1, 13))
+            point[a] = -value if signs and not a.is_nonnegative and rng.random() < 0.5 else value
+        if not all(_allowed(a, v) for a, v in point.items()):
+            continue
+        at = work.xreplace(point)
+        if at.free_symbols:
+            return False
+        try:
+            value = at.evalf(DIGITS, strict=True)
+        except Exception:  # noqa: BLE001 — PrecisionExhausted, or a function evalf cannot evaluate
+            continue
+        if value.is_Float and value.is_finite and value.is_zero is False:
+            return True
+    return False
+
+
+def _allowed(atom, value) -> bool:
+    """Whether value has every property atom is assumed to have (positive, real, integer, …)."""
+    facts = atom.assumptions0 if isinstance(atom, (Symbol, Indexed)) else {}
+    return all(getattr(value, f"is_{name}") == holds for name, holds in facts.items() if holds is not None)
+
+
+def _radicands_hidden(expr):
+    """expr with each sum under a root, √P, P^{3/2}, P wherever it stands, as one symbol; None if none.
+
+    A polynomial identity in the symbol holds for the radicand it stands for. None too where two
+    radicands are spellings of one polynomial (a multiple of it, expanded or not: standardisation's),
+    which as two symbols would not cancel: the roots route's case.
+    """
+    radicands = {
+        p.base for p in expr.atoms(Pow) if p.base.is_Add and p.exp.is_Rational and not p.exp.is_Integer
+    }
+    if not radicands:
+        return None
+    if len(radicands) > 1:
+        primitive = {expand(base).as_content_primitive()[1] for base in radicands}
+        if len(primitive) < len(radicands):
+            return None
+    # In any order (sorting by str cost more than the comparison saved): the symbols are only compared.
+    return expr.xreplace({base: Dummy() for base in radicands})
 
 
 def _roots_cancel(expr) -> bool | None:
@@ -228,7 +309,7 @@ def _compare(table, picks, spelled, size, expand_sums=True, names=None):
         written = {}  # every s_a shares the same sums: write each out once
 
         def concrete(e):
-            return _written_out(e, written).xreplace(renamed)
+            return written_out(e, written).xreplace(renamed)
     else:
         inputs = {a: z[a] for a in used}
 
@@ -255,17 +336,3 @@ def _compare(table, picks, spelled, size, expand_sums=True, names=None):
         if not vanishes(derived - direct):
             return pick
     return None
-
-
-def _written_out(expr, written: dict):
-    """expr with every sum and product over a concrete range written out term by term."""
-    expr = sympify(expr)  # a bare n with n = 3 substituted comes back from xreplace as the int 3
-    if not expr.has(ExprWithIntLimits):
-        return expr
-
-    def write(e):
-        if e not in written:
-            written[e] = e.doit()
-        return written[e]
-
-    return expr.replace(lambda e: isinstance(e, ExprWithIntLimits), write)

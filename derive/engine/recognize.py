@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from derive.engine.definition import define
 from derive.engine.prove import vanishes
 from derive.engine.registry import functions
@@ -10,7 +12,13 @@ from derive.notation.symbols import i, vector
 
 def recognized(expr, spelled):
     """(function, output, definition) of a registered vector function equal to expr, or None."""
-    for fn in functions().values():
+    # Asked again for the same gradient (the Hessian, the cache's re-check): answered once per registry.
+    return _recognized(expr, spelled, tuple(functions().values()))
+
+
+@lru_cache(maxsize=256)
+def _recognized(expr, spelled, known):
+    for fn in known:
         if fn.name == spelled.function.name or fn.input != spelled.function.input:
             continue
         candidate = define(fn, {})

@@ -79,16 +79,40 @@ def summaries() -> dict[str, Summary]:
 @cache
 def _builtin_summaries() -> dict[str, Summary]:
     """Each function file's summary, read from its source; a file whose fields are not literal is imported."""
+    found = {}
+    for module, summary in _sources().items():
+        if summary is None:
+            summary = _summary(importlib.import_module(f"derive.functions.{module}").FUNCTION)
+        found[summary.name] = summary
+    return found
+
+
+@cache
+def _sources() -> dict[str, Summary | None]:
+    """Each module's summary as its source states it literally, None where it does not."""
     from derive import functions
 
     found = {}
-    for name in _modules():
-        path = Path(functions.__path__[0], f"{name}.py")
-        summary = _read(path) if path.is_file() else None
-        if summary is None:
-            summary = _summary(importlib.import_module(f"derive.functions.{name}").FUNCTION)
-        found[summary.name] = summary
+    for module in _modules():
+        path = Path(functions.__path__[0], f"{module}.py")
+        found[module] = _read(path) if path.is_file() else None
     return found
+
+
+def _one_builtin(name: str):
+    """The built-in function called name, importing only its module; None where the sources cannot say
+    which module that is (one whose name is not literal might define it too) or none does."""
+    if _builtin.cache_info().currsize:
+        return _builtin().get(name)
+    sources = _sources()
+    if any(summary is None for summary in sources.values()):
+        return None
+    # The last module of that name wins, as in _builtin.
+    modules = [module for module, summary in sources.items() if summary.name == name]
+    if not modules:
+        return None
+    fn = importlib.import_module(f"derive.functions.{modules[-1]}").FUNCTION
+    return fn if fn.name == name else None
 
 
 def _read(path: Path) -> Summary | None:
@@ -120,6 +144,12 @@ def _summary(fn: Function) -> Summary:
 
 def get(name: str) -> Function:
     """The function called name, or an error naming the close matches."""
+    # One function's module is imported, not all of them: building every definition costs 0.1–0.3 s.
+    if name in _added:
+        return _added[name]
+    one = _one_builtin(name)
+    if one is not None:
+        return one
     known = functions()
     if name in known:
         return known[name]

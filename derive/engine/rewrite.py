@@ -26,11 +26,11 @@ from sympy import (
     simplify,
     sin,
     sinh,
-    solve,
     tan,
     tanh,
 )
 
+from derive.engine.definition import solutions
 from derive.engine.sums import free_indices, normalize_sums, renamed_apart
 from derive.notation.symbols import i
 
@@ -134,11 +134,11 @@ def _substitutions(expr, definition, output, variable, solving=True):
     if not _solvable(plain, x):
         return found
     try:
-        solutions = solve(value - plain, x)
+        found_x = solutions(value - plain, x)
     except (NotImplementedError, ValueError, RecursionError):  # SymPy gives up in these ways
-        solutions = []
+        found_x = []
     known = _functions(expr)
-    for sol in solutions:
+    for sol in found_x:
         # Only a true inverse may be substituted: ±√ branches are wrong for half the inputs.
         if _inverts(sol, plain, x, value):
             candidate = cancel(expr.xreplace({variable: sol.xreplace({value: output})}))

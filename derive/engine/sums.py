@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sympy import Add, Dummy, Sum, Symbol, expand
+from sympy import Add, Dummy, Integer, Mul, Product, Sum, Symbol, expand, sympify
 
 from derive.notation.symbols import INDICES
 
@@ -56,3 +56,34 @@ def renamed_apart(expr, taken=frozenset()):
         body = renamed_apart(expr.function.xreplace({bound: placeholder}), frozenset(avoid | {name}))
         return Sum(body.xreplace({placeholder: name}), (name, low, high))
     return expr.func(*(renamed_apart(a, taken) for a in expr.args))
+
+
+def written_out(expr, written: dict | None = None):
+    """expr with every sum and product over a concrete range written out term by term, inner ones first.
+
+    written holds the sums already written (shared between the entries of one matrix: every s_a has the
+    same Σ_k e^{z_k}). Each term is the body with the index replaced by its value, which is what
+    Sum.doit computes for a range this short, without its search for a closed form (a tenth of the time).
+    """
+    expr = sympify(expr)  # a bare n with n = 3 substituted comes back from xreplace as the int 3
+    if not expr.has(Sum, Product):
+        return expr
+    written = {} if written is None else written
+
+    def write(e):
+        if e not in written:
+            written[e] = _terms(e)
+        return written[e]
+
+    # replace works from the leaves up: an inner sum is written out before the one around it.
+    return expr.replace(lambda e: isinstance(e, (Sum, Product)), write)
+
+
+def _terms(total):
+    """One sum or product over concrete ranges, term by term (doit where a bound is not a number)."""
+    (index, low, high), *outer = total.limits
+    if not (low.is_Integer and high.is_Integer and high >= low - 1):
+        return total.doit()
+    combine = Add if isinstance(total, Sum) else Mul
+    inner = combine(*(total.function.xreplace({index: Integer(v)}) for v in range(low, high + 1)))
+    return _terms(total.func(inner, *outer)) if outer else inner
