@@ -26,13 +26,13 @@ from sympy import (
     sympify,
 )
 
-from derive.engine.differentiate import collapse, partial
 from derive.engine.matrix import entries
 from derive.engine.prove import back_to_inputs, vanishes
 from derive.engine.sums import free_indices, normalize_sums
 from derive.errors import ProofFailed
 from derive.notation.symbols import INDICES, i, j, n, vector
 from derive.show.printing import latex
+from derive.writeup.summing import collapsed, derivative
 
 DOTS = (r"\cdots", r"\vdots", r"\ddots")  # the names of the symbols an elided matrix shows
 INSTANCES = (2, 3, 4, 5)  # the sizes a step is checked at when its indexed form resists algebra
@@ -111,22 +111,25 @@ def _holds(difference, condition) -> str:
     # An entry (a, b) of a matrix is an instance of one identity for any indices: proven once for
     # symbolic ones, it holds at every shown a ≠ b (or a = b) without being proven again at each.
     general = _generalised(difference, condition)
-    if any(form in _PROVEN for form, _ in general):
+    if any(form in _PROVEN for form in general):
         return "symbolic"
-    if general and _proven(*general[0]) == "symbolic":
-        _PROVEN.add(general[0][0])
+    if general and _symbolic(*general[0]):
+        _PROVEN.add(general[0])
         return "symbolic"
     return _proven(difference, condition)
 
 
-_PROVEN = set()  # differences in symbolic indices proven to vanish symbolically, for all their values
+_PROVEN = set()  # (difference, condition) in symbolic indices, proven to vanish for all their values
 
 
 def _generalised(difference, condition) -> list:
     """[(the difference with its concrete indices made symbols, the condition those meet)], one for each
     order of the symbols: the difference at (1, 2) is the general one at i = 1, j = 2, so that proving
     the general one proves it. Empty when there is nothing to generalise or the values may coincide."""
-    if condition is not None and not (isinstance(condition, Gt) and condition.args[0] == n):
+    larger = isinstance(condition, Gt) and condition.args[0] == n  # n > m
+    # an assumption on sums (Σ_k y_k = 1) with no free index holds whatever the indices are called
+    assumed = isinstance(condition, Eq) and condition.lhs.has(Sum) and not condition.has(*INDICES[:2])
+    if condition is not None and not (larger or assumed):
         return []
     found = difference.atoms(Indexed, KroneckerDelta, Symbol)
     places = [e for e in found if isinstance(e, (Indexed, KroneckerDelta))]
@@ -134,8 +137,10 @@ def _generalised(difference, condition) -> list:
     if not values or len(values) > 2:
         return []
     rest = values - {n}
-    if n in values and rest and (condition is None or not all(v <= condition.args[1] for v in rest)):
+    if n in values and (assumed or rest and not (larger and all(v <= condition.args[1] for v in rest))):
         return []  # n is apart from the other values only where the condition says so: n > m ≥ them
+    if assumed:
+        found |= condition.atoms(Symbol)
     spare = [x for x in INDICES if x not in found][: len(values)]
     if len(spare) < len(values):
         return []
@@ -146,7 +151,10 @@ def _generalised(difference, condition) -> list:
         # Sound because the general difference gives this one back exactly at the values it came from.
         again = {e: _renamed_indices(e, back) for e in general.atoms(Indexed, KroneckerDelta)}
         if general.xreplace(again) == difference:
-            forms.append((general, Ne(*spare) if len(spare) == 2 else None))
+            # Proven for every n unless n ≤ m leaves a case open (a Piecewise on n ≥ 2): then for n > m,
+            # which holds at the instance too, n shifted past m as under() does; an assumption used
+            shifted = under(condition, general) if assumed or general.has(Piecewise) else general
+            forms.append((shifted, Ne(*spare) if len(spare) == 2 else None))
     return forms
 
 
@@ -162,11 +170,16 @@ def _renamed_indices(e, to: dict):
 
 def _proven(difference, condition) -> str:
     """ "symbolic" or "instances" when difference vanishes under condition, else ""."""
-    under_it = _written_out(under(condition, difference))
-    logs_expanded = expand_log(under_it, force=False)
-    if vanishes(under_it) or (logs_expanded != under_it and vanishes(logs_expanded)):
+    if _symbolic(difference, condition):
         return "symbolic"
     return "instances" if _at_instances(difference, condition) else ""
+
+
+def _symbolic(difference, condition) -> bool:
+    """Whether algebra reduces difference to zero under condition."""
+    under_it = _written_out(under(condition, difference))
+    logs_expanded = expand_log(under_it, force=False)
+    return vanishes(under_it) or (logs_expanded != under_it and vanishes(logs_expanded))
 
 
 def _written_out(expr):
@@ -200,7 +213,7 @@ def value(expr, facts: Facts):
     expr = expr.replace(lambda e: isinstance(e, UnevaluatedExpr), lambda e: e.args[0])
     expr = expr.xreplace({name: body for name, body in facts.named.items() if name.is_Symbol})
     expr = expr.replace(lambda e: isinstance(e, Derivative), lambda e: _take(e, facts))
-    return collapse(back_to_inputs(expr, facts.definitions))
+    return collapsed(back_to_inputs(expr, facts.definitions))
 
 
 def _entry_of_column(column):
@@ -218,7 +231,7 @@ def _take(derivative, facts: Facts):
     for variable, count in derivative.variable_count:
         for _ in range(count):
             if isinstance(variable, Indexed) and variable.base in facts.definitions:
-                body = collapse(renamed_apart(body, variable).diff(variable))
+                body = collapsed(renamed_apart(body, variable).diff(variable))
             elif _indexed(body, variable) and (body.base, variable.base) in facts.derivatives:
                 # both indices into the general derivative at once: ∂s_j/∂z_i swaps i and j
                 at = {i: body.indices[0], j: variable.indices[0]}
@@ -236,10 +249,10 @@ def _partial(body, variable):
         taken = body.atoms(Symbol)
         first = next((x for x in INDICES if x not in taken), index)
         if index not in taken and first != index:
-            found = partial(body, variable.base[first])
+            found = derivative(body, variable.base[first])
             if index not in found.atoms(Symbol):
                 return found.xreplace({first: index})
-    return partial(body, variable)
+    return derivative(body, variable)
 
 
 def _indexed(*exprs) -> bool:
