@@ -120,3 +120,29 @@ def test_the_loss_derivative_by_z_i_and_z_j_is_taken_once():
     loss = -Sum(y[k] * log(exp(z[k]) / total(exp(z[l]), l)), (k, 1, n))
     by_j = steps._partial(loss, z[j])
     assert by_j == steps._partial(loss, z[i]).xreplace({i: j})
+
+
+def test_compiled_templates_are_kept_only_in_a_folder_of_ones_own_and_a_bad_entry_is_compiled_again(
+    tmp_path, monkeypatch
+):
+    from derive.show import templating
+
+    monkeypatch.setattr(templating.environment("latex"), "bytecode_cache", None)
+    monkeypatch.setattr(templating.environment("text"), "bytecode_cache", None)
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o777)
+    shared.chmod(0o777)
+    templating.keep_compiled(shared)  # others may write there: not used
+    assert templating.environment("latex").bytecode_cache is None
+    own = tmp_path / "own"
+    templating.keep_compiled(own)
+    env = templating.environment("latex")
+    assert env.bytecode_cache is not None
+    env.cache.clear()
+    first = templating.render_template("chain.j2", syntax="latex", chain=[], fmt="latex")
+    kept = list(own.iterdir())
+    assert kept
+    for path in kept:
+        path.write_bytes(path.read_bytes()[:40] + b"\x00garbage")  # right header, broken code
+    env.cache.clear()
+    assert templating.render_template("chain.j2", syntax="latex", chain=[], fmt="latex") == first
