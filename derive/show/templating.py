@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from functools import cache
+from pathlib import Path
 
-from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined
+from jinja2 import ChoiceLoader, Environment, FileSystemBytecodeCache, PackageLoader, StrictUndefined
 
 # The stages whose templates/ folders are searched, by package name: each stage keeps its own templates,
 # and a name ("document.j2", "numpy_module.py.j2") is unique across them. Names, not imports: the stages
@@ -43,6 +45,39 @@ def environment(syntax: str = "text") -> Environment:
         html_comment=safetext.html_comment,
     )
     return env
+
+
+class _Compiled(FileSystemBytecodeCache):
+    """Jinja's compiled templates in a folder of the user's own: one that cannot be read or written
+    is no error (the template is compiled again), and an entry that does not load is compiled again."""
+
+    def load_bytecode(self, bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception:  # unpickling and unmarshalling fail in many ways; each means: compile again
+            bucket.reset()
+
+    def dump_bytecode(self, bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
+
+
+def keep_compiled(folder: Path) -> None:
+    """Keep the compiled templates in folder (each checked against its template's source by Jinja), so
+    that a process does not compile them again: only a folder that this user owns and no one else may
+    write to, since what is kept there is code that runs."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        status = folder.stat()
+    except OSError:
+        return
+    owner = getattr(os, "getuid", lambda: status.st_uid)()  # no owners to compare on Windows
+    if status.st_uid != owner or status.st_mode & 0o022:
+        return
+    for syntax in ("text", "latex"):
+        environment(syntax).bytecode_cache = _Compiled(str(folder))
 
 
 def render_template(template: str, syntax: str = "text", **facts) -> str:

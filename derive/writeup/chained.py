@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sympy import Derivative, Indexed, IndexedBase, Sum, Symbol
 
 from derive.engine.blocks import to_inputs
+from derive.engine.cache import directory
 from derive.engine.definition import _inline
 from derive.engine.differentiate import collapse, partial
 from derive.engine.prove import vanishes
@@ -15,7 +16,7 @@ from derive.engine.sums import normalize_sums
 from derive.errors import InvalidInput, ProofFailed
 from derive.notation.symbols import i, matrix, p, vector
 from derive.show.printing import latex
-from derive.show.templating import render_template
+from derive.show.templating import keep_compiled, render_template
 
 LANGUAGES = ("en", "zh", "zh-Hant")
 
@@ -114,6 +115,7 @@ def document(d, fmt: str = "markdown", lang: str = "en", standalone: bool = Fals
                 "proofs": b.proofs,
             }
         )
+    keep_compiled(directory() / "templates")  # compiled code, not results: kept under --no-cache too
     return render_template(
         "blocks.j2",
         syntax="latex",

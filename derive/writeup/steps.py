@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from itertools import product
+from itertools import permutations, product
 
 from sympy import (
     Derivative,
     Eq,
+    Gt,
     Indexed,
+    KroneckerDelta,
     MatMul,
     MatrixBase,
     MatrixExpr,
@@ -17,19 +19,20 @@ from sympy import (
     Ne,
     Piecewise,
     Sum,
+    Symbol,
     UnevaluatedExpr,
     expand_log,
     solve,
     sympify,
 )
 
-from derive.engine.differentiate import collapse, partial
 from derive.engine.matrix import entries
 from derive.engine.prove import back_to_inputs, vanishes
 from derive.engine.sums import free_indices, normalize_sums
 from derive.errors import ProofFailed
 from derive.notation.symbols import INDICES, i, j, n, vector
 from derive.show.printing import latex
+from derive.writeup.summing import collapsed, derivative
 
 DOTS = (r"\cdots", r"\vdots", r"\ddots")  # the names of the symbols an elided matrix shows
 INSTANCES = (2, 3, 4, 5)  # the sizes a step is checked at when its indexed form resists algebra
@@ -105,11 +108,78 @@ def _checked(step: Step, facts: Facts, left=None) -> tuple[str, object]:
 @lru_cache(maxsize=4096)  # the row view and the explicit matrix compare the same entries again
 def _holds(difference, condition) -> str:
     """ "symbolic" or "instances" when difference vanishes under condition, else ""."""
-    under_it = _written_out(under(condition, difference))
-    logs_expanded = expand_log(under_it, force=False)
-    if vanishes(under_it) or (logs_expanded != under_it and vanishes(logs_expanded)):
+    # An entry (a, b) of a matrix is an instance of one identity for any indices: proven once for
+    # symbolic ones, it holds at every shown a ≠ b (or a = b) without being proven again at each.
+    general = _generalised(difference, condition)
+    if any(form in _PROVEN for form in general):
+        return "symbolic"
+    if general and _symbolic(*general[0]):
+        _PROVEN.add(general[0])
+        return "symbolic"
+    return _proven(difference, condition)
+
+
+_PROVEN = set()  # (difference, condition) in symbolic indices, proven to vanish for all their values
+
+
+def _generalised(difference, condition) -> list:
+    """[(the difference with its concrete indices made symbols, the condition those meet)], one for each
+    order of the symbols: the difference at (1, 2) is the general one at i = 1, j = 2, so that proving
+    the general one proves it. Empty when there is nothing to generalise or the values may coincide."""
+    larger = isinstance(condition, Gt) and condition.args[0] == n  # n > m
+    # an assumption on sums (Σ_k y_k = 1) with no free index holds whatever the indices are called
+    assumed = isinstance(condition, Eq) and condition.lhs.has(Sum) and not condition.has(*INDICES[:2])
+    if condition is not None and not (larger or assumed):
+        return []
+    found = difference.atoms(Indexed, KroneckerDelta, Symbol)
+    places = [e for e in found if isinstance(e, (Indexed, KroneckerDelta))]
+    values = {v for e in places for v in _indices(e) if v.is_Integer or v == n}
+    if not values or len(values) > 2:
+        return []
+    rest = values - {n}
+    if n in values and (assumed or rest and not (larger and all(v <= condition.args[1] for v in rest))):
+        return []  # n is apart from the other values only where the condition says so: n > m ≥ them
+    if assumed:
+        found |= condition.atoms(Symbol)
+    spare = [x for x in INDICES if x not in found][: len(values)]
+    if len(spare) < len(values):
+        return []
+    forms = []
+    for order in permutations(sorted(values, key=lambda v: (v == n, v if v.is_Integer else 0))):
+        to, back = dict(zip(order, spare, strict=True)), dict(zip(spare, order, strict=True))
+        general = difference.xreplace({e: _renamed_indices(e, to) for e in places})
+        # Sound because the general difference gives this one back exactly at the values it came from.
+        again = {e: _renamed_indices(e, back) for e in general.atoms(Indexed, KroneckerDelta)}
+        if general.xreplace(again) == difference:
+            # Proven for every n unless n ≤ m leaves a case open (a Piecewise on n ≥ 2): then for n > m,
+            # which holds at the instance too, n shifted past m as under() does; an assumption used
+            shifted = under(condition, general) if assumed or general.has(Piecewise) else general
+            forms.append((shifted, Ne(*spare) if len(spare) == 2 else None))
+    return forms
+
+
+def _indices(e) -> tuple:
+    return e.indices if isinstance(e, Indexed) else e.args
+
+
+def _renamed_indices(e, to: dict):
+    """An indexed entry or a δ with each index that is a key of to replaced by its value."""
+    renamed = [to.get(v, v) for v in _indices(e)]
+    return e.base[tuple(renamed)] if isinstance(e, Indexed) else KroneckerDelta(*renamed)
+
+
+def _proven(difference, condition) -> str:
+    """ "symbolic" or "instances" when difference vanishes under condition, else ""."""
+    if _symbolic(difference, condition):
         return "symbolic"
     return "instances" if _at_instances(difference, condition) else ""
+
+
+def _symbolic(difference, condition) -> bool:
+    """Whether algebra reduces difference to zero under condition."""
+    under_it = _written_out(under(condition, difference))
+    logs_expanded = expand_log(under_it, force=False)
+    return vanishes(under_it) or (logs_expanded != under_it and vanishes(logs_expanded))
 
 
 def _written_out(expr):
@@ -143,7 +213,7 @@ def value(expr, facts: Facts):
     expr = expr.replace(lambda e: isinstance(e, UnevaluatedExpr), lambda e: e.args[0])
     expr = expr.xreplace({name: body for name, body in facts.named.items() if name.is_Symbol})
     expr = expr.replace(lambda e: isinstance(e, Derivative), lambda e: _take(e, facts))
-    return collapse(back_to_inputs(expr, facts.definitions))
+    return collapsed(back_to_inputs(expr, facts.definitions))
 
 
 def _entry_of_column(column):
@@ -161,14 +231,28 @@ def _take(derivative, facts: Facts):
     for variable, count in derivative.variable_count:
         for _ in range(count):
             if isinstance(variable, Indexed) and variable.base in facts.definitions:
-                body = collapse(renamed_apart(body, variable).diff(variable))
+                body = collapsed(renamed_apart(body, variable).diff(variable))
             elif _indexed(body, variable) and (body.base, variable.base) in facts.derivatives:
                 # both indices into the general derivative at once: ∂s_j/∂z_i swaps i and j
                 at = {i: body.indices[0], j: variable.indices[0]}
                 body = facts.derivatives[body.base, variable.base].xreplace(at)
             else:
-                body = partial(back_to_inputs(body, facts.definitions), variable)
+                body = _partial(back_to_inputs(body, facts.definitions), variable)
     return body
+
+
+def _partial(body, variable):
+    """∂body/∂variable, taken once for z_i and z_j alike: where body has neither index, the derivative by
+    z_j is the one by z_i with i renamed j (the loss and its vector form differentiate L by both)."""
+    if isinstance(variable, Indexed) and len(variable.indices) == 1 and variable.indices[0] in INDICES:
+        (index,) = variable.indices
+        taken = body.atoms(Symbol)
+        first = next((x for x in INDICES if x not in taken), index)
+        if index not in taken and first != index:
+            found = derivative(body, variable.base[first])
+            if index not in found.atoms(Symbol):
+                return found.xreplace({first: index})
+    return derivative(body, variable)
 
 
 def _indexed(*exprs) -> bool:
