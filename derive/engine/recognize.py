@@ -7,9 +7,38 @@ from derive.engine.prove import vanishes
 from derive.engine.registry import functions
 from derive.notation.symbols import i, vector
 
+_found = {}  # (expr, spelled) → what recognized returned: a scalar's gradient is recognised once
+
 
 def recognized(expr, spelled):
     """(function, output, definition) of a registered vector function equal to expr, or None."""
+    key = (expr, spelled)
+    if key not in _found:
+        _found[key] = _search(expr, spelled)
+    return _found[key]
+
+
+def remember(expr, spelled, known) -> None:
+    """Take known as what recognized(expr, spelled) returns (a cache entry's, checked by its reader)."""
+    _found[expr, spelled] = known
+
+
+def forget(expr, spelled) -> None:
+    """Recognise expr again when next asked."""
+    _found.pop((expr, spelled), None)
+
+
+def as_registered(name: str, spelled):
+    """(function, output, definition) of the registered function name, as recognized returns it, or None
+    when there is no such vector function of spelled's input."""
+    fn = functions().get(name)
+    if fn is None or fn.name == spelled.function.name or fn.input != spelled.function.input:
+        return None
+    candidate = define(fn, {})
+    return (fn, vector(fn.output), candidate.expanded) if candidate.kind == "vector" else None
+
+
+def _search(expr, spelled):
     for fn in functions().values():
         if fn.name == spelled.function.name or fn.input != spelled.function.input:
             continue
