@@ -16,6 +16,7 @@ from sympy import (
     GreaterThan,
     Heaviside,
     Indexed,
+    IndexedBase,
     KroneckerDelta,
     LessThan,
     Max,
@@ -80,6 +81,8 @@ class Point:
 
     def __init__(self, definitions: dict, seed: int, size: int, opaque=frozenset()):
         self.definitions = definitions  # output base or scalar name → its body (at index i) in the inputs
+        # The outputs by their label: equal IndexedBases are often distinct objects, slow to compare.
+        self.outputs = {k.label: body for k, body in definitions.items() if isinstance(k, IndexedBase)}
         self.opaque = opaque  # symbols that have no value (a written ⋯)
         self.seed, self.size = seed, size
         self.drawn = {}
@@ -103,7 +106,7 @@ class Point:
         key = (base.name, index)
         if key not in self.drawn:
             draw = random.Random(f"{self.seed}:{base}:{index}")
-            if base == y:  # a probability vector over 1..size
+            if base.label == y.label:  # a probability vector over 1..size
                 if index > self.size:
                     raise Unevaluable("an index past the size")
                 if base not in self.weights:
@@ -125,53 +128,51 @@ class Point:
 
     # -- evaluation
     def _eval(self, e, env, moved):
-        if e.is_Integer:
-            return float(int(e))
-        if e.is_Rational:
-            return int(e.p) / int(e.q)
-        if isinstance(e, Float) or e.is_NumberSymbol:
-            return float(e)
-        if isinstance(e, Symbol):
-            return self._scalar(e, env, moved)
-        if isinstance(e, Indexed):
-            return self._indexed(e, env, moved)
-        if isinstance(e, Add):
-            return sum(self._eval(a, env, moved) for a in e.args)
-        if isinstance(e, Mul):
-            result = 1.0
-            for a in e.args:
-                result *= self._eval(a, env, moved)
-            return result
-        if isinstance(e, Pow):
-            base, power = e.args
-            if power.is_Integer:
-                return self._eval(base, env, moved) ** int(power)
-            return self._eval(base, env, moved) ** self._eval(power, env, moved)
-        if isinstance(e, UnevaluatedExpr):
-            return self._eval(e.args[0], env, moved)
-        if e.func in _FUNCTIONS:
-            return _FUNCTIONS[e.func](self._eval(e.args[0], env, moved))
-        if isinstance(e, (Max, Min)):
-            values = [self._eval(a, env, moved) for a in e.args]
-            return max(values) if isinstance(e, Max) else min(values)
-        if isinstance(e, Heaviside):
-            x = self._eval(e.args[0], env, moved)
-            at_zero = self._eval(e.args[1], env, moved) if len(e.args) > 1 else 0.5
-            return 1.0 if x > 0 else 0.0 if x < 0 else at_zero
-        if isinstance(e, KroneckerDelta):
-            a, b = (self._index(x, env) for x in e.args[:2])
-            return 1.0 if a == b else 0.0
-        if isinstance(e, Piecewise):
-            for piece, condition in e.args:
-                if self._truth(condition, env, moved):
-                    return self._eval(piece, env, moved)
-            raise Unevaluable("no piece applies")
-        if isinstance(e, (Sum, Product)):
-            return self._sum(e, env, moved)
-        if isinstance(e, Derivative):
-            variables = [v for v, count in e.variable_count for _ in range(int(count))]
-            return self._derivative(e.expr, variables, env, moved)
-        raise Unevaluable(f"not evaluated: {type(e).__name__}")
+        evaluate = _BY_TYPE.get(type(e))
+        if evaluate is None:  # each class of node is looked at once, then dispatched by its type
+            evaluate = _BY_TYPE[type(e)] = _evaluator(type(e))
+        return evaluate(self, e, env, moved)
+
+    def _add(self, e, env, moved):
+        return sum(self._eval(a, env, moved) for a in e.args)
+
+    def _mul(self, e, env, moved):
+        result = 1.0
+        for a in e.args:
+            result *= self._eval(a, env, moved)
+        return result
+
+    def _pow(self, e, env, moved):
+        base, power = e.args
+        if power.is_Integer:
+            return self._eval(base, env, moved) ** int(power)
+        return self._eval(base, env, moved) ** self._eval(power, env, moved)
+
+    def _function(self, e, env, moved):
+        return _FUNCTIONS[e.func](self._eval(e.args[0], env, moved))
+
+    def _extreme(self, e, env, moved):
+        values = [self._eval(a, env, moved) for a in e.args]
+        return max(values) if isinstance(e, Max) else min(values)
+
+    def _step(self, e, env, moved):
+        x = self._eval(e.args[0], env, moved)
+        at_zero = self._eval(e.args[1], env, moved) if len(e.args) > 1 else 0.5
+        return 1.0 if x > 0 else 0.0 if x < 0 else at_zero
+
+    def _delta(self, e, env, moved):
+        a, b = (self._index(x, env) for x in e.args[:2])
+        return 1.0 if a == b else 0.0
+
+    def _piecewise(self, e, env, moved):
+        for piece, condition in e.args:
+            if self._truth(condition, env, moved):
+                return self._eval(piece, env, moved)
+        raise Unevaluable("no piece applies")
+
+    def _differentiated(self, e, env, moved):
+        variables = [v for v, count in e.variable_count for _ in range(int(count))]
+        return self._derivative(e.expr, variables, env, moved)
 
     def _index(self, e, env) -> int:
         if e in env:
@@ -196,7 +197,7 @@ class Point:
     def _indexed(self, e, env, moved):
         base = e.base
         if len(e.indices) != 1:  # a matrix's entry X_{a,b}: an input, drawn like a vector's
-            if base in self.definitions:
+            if base.label in self.outputs:
                 raise Unevaluable("an output with several indices")
             where = tuple(self._index(x, env) for x in e.indices)
             if min(where) < 1:
@@ -208,11 +209,11 @@ class Point:
         index = self._index(e.indices[0], env)
         if index < 1:
             raise Unevaluable("an index below one")
-        if base in self.definitions:  # an output: its definition at that index
-            key = (base, index, moved)
+        if base.label in self.outputs:  # an output: its definition at that index
+            key = (base.label, index, moved)
             if key not in self.memo:
                 at = {n: env.get(n, self.size), i: index}
-                self.memo[key] = self._eval(self.definitions[base], at, moved)
+                self.memo[key] = self._eval(self.outputs[base.label], at, moved)
             return self.memo[key] + _moved(moved, "output", (base.name, index))
         return self._entry(base, index) + _moved(moved, "input", (base.name, index))
 
@@ -251,7 +252,7 @@ class Point:
             return self._eval(body, env, moved)
         *inner, last = variables
         if isinstance(last, Indexed):
-            kind = "output" if last.base in self.definitions else "input"
+            kind = "output" if last.base.label in self.outputs else "input"
             at = tuple(self._index(x, env) for x in last.indices)
             where = (last.base.name, at[0] if len(at) == 1 else at)
         elif isinstance(last, Symbol) and last not in env:
@@ -284,6 +285,42 @@ class Point:
         if isinstance(condition, (StrictLessThan, LessThan)):
             return a < b if isinstance(condition, StrictLessThan) else a <= b
         raise Unevaluable(f"not a condition: {type(condition).__name__}")
+
+
+_BY_TYPE = {}  # a class of node → how Point evaluates it
+
+
+def _evaluator(cls):
+    """How Point evaluates a node of class cls (a function of the point, the node, env and moved)."""
+    if cls.is_Integer:
+        return lambda point, e, env, moved: float(int(e))
+    if cls.is_Rational:
+        return lambda point, e, env, moved: int(e.p) / int(e.q)
+    if issubclass(cls, Float) or cls.is_NumberSymbol:
+        return lambda point, e, env, moved: float(e)
+    for kinds, method in (
+        (Symbol, Point._scalar),
+        (Indexed, Point._indexed),
+        (Add, Point._add),
+        (Mul, Point._mul),
+        (Pow, Point._pow),
+        (UnevaluatedExpr, lambda point, e, env, moved: point._eval(e.args[0], env, moved)),
+        (tuple(_FUNCTIONS), Point._function),
+        ((Max, Min), Point._extreme),
+        (Heaviside, Point._step),
+        (KroneckerDelta, Point._delta),
+        (Piecewise, Point._piecewise),
+        ((Sum, Product), Point._sum),
+        (Derivative, Point._differentiated),
+    ):
+        if issubclass(cls, kinds):
+            return method
+    name = cls.__name__
+
+    def unevaluable(point, e, env, moved):
+        raise Unevaluable(f"not evaluated: {name}")
+
+    return unevaluable
 
 
 def _moved(moved, kind, where):

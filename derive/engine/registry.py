@@ -120,6 +120,12 @@ def _summary(fn: Function) -> Summary:
 
 def get(name: str) -> Function:
     """The function called name, or an error naming the close matches."""
+    if name in _added:
+        return _added[name]
+    if name in _modules():  # its own file, loaded alone (every other one costs start-up time)
+        fn = importlib.import_module(f"derive.functions.{name}").FUNCTION
+        if fn.name == name:
+            return fn
     known = functions()
     if name in known:
         return known[name]
