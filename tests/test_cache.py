@@ -112,7 +112,11 @@ def test_trees_build_only_allowed_classes():
 
 def test_a_cached_run_prints_what_a_cold_run_prints(tmp_path):
     cache = tmp_path / "cache"
-    commands = (("softmax_cross_entropy", "--n", "4", "--format", "latex"), ("softmax_t", "--format", "json"))
+    commands = (
+        ("softmax_cross_entropy", "--n", "4", "--format", "latex"),
+        ("softmax_t", "--format", "json"),
+        ("logsumexp", "--n", "64", "--format", "json"),  # its gradient recognised as softmax: stored
+    )
     for args in commands:
         before = _entries(cache) if cache.exists() else []
         cold = cli(*args, "--no-cache", cache=cache)
@@ -284,3 +288,14 @@ def test_two_processes_writing_an_explicit_proof_at_once(tmp_path):
     two_writers(script, cache)
     (entry,) = [p for p in _entries(cache) if "explicit-v" in str(p)]  # no temporary left behind
     assert entry.suffix == ".json"
+
+
+def test_a_scalar_entry_naming_another_function_as_its_gradient_is_refused(cachedir):
+    d = derive("logsumexp", cache=False)
+    disk.save(d.spelled, _fields(d), names_of)
+    (entry,) = _entries(cachedir)
+    assert json.loads(entry.read_text())["recognized"] == "softmax"
+    assert disk.load(d.spelled, names_of) == _fields(d)
+    for wrong in ("sigmoid", "log_softmax", "logsumexp", "no_such_function", 3):
+        entry.write_text(json.dumps(json.loads(entry.read_text()) | {"recognized": wrong}))
+        assert disk.load(d.spelled, names_of) is None, wrong
