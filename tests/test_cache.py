@@ -112,7 +112,11 @@ def test_trees_build_only_allowed_classes():
 
 def test_a_cached_run_prints_what_a_cold_run_prints(tmp_path):
     cache = tmp_path / "cache"
-    commands = (("softmax_cross_entropy", "--n", "4", "--format", "latex"), ("softmax_t", "--format", "json"))
+    commands = (
+        ("softmax_cross_entropy", "--n", "4", "--format", "latex"),
+        ("softmax_t", "--format", "json"),
+        ("logsumexp", "--n", "64", "--format", "json"),  # its gradient recognised as softmax: stored
+    )
     for args in commands:
         before = _entries(cache) if cache.exists() else []
         cold = cli(*args, "--no-cache", cache=cache)
@@ -154,3 +158,144 @@ def test_an_unwritable_cache_directory_is_no_error(tmp_path, monkeypatch):
     d = derive("sigmoid", cache=False)
     disk.save(d.spelled, _fields(d), names_of)
     assert disk.load(d.spelled, names_of) is None
+
+
+# The explicit proof at a given n: stored by the derivation's key and n, re-checked in float64 when read.
+
+
+def _explicit_entries(folder):
+    return [p for p in _entries(folder) if "explicit-v" in str(p)]
+
+
+@pytest.fixture
+def proofs_made(monkeypatch):
+    """How many explicit proofs were made (not read from the cache) since the test began."""
+    from derive.engine import derivation
+
+    made = []
+    original = derivation.prove.explicit
+
+    def counted(*args, **kwargs):
+        made.append(args[2])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(derivation.prove, "explicit", counted)
+    return made
+
+
+@pytest.mark.parametrize("name,size", [("softmax", 64), ("layer_norm", 12), ("softmax_cross_entropy", 5)])
+def test_an_explicit_proof_is_read_back_instead_of_proven_again(cachedir, proofs_made, name, size):
+    first = derive(name, n=size)
+    made = len(proofs_made)
+    assert made == (2 if first.hessian is not None else 1)  # a scalar's Hessian has its own
+    assert len(_explicit_entries(cachedir)) == made
+    again = derive(name, n=size)
+    assert len(proofs_made) == made  # read, not proven
+    assert again.proofs == first.proofs and again.proofs[-1].claim == "explicit"
+    assert again.hessian is None or again.hessian.proofs == first.hessian.proofs
+    derive(name, n=size, cache=False)
+    assert len(proofs_made) == 2 * made  # --no-cache proves
+
+
+def test_a_stale_explicit_proof_is_not_read(cachedir, proofs_made, monkeypatch):
+    derive("softmax", n=16)
+    monkeypatch.setattr(disk, "_DIGEST", ["an engine of another source"])
+    derive("softmax", n=16)
+    assert len(proofs_made) == 2
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        *DAMAGES,
+        lambda text: json.dumps(json.loads(text) | {"proof": json.loads(text)["proof"] | {"cases": 999}}),
+        lambda text: json.dumps(json.loads(text) | {"proof": json.loads(text)["proof"] | {"holds": False}}),
+        lambda text: json.dumps(json.loads(text) | {"proof": {"claim": "explicit"}}),
+    ],
+)
+def test_a_corrupt_explicit_proof_is_ignored_and_rebuilt(cachedir, proofs_made, damage):
+    first = derive("softmax", n=16)
+    (entry,) = _explicit_entries(cachedir)
+    entry.write_text(damage(entry.read_text()), encoding="utf-8", errors="surrogateescape")
+    again = derive("softmax", n=16)
+    assert len(proofs_made) == 2 and again.proofs == first.proofs
+    assert json.loads(entry.read_text())["proof"] == first.proofs[-1].__dict__  # written whole again
+    derive("softmax", n=16)
+    assert len(proofs_made) == 2
+
+
+class _Perturbed:
+    """A table with the entry at pick off by 1e-3 of its value."""
+
+    def __init__(self, table, pick):
+        self.table, self.pick, self.size, self.bases = table, pick, table.size, table.bases
+
+    def entry(self, *pick):
+        value = self.table.entry(*pick)
+        return value * (1 + Integer(1) / 1000) if pick == self.pick else value
+
+
+def test_an_entry_off_by_a_thousandth_fails_the_explicit_recheck():
+    from dataclasses import replace
+
+    from derive.engine import spot
+
+    for name in ("softmax", "layer_norm", "softmax_cross_entropy"):
+        d = derive(name, cache=False)
+        names = d.hessian.spelled if d.hessian is not None else None
+        table = replace(d, n=64).table
+        picks = table.samples()
+        assert spot.explicit_agrees(d.spelled, names, table, picks), name
+
+        assert not spot.explicit_agrees(d.spelled, names, _Perturbed(table, picks[-1]), picks), name
+
+
+def test_a_wrong_explicit_matrix_is_never_taken_from_the_cache(cachedir, proofs_made, monkeypatch):
+    """A stored proof whose matrix at n fails its re-check is proven again, and the failing proof raised."""
+    from derive.engine import spot
+    from derive.errors import ProofFailed
+
+    derive("softmax", n=16)
+    agrees = spot.explicit_agrees
+    monkeypatch.setattr(spot, "explicit_agrees", lambda *args: False)
+    derive("softmax", n=16)
+    assert len(proofs_made) == 2  # not read: proven again (and then not stored)
+    monkeypatch.setattr(spot, "explicit_agrees", agrees)
+    from derive.engine import derivation
+
+    monkeypatch.setattr(derivation.prove, "explicit", lambda *a, **k: disk.Proof("explicit", False, "m"))
+    with pytest.raises(ProofFailed):  # a proof that fails is raised, and never stored
+        derive("softmax", n=17)
+    assert len(_explicit_entries(cachedir)) == 1
+
+
+def test_two_processes_writing_an_explicit_proof_at_once(tmp_path):
+    cache = tmp_path / "cache"
+    script = (
+        "from dataclasses import replace\n"
+        "from derive.engine import cache as disk, prove\n"
+        "from derive.engine.derivation import derive\n"
+        "d = derive('softmax', cache=False)\n"
+        "table = replace(d, n=32).table\n"
+        "made = []\n"
+        "def proven():\n"
+        "    made.append(1)\n"
+        "    return prove.explicit(table, d.spelled, 32)\n"
+        "for _ in range(30):\n"
+        "    assert disk.explicit(d.spelled, table, None, proven).holds\n"
+        "assert len(made) < 30\n"
+    )
+    two_writers(script, cache)
+    (entry,) = [p for p in _entries(cache) if "explicit-v" in str(p)]  # no temporary left behind
+    assert entry.suffix == ".json"
+
+
+def test_a_scalar_entry_naming_another_function_as_its_gradient_is_refused(cachedir):
+    d = derive("logsumexp", cache=False)
+    disk.save(d.spelled, _fields(d), names_of)
+    (entry,) = _entries(cachedir)
+    assert json.loads(entry.read_text())["recognized"] == "softmax"
+    assert disk.load(d.spelled, names_of) == _fields(d)
+    for wrong in ("sigmoid", "log_softmax", "logsumexp", "no_such_function", 3):
+        entry.write_text(json.dumps(json.loads(entry.read_text()) | {"recognized": wrong}))
+        assert disk.load(d.spelled, names_of) is None, wrong

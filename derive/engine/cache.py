@@ -13,8 +13,8 @@ from pathlib import Path
 import sympy
 
 from derive._version import __version__
-from derive.engine import matrix, spot
-from derive.engine.prove import Proof
+from derive.engine import matrix, recognize, spot
+from derive.engine.prove import EVERY_ENTRY_UP_TO, Proof
 from derive.guard import trees
 
 FORMAT = 1  # of an entry; a change of layout bumps it
@@ -67,11 +67,63 @@ def load(spelled, names_of):
             return None
         fields = {name: trees.read(entry[name]) for name in _FIELDS}
         fields["proofs"] = tuple(_proof(p) for p in entry["proofs"])
+        if spelled.kind == "scalar" and not _recognition(spelled, fields["raw"], entry["recognized"]):
+            return None
     except (OSError, ValueError, KeyError, TypeError, RecursionError):  # trees.Unreadable is a ValueError
         return None
     if not _consistent(spelled, fields, names_of):
+        if spelled.kind == "scalar":  # what the refused entry said is not taken by the cold derivation
+            recognize.forget(fields["raw"], spelled)
         return None
     return fields
+
+
+def explicit(spelled, table, names, prove_it) -> Proof:
+    """The proof that table (the explicit matrix or gradient at table.size, written in names' outputs, or
+    spelled's) equals the definition differentiated directly there: read from the disk when the stored one
+    is the proof prove_it would give and its picked entries pass a numeric re-check (spot.py), else
+    prove_it(), stored when it holds and passes the same re-check."""
+    if not _ENABLED.get():
+        return prove_it()
+    picks = list(table.positions()) if table.size <= EVERY_ENTRY_UP_TO else table.samples()
+    expected = _explicit_proof(table.size, picks)
+    try:
+        ident, path = _where_explicit(spelled, table.size)
+    except (ValueError, TypeError, RecursionError):  # trees.Unreadable is a ValueError
+        return prove_it()
+    if _read_proof(path, ident) == expected and spot.explicit_agrees(spelled, names, table, picks):
+        return expected
+    proof = prove_it()
+    if proof == expected and spot.explicit_agrees(spelled, names, table, picks):
+        entry = {"format": FORMAT, "key": ident, "version": __version__, "proof": proof.__dict__}
+        publish(path, json.dumps(entry, sort_keys=True, separators=(",", ":")))
+    return proof
+
+
+def _read_proof(path: Path, ident: str) -> Proof | None:
+    """The proof stored at path under ident, or None when there is none or it is unreadable or foreign."""
+    try:
+        with open(path, "rb") as f:
+            text = f.read(MAX_BYTES + 1)
+        entry = json.loads(text) if len(text) <= MAX_BYTES else None
+        if not isinstance(entry, dict) or entry.get("format") != FORMAT or entry.get("key") != ident:
+            return None
+        return _proof(entry["proof"])
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
+        return None
+
+
+def _explicit_proof(size: int, picks: list) -> Proof:
+    """The proof prove.explicit gives when the matrix at size holds at every one of picks."""
+    every = size <= EVERY_ENTRY_UP_TO
+    return Proof("explicit", True, f"direct differentiation at n = {size}", len(picks), "", every)
+
+
+def _where_explicit(spelled, size: int) -> tuple[str, Path]:
+    """The identity of the explicit proof at size (the derivation's plus the size) and its file."""
+    derivation, _ = where(spelled)
+    ident = hashlib.sha256(json.dumps({"derivation": derivation, "n": size}).encode()).hexdigest()
+    return ident, directory() / f"explicit-v{FORMAT}" / ident[:2] / f"{ident}.json"
 
 
 def save(spelled, fields: dict, names_of) -> None:
@@ -88,6 +140,9 @@ def _store(spelled, fields: dict) -> None:
         entry = {"format": FORMAT, "key": ident, "version": __version__}
         entry.update({name: trees.write(fields[name]) for name in _FIELDS})
         entry["proofs"] = [p.__dict__ for p in fields["proofs"]]
+        if spelled.kind == "scalar":  # the registered function its gradient was recognised as, if any
+            known = recognize.recognized(fields["raw"], spelled)
+            entry["recognized"] = None if known is None else known[0].name
         text = json.dumps(entry, sort_keys=True, separators=(",", ":"))
     except (trees.Unreadable, TypeError, ValueError):
         return
@@ -111,6 +166,21 @@ def publish(path: Path, text: str) -> None:
             raise
     except OSError:
         return
+
+
+def _recognition(spelled, raw, name) -> bool:
+    """Whether an entry's word on what a scalar's gradient was recognised as can be taken (and then take
+    it, so that recognising it costs no symbolic comparison): a registered function's name when that
+    function equals the gradient numerically (spot.py), or none, which is never wrong (the gradient is
+    then written in the intermediates)."""
+    if name is None:
+        known = None
+    elif type(name) is not str or (known := recognize.as_registered(name, spelled)) is None:
+        return False
+    elif not spot.same(spelled, known[2], raw):
+        return False
+    recognize.remember(raw, spelled, known)
+    return True
 
 
 def _consistent(spelled, fields, names_of) -> bool:

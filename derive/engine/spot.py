@@ -1,96 +1,99 @@
-"""A cheap numeric re-check: derived forms against the definition differentiated directly at n = 3."""
+"""A cheap numeric re-check of stored results: derived forms against the definition differentiated
+numerically (float64, central differences: engine/floats.py) at seeded points."""
 
 from __future__ import annotations
 
-import random
+from sympy import Symbol
 
-from sympy import Indexed, Rational, Sum, diff
-
+from derive.engine.floats import Point, Unevaluable
 from derive.engine.matrix import entries
-from derive.engine.prove import back_to_inputs
 from derive.notation.symbols import i, j, n
 
 SIZE = 3
 SEEDS = (20261126, 14)
 PAIRS = ((1, 1), (3, 3), (1, 2), (3, 1))  # (i, j): on the diagonal and off it
-TOLERANCE = 1e-12  # relative, with values taken to 20 digits
+# A fourth-order central difference at these steps is off by less than 1e-11 here; a wrong form, even one
+# off by 1e-3 of its value, is far outside.
+ABSOLUTE, RELATIVE = 1e-9, 1e-7
+_FAILURES = (
+    Unevaluable,
+    TypeError,
+    ValueError,
+    ArithmeticError,
+    AttributeError,
+    IndexError,
+    KeyError,
+    RecursionError,
+)
 
 
 def agrees(spelled, names, raw, general, cases, form) -> bool:
     """Whether raw, general (in names' outputs), each case and the matrix form's entries all equal the
-    definition differentiated directly at n = 3, at two seeded points; any failure to evaluate is a no."""
-    try:
-        return all(_agrees_at(spelled, names, raw, general, cases, form, seed) for seed in SEEDS)
-    except (TypeError, ValueError, ArithmeticError, AttributeError, IndexError, KeyError):
-        return False
-
-
-def _agrees_at(spelled, names, raw, general, cases, form, seed) -> bool:
-    draw = random.Random(seed)
-    point = _Point(spelled.input, draw)
+    definition differentiated numerically at n = 3, at two seeded points; any failure to evaluate is a no."""
     scalar = spelled.kind == "scalar"
     pairs = tuple((r, r) for r in range(1, SIZE + 1)) if scalar else PAIRS
-    written, bodies = {}, {}  # sums written out, and the definition at each row, once per point
-
-    def concrete(expr, at):
-        expr = back_to_inputs(expr.xreplace(at), names.substitutions).xreplace(at)
-        return expr.replace(lambda e: isinstance(e, Sum), lambda e: _written(e, written))
-
     forms = [raw, general, *(expr for _, expr in cases)]
     if form is not None and not scalar:
         forms.append(entries(form))
-    for row, col in pairs:
-        at = {i: row, j: col, n: SIZE}
-        if row not in bodies:
-            bodies[row] = concrete(spelled.expanded, at)
-        direct = point.value(diff(bodies[row], spelled.input[row if scalar else col]))
-        # A case is compared only where its condition (i = j or i ≠ j) holds.
-        held = [True, True, *(bool(condition.xreplace(at)) for condition, _ in cases), True]
-        for expr, holds in zip(forms, held, strict=False):
-            if holds and not _close(point.value(concrete(expr, at)), direct):
-                return False
+    try:
+        for seed in SEEDS:
+            point = Point(_definitions(spelled, names), seed, SIZE)
+            for row, col in pairs:
+                of = spelled.output if scalar else spelled.output[row]
+                want = point.derivative(of, spelled.input[row if scalar else col], {})
+                # A case is compared only where its condition (i = j or i ≠ j) holds.
+                at = {i: row, j: col, n: SIZE}
+                held = [True, True, *(bool(condition.xreplace(at)) for condition, _ in cases), True]
+                for expr, holds in zip(forms, held, strict=False):
+                    if holds and not _close(point.value(expr, {i: row, j: col}), want):
+                        return False
+    except _FAILURES:
+        return False
     return True
 
 
-def _written(total, written: dict):
-    if total not in written:
-        written[total] = total.doit()
-    return written[total]
+def explicit_agrees(spelled, names, table, picks) -> bool:
+    """Whether each picked entry of table (the explicit Jacobian, or a scalar's gradient, at table.size)
+    equals the definition differentiated numerically at that size, at two seeded points; names is the
+    Definition the entries are written in (spelled by default). Any failure to evaluate is a no."""
+    size, z = table.size, spelled.input
+    used = sorted({a for pick in picks for a in pick})
+    plain = {Symbol(f"{b.name}{a}"): b[a] for b in table.bases for a in used}
+    try:
+        for seed in SEEDS:
+            point = Point(_definitions(spelled, names), seed, size)
+            for pick in picks:
+                *row, b = pick
+                got = point.value(table.entry(*pick).xreplace(plain), {})
+                want = point.derivative(spelled.output[row[0]] if row else spelled.output, z[b], {})
+                if not _close(got, want):
+                    return False
+    except _FAILURES:
+        return False
+    return True
 
 
-def _close(got: complex, want: complex) -> bool:
-    return abs(got - want) <= TOLERANCE * max(1.0, abs(want))
+def same(spelled, a, b) -> bool:
+    """Whether a and b (vectors at index i, in spelled's inputs) are equal numerically at n = 3, i = 1..3,
+    at two seeded points; any failure to evaluate is a no."""
+    try:
+        for seed in SEEDS:
+            point = Point(dict(spelled.substitutions), seed, SIZE)
+            for row in range(1, SIZE + 1):
+                if not _close(point.value(a, {i: row}), point.value(b, {i: row})):
+                    return False
+    except _FAILURES:
+        return False
+    return True
 
 
-class _Point:
-    """Seeded values for the inputs (in [−1.5, 1.5]), data vectors (probability vectors, so that
-    Σ_k y_k = 1 holds) and parameters (in [0.5, 2]), drawn as each is first met."""
+def _definitions(spelled, names) -> dict:
+    """Each output and intermediate the forms may be written in, and a scalar's own output, by its body."""
+    definitions = dict((names or spelled).substitutions)
+    if spelled.kind == "scalar":
+        definitions[spelled.output] = spelled.expanded
+    return definitions
 
-    def __init__(self, z, draw: random.Random):
-        self.z, self.draw, self.values = z, draw, {}
 
-    def value(self, expr) -> complex:
-        for a in sorted(expr.atoms(Indexed), key=str):
-            self.values.setdefault(a.base, None)
-        for base in [b for b, v in self.values.items() if v is None]:
-            self.values[base] = self._vector(base)
-        for s in sorted(expr.free_symbols, key=str):
-            if (
-                not isinstance(s, Indexed)
-                and s not in self.values
-                and not any(s == b.label for b in self.values)
-            ):
-                self.values[s] = Rational(self.draw.randint(50, 200), 100)
-        subs = {}
-        for key, v in self.values.items():
-            if isinstance(v, tuple):
-                subs.update({key[a + 1]: v[a] for a in range(SIZE)})
-            else:
-                subs[key] = v
-        return complex(expr.xreplace(subs).evalf(20))
-
-    def _vector(self, base) -> tuple:
-        if base == self.z:
-            return tuple(Rational(self.draw.randint(-150, 150), 100) for _ in range(SIZE))
-        weights = [self.draw.randint(1, 100) for _ in range(SIZE)]
-        return tuple(Rational(w, sum(weights)) for w in weights)
+def _close(got: float, want: float) -> bool:
+    return abs(got - want) <= ABSOLUTE + RELATIVE * max(abs(got), abs(want))
