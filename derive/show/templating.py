@@ -64,10 +64,14 @@ class _Compiled(FileSystemBytecodeCache):
             pass
 
 
-def keep_compiled(folder: Path) -> None:
+def keep_compiled(folder: Path | None) -> None:
     """Keep the compiled templates in folder (each checked against its template's source by Jinja), so
     that a process does not compile them again: only a folder that this user owns and no one else may
-    write to, since what is kept there is code that runs."""
+    write to, since what is kept there is code that runs. None: compile them in this process only."""
+    if folder is None:
+        for syntax in ("text", "latex"):
+            environment(syntax).bytecode_cache = None
+        return
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         status = folder.stat()

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sympy import Derivative, Indexed, IndexedBase, Sum, Symbol
 
 from derive.engine.blocks import to_inputs
-from derive.engine.cache import directory
+from derive.engine.cache import directory, is_enabled
 from derive.engine.definition import _inline
 from derive.engine.differentiate import collapse, partial
 from derive.engine.prove import vanishes
@@ -115,7 +115,8 @@ def document(d, fmt: str = "markdown", lang: str = "en", standalone: bool = Fals
                 "proofs": b.proofs,
             }
         )
-    keep_compiled(directory() / "templates")  # compiled code, not results: kept under --no-cache too
+    # beside the derivation cache, and like it not read or written under --no-cache
+    keep_compiled(directory() / "templates" if is_enabled() else None)
     return render_template(
         "blocks.j2",
         syntax="latex",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 from functools import partial
 
-from derive.engine.cache import directory
+from derive.engine.cache import directory, is_enabled
 from derive.errors import DeriveError, InvalidInput
 from derive.guard.text import no_double_dash
 from derive.show.templating import keep_compiled, render_template
@@ -35,8 +35,8 @@ def document(
     if standalone and fmt != "latex":
         raise InvalidInput("--standalone makes a complete LaTeX document: use it with --format latex")
     shown = facts(d, writeup(d, method), partial(escape, fmt=fmt), partial(label, fmt=fmt, lang=lang))
-    # beside the derivation cache; compiled code, not results: kept under --no-cache too, as Python's own
-    keep_compiled(directory() / "templates")
+    # beside the derivation cache, and like it not read or written under --no-cache
+    keep_compiled(directory() / "templates" if is_enabled() else None)
     return render_template(
         "standalone.tex.j2" if standalone else "document.j2",
         syntax="latex",  # << >> and <% %>: LaTeX's braces stay out of Jinja's way, in Markdown too
