@@ -9,7 +9,7 @@ import types
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from sympy import Add, Mul, Pow, S, Sum, Symbol, UnevaluatedExpr, fraction
+from sympy import Add, Expr, Mul, Pow, S, Sum, Symbol, UnevaluatedExpr, fraction
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.pretty.pretty import PrettyPrinter
@@ -94,17 +94,28 @@ def _natural(factor) -> tuple:
 def _person_order():
     # SymPy's printers take factors from Mul.as_ordered_factors, which sorts s_i after (δ_ij − s_j);
     # reordering there, only while printing, gives s_i(δ_ij − s_j) in every printer at once.
+    # SymPy's sort keys (cached for the process) read as_ordered_factors too: computed in SymPy's order
+    # while printing, so that what is printed later never depends on what was printed first.
     with _lock:
-        original = Mul.as_ordered_factors
+        original, original_key = Mul.as_ordered_factors, Expr.sort_key
+        keying = []
 
         def ordered(self, order=None):
-            return sorted(original(self, order), key=lambda f: (_rank(f), _natural(f)))
+            factors = original(self, order)
+            return factors if keying else sorted(factors, key=lambda f: (_rank(f), _natural(f)))
 
-        Mul.as_ordered_factors = ordered
+        def sort_key(self, order=None):
+            keying.append(True)
+            try:
+                return original_key(self, order)
+            finally:
+                keying.pop()
+
+        Mul.as_ordered_factors, Expr.sort_key = ordered, sort_key
         try:
             yield
         finally:
-            Mul.as_ordered_factors = original
+            Mul.as_ordered_factors, Expr.sort_key = original, original_key
 
 
 def _is_quotient(expr) -> bool:
