@@ -1,0 +1,104 @@
+"""The Numba kernels' exp, as statements SymPy works out: two-sided, and one-sided for exponents proven ≤ 0.
+
+exp(x) = 2^k exp(r), k = round(x / ln 2), |r| ≤ ln(2)/2: ln 2 split so that k·ln2_hi is exact, exp(r) by its
+Taylor polynomial up to the first degree whose next term is below a quarter of float64's rounding unit,
+and 2^k put together from exponent bits. No call to libm, so that the loops using it vectorise; k is
+converted in 32 bits (every k the clamps allow fits), which vectorises where a 64-bit conversion may not.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+from sympy import Float, Function, Piecewise, Rational, Symbol, ceiling, factorial, floor, log
+
+from derive.codegen.ranges import nonpositive
+
+# float64: the exponent of the smallest normal, of the smallest subnormal, and the largest 2^k + 1.
+NORMAL, SUBNORMAL, OVERFLOW = -1022, -1074, 1024
+BITS = 53
+
+
+class Whole(Function):
+    """A whole-valued float k as a 32-bit integer."""
+
+    nargs = 1
+
+
+class TwoTo(Function):
+    """2^m for an integer m in float64's normal range, built from its exponent bits."""
+
+    nargs = 1
+
+
+class Halved(Function):
+    """⌊m/2⌋ of an integer m: an arithmetic shift."""
+
+    nargs = 1
+
+
+class Defined(Function):
+    """k where k is a number, else 0: converting NaN to an integer is undefined (r carries the NaN on)."""
+
+    nargs = 1
+
+
+@dataclass(frozen=True)
+class ExpFunction:
+    """One exp of the module: its name, whether it is one-sided, its statements (target, value), the last
+    one's target "return", and the largest argument it is exact for (inf where it clamps)."""
+
+    name: str
+    one_sided: bool
+    statements: tuple
+    highest: float
+    lowest: float  # every x ≤ lowest gives 0
+
+
+NAMES = {False: "_exp", True: "_exp_nonpositive"}
+
+
+def name(argument, peaks=None, known=None) -> str:
+    """The exp a kernel calls for argument: the one-sided one where SymPy proves the argument ≤ 0."""
+    return NAMES[nonpositive(argument, peaks, known)]
+
+
+def function(one_sided: bool) -> ExpFunction:
+    """The statements of exp (one_sided: for x ≤ 0, with no clamp above and one power of two, not two)."""
+    ln2 = log(2).evalf(50)
+    (bits,) = struct.unpack("<Q", struct.pack("<d", float(ln2)))
+    # ln2_hi keeps the top 21 bits of ln 2, so k·ln2_hi is exact for every k this range needs.
+    (hi,) = struct.unpack("<d", struct.pack("<Q", bits & ~(2**32 - 1)))
+    lo = ln2 - Rational(hi)
+    half = ln2 / 2
+    unit = Rational(1, 4) * 2**-BITS
+    degree = next(d for d in range(1, 40) if half ** (d + 1) / factorial(d + 1) < unit)
+    taylor = [Rational(1, factorial(d)) for d in range(degree, -1, -1)]  # highest first, for Horner
+    # At or below `low` exp(x) is below half the smallest subnormal: it rounds to 0. At `high` it overflows.
+    low = floor((SUBNORMAL - 1) * ln2)
+    high = ceiling(OVERFLOW * ln2)
+    x, k, r, p, y, h = (Symbol(s, real=True) for s in "xkrpyh")
+    clamp = [(Float(low), x < Float(low))] + ([] if one_sided else [(Float(high), x > Float(high))])
+    statements = [
+        ("x", Piecewise(*clamp, (x, True))),
+        ("k", floor(x * Float(repr(float(1 / ln2))) + Float(0.5))),
+        ("k", Defined(k)),
+        ("r", x - k * Float(repr(hi))),
+        ("r", r - k * Float(repr(float(lo)))),
+        ("p", Float(repr(float(taylor[0])))),
+    ]
+    statements += [("p", p * r + Float(repr(float(c)))) for c in taylor[1:]]
+    if one_sided:
+        # k ≥ k(low); 2^{k + shift} is normal for every such k, and one product by 2^{−shift} rounds a
+        # subnormal result once. Exact while k + shift stays a normal exponent, x up to `highest`.
+        least = floor(low / ln2 + Rational(1, 2))
+        shift = NORMAL - least
+        statements += [("y", p * TwoTo(Whole(k) + shift)), ("return", y * Float(2.0**-shift))]
+        highest = float(floor((-NORMAL - shift) * ln2))
+    else:
+        # 2^k as two factors, each normal for every k in the clamped range: one rounding where it is
+        # subnormal, inf past the overflow bound.
+        statements += [("h", Halved(Whole(k))), ("y", p * TwoTo(h)), ("return", y * TwoTo(Whole(k) - h))]
+        highest = float("inf")
+    return ExpFunction(NAMES[one_sided], one_sided, tuple(statements), highest, float(low))
