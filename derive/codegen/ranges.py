@@ -37,7 +37,8 @@ def nonpositive(u, peaks=None, known=None) -> bool:
     if count > COMBINATIONS:
         return False
     for chosen in product(*choices):
-        bounded = u.xreplace({m: a + Dummy("t", nonnegative=True) for m, a in zip(maxima, chosen, strict=True)})
+        above = {m: a + Dummy("t", nonnegative=True) for m, a in zip(maxima, chosen, strict=True)}
+        bounded = u.xreplace(above)
         if _real(expand(bounded)).is_nonpositive:
             return True
     return False
@@ -50,7 +51,8 @@ def _inlined(expr, known, depth=8):
         for e in expr.atoms(Indexed, Symbol):
             name = e.base.label.name if isinstance(e, Indexed) else e.name
             if name in known:  # an entry x[j] is x's definition at j
-                mapping[e] = known[name].xreplace({i: e.indices[0]}) if isinstance(e, Indexed) else known[name]
+                at = {i: e.indices[0]} if isinstance(e, Indexed) else {}
+                mapping[e] = known[name].xreplace(at)
         if not mapping:
             return expr
         expr = expr.xreplace(mapping)
