@@ -58,7 +58,7 @@ class LoopPrinter(ArrayPrinter):
         return f"{self._print(relation.lhs)} {relation.rel_op} {self._print(relation.rhs)}"
 
     def _print_Whole(self, expr):
-        return f"np.int32({self._print(expr.args[0])})"
+        return f"np.int64({self._print(expr.args[0])})"
 
     def _print_TwoTo(self, expr):
         return f"_power_of_two({self._print(expr.args[0])})"
