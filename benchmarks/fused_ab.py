@@ -30,12 +30,17 @@ def _module(path: Path, name: str):
     return module
 
 
-def _after() -> Path:
+def _fresh(source: str, name: str) -> Path:
+    """source written into a new folder: no kernel cache from an earlier run (or another name) applies."""
+    path = Path(tempfile.mkdtemp(prefix="derive-ab-")) / f"{name}.py"
+    path.write_text(source, encoding="utf-8")
+    return path
+
+
+def _after() -> str:
     from derive import derive, emit
 
-    path = Path(tempfile.mkdtemp(prefix="derive-ab-")) / "after_nb.py"
-    path.write_text(emit(derive("softmax"), "numba"), encoding="utf-8")
-    return path
+    return emit(derive("softmax"), "numba")
 
 
 def large(modules: dict, repeats: int = 31) -> None:
@@ -83,6 +88,10 @@ def in_cache(modules: dict, rounds: int = 11, calls: int = 200) -> None:
 if __name__ == "__main__":
     if len(sys.argv) != 2:
         sys.exit("usage: python benchmarks/fused_ab.py BEFORE.py (a softmax module from --emit numba)")
-    generated = {"before": _module(Path(sys.argv[1]), "before_nb"), "after": _module(_after(), "after_nb")}
+    before = Path(sys.argv[1]).read_text(encoding="utf-8")
+    generated = {
+        "before": _module(_fresh(before, "before_nb"), "before_nb"),
+        "after": _module(_fresh(_after(), "after_nb"), "after_nb"),
+    }
     large(generated)
     in_cache(generated)
