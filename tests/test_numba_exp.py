@@ -60,28 +60,50 @@ def _load(source, path):
 
 def test_both_exps_match_numpy_to_an_ulp_over_their_domains(tmp_path, run):
     one_sided = _load(emit(derive("softmax"), "numba"), tmp_path / "softmax_nb.py")
-    (found,) = exps.checks(one_sided)
-    assert found.passed and found.error <= 1.0 and "_exp_nonpositive" in found.name
-    f = one_sided._exp_nonpositive
+    found = exps.checks(one_sided)
+    assert [c.name.split("(")[0] for c in found] == ["_exp_nonpositive64", "_exp_nonpositive32"]
+    assert all(c.passed and c.error <= 1.0 for c in found), found
+    f = one_sided._exp_nonpositive64
     assert f(-np.inf) == 0.0 and f(-746.0) == 0.0 and np.isnan(f(np.nan)) and f(0.0) == 1.0
     assert f(-740.0) == np.exp(-740.0) > 0  # a subnormal result, rounded once
     x = numba_exp.function(True).highest
     assert abs(f(x) - np.exp(x)) <= np.spacing(np.exp(x))  # exact past 0, where rounding may land
+    f32 = one_sided._exp_nonpositive32
+    assert f32(np.float32(-104.0)) == 0 and f32(np.float32(-100.0)) == np.float32(np.exp(-100.0)) > 0
+    assert isinstance(f32(np.float32(-1.0)), float) and np.isnan(f32(np.float32(np.nan)))
     growing = run("expr", "z[i]*exp(z[i])", "--emit", "numba").stdout
     two_sided = _load(growing, tmp_path / "growing_nb.py")
-    names = {c.name.split("(")[0] for c in exps.checks(two_sided)}
-    assert "_exp" in names and all(c.passed for c in exps.checks(two_sided))
-    assert two_sided._exp(np.inf) == np.inf and two_sided._exp(710.0) == np.inf
+    found = exps.checks(two_sided)
+    assert [c.name.split("(")[0] for c in found] == ["_exp64", "_exp32"] and all(c.passed for c in found)
+    assert two_sided._exp64(np.inf) == np.inf and two_sided._exp64(710.0) == np.inf
+    assert two_sided._exp32(np.float32(89.0)) == np.inf
+
+
+def test_float32_rows_compute_in_float32_and_float64_rows_in_float64(tmp_path):
+    """The kernel's exp is chosen by its argument's type; a row scalar is rounded to the row's dtype."""
+    module = _load(emit(derive("softmax"), "numba"), tmp_path / "softmax_nb.py")
+    rng = np.random.default_rng(7)
+    z = 5 * rng.standard_normal((4, 33))
+    g = rng.standard_normal(z.shape)
+    s = np.exp(z - z.max(-1, keepdims=True))
+    s /= s.sum(-1, keepdims=True)
+    expected = s * (g - (g * s).sum(-1, keepdims=True))
+    np.testing.assert_allclose(module.softmax_vjp(z, g), expected, rtol=1e-13, atol=1e-15)
+    low = module.softmax_vjp(z.astype(np.float32), g.astype(np.float32))
+    assert low.dtype == np.float32
+    np.testing.assert_allclose(low, expected, rtol=0, atol=2e-6)
+    signatures = [str(sig) for sig in module._exp_nonpositive32.nopython_signatures]
+    assert signatures == ["(float32,) -> float32"]  # called by the float32 kernel, in float32
 
 
 def test_the_check_fails_an_exp_clamped_short_of_underflow():
     """An exp that stops at −700 (as a hand kernel may) returns e^−700 for e^−800: the check says so."""
     import math
 
-    clamped = types.SimpleNamespace(_exp_nonpositive=lambda x: math.exp(max(x, -700.0)))
+    clamped = types.SimpleNamespace(_exp_nonpositive64=lambda x: math.exp(max(x, -700.0)))
     (found,) = exps.checks(clamped)
     assert not found.passed and found.error > 1e6
-    wrong_nan = types.SimpleNamespace(_exp=lambda x: 0.0 if x != x else math.exp(min(x, 709.0)))
+    wrong_nan = types.SimpleNamespace(_exp64=lambda x: 0.0 if x != x else math.exp(min(x, 709.0)))
     (found,) = exps.checks(wrong_nan)
     assert not found.passed and np.isnan(found.error)
 
@@ -89,4 +111,4 @@ def test_the_check_fails_an_exp_clamped_short_of_underflow():
 def test_check_reports_the_exp_row():
     report = check(derive("softmax", n=3), "numba")
     assert report.passed, str(report)
-    assert any(c.name.startswith("_exp_nonpositive(x) = np.exp(x)") for c in report.checks)
+    assert any(c.name.startswith("_exp_nonpositive32(x) = np.exp(x)") for c in report.checks)

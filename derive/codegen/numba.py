@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sympy import Indexed, Symbol
+from sympy import Float, Indexed, Symbol
 
 from derive._version import __version__
 from derive.codegen import broadcast, loops, numba_exp, numpy
@@ -31,9 +31,15 @@ class LoopPrinter(ArrayPrinter):
     definitions of its entries and scalars): an exp whose argument they prove ≤ 0 calls the one-sided exp.
     """
 
-    def __init__(self, peaks=None, known=None):
+    def __init__(self, peaks=None, known=None, single=False):
         super().__init__()
         self.peaks, self.known = peaks or {}, known or {}
+        self.single = single  # float32 arithmetic: constants, integers and powers of two in float32's terms
+
+    def _print(self, expr, **kwargs):
+        if self.single and isinstance(expr, Float):
+            return f"np.float32({repr(float(expr))})"
+        return super()._print(expr, **kwargs)
 
     def _module_format(self, fqn, register=True):
         module, _, name = fqn.partition(".")
@@ -58,17 +64,17 @@ class LoopPrinter(ArrayPrinter):
         return f"{self._print(relation.lhs)} {relation.rel_op} {self._print(relation.rhs)}"
 
     def _print_Whole(self, expr):
-        return f"np.int64({self._print(expr.args[0])})"
+        return f"np.int{32 if self.single else 64}({self._print(expr.args[0])})"
 
     def _print_TwoTo(self, expr):
-        return f"_power_of_two({self._print(expr.args[0])})"
+        return f"_power_of_two{'32' if self.single else ''}({self._print(expr.args[0])})"
 
     def _print_Halved(self, expr):
         return f"{self._print(expr.args[0])} >> 1"
 
     def _print_Defined(self, expr):
         k = self._print(expr.args[0])
-        return f"({k} if {k} == {k} else 0.0)"
+        return f"({k} if {k} == {k} else {self._print(Float(0))})"
 
     def _print_Heaviside(self, expr):
         u, half = (self._print(a) for a in expr.args)
@@ -123,6 +129,7 @@ class ExpCode:
 
     name: str
     one_sided: bool
+    precision: str
     lines: tuple
     highest: float
     lowest: float
@@ -202,9 +209,9 @@ def _kernel(d, kind, name) -> Kernel:
                 lines += fit("out[i]", step.value, LOOP)
             elif step.op == "elem":
                 lines += fit(f"{step.name}[i]" if step.name in stored else step.name, step.value, LOOP)
-        after = [line for s in loop.after for line in _scalar(s, fit)]
+        after = [line for s in loop.after for line in _scalar(s, fit, d.function.input)]
         passes.append(Pass(tuple(lines), tuple(after)))
-    before = tuple(line for s in program.before for line in _scalar(s, fit))
+    before = tuple(line for s in program.before for line in _scalar(s, fit, d.function.input))
     matrix = None
     if program.result is not None:
         m = program.result
@@ -228,14 +235,16 @@ def _kernel(d, kind, name) -> Kernel:
     )
 
 
-def _scalar(step, fit) -> list[Line]:
-    """A row scalar: a reduction of a whole array, or an expression in other row scalars."""
+def _scalar(step, fit, z) -> list[Line]:
+    """A row scalar: a reduction of a whole array, or an expression in other row scalars, rounded to the
+    row's dtype (sums accumulate in float64; what each entry reads is in the row's precision)."""
     pair = loops.dot(step.value) if step.op == "sum" else None
     if pair:
         return [Line(step.name, "dot", ", ".join(a.base.label.name for a in pair))]
     if step.op in ("sum", "max"):
         return [Line(step.name, step.op, step.value.base.label.name)]
-    return fit(step.name, step.value, ROW)
+    lines = fit(step.name, step.value, ROW + len(f"_like({z}, )"))
+    return [Line(line.target, "row=", line.value) for line in lines]
 
 
 def _fitted(target, value, indent, code, names) -> list[Line]:
@@ -258,14 +267,17 @@ def _names(program) -> set:
 
 
 def exp_functions(names) -> list[ExpCode]:
-    """The exp functions called by the name in names, their statements printed; the two-sided one first."""
+    """The exp functions behind the names in names, in both formats, their statements printed: the
+    two-sided first, float64 before float32."""
     found = []
     for one_sided in (False, True):
-        e = numba_exp.function(one_sided)
-        if e.name not in names:
+        if numba_exp.NAMES[one_sided] not in names:
             continue
-        lines = [Line(t, "=", formatted(LoopPrinter().doprint(v))) for t, v in e.statements]
-        found.append(ExpCode(e.name, e.one_sided, tuple(lines), e.highest, e.lowest))
+        for precision in ("float64", "float32"):
+            e = numba_exp.function(one_sided, precision)
+            printer = LoopPrinter(single=precision == "float32")
+            lines = [Line(t, "=", formatted(printer.doprint(v))) for t, v in e.statements]
+            found.append(ExpCode(e.name, e.one_sided, precision, tuple(lines), e.highest, e.lowest))
     return found
 
 

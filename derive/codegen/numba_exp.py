@@ -16,13 +16,28 @@ from sympy import Float, Function, Piecewise, Rational, Symbol, ceiling, factori
 
 from derive.codegen.ranges import nonpositive
 
-# float64: the exponent of the smallest normal, of the smallest subnormal, and the largest 2^k + 1.
-NORMAL, SUBNORMAL, OVERFLOW = -1022, -1074, 1024
-BITS = 53
+
+@dataclass(frozen=True)
+class Format:
+    """A float format: significand bits, exponents of the smallest normal and subnormal, the first 2^k
+    that overflows, the bits of its integer pattern, and how many of them ln2_hi keeps."""
+
+    bits: int
+    normal: int
+    subnormal: int
+    overflow: int
+    width: int
+    kept: int  # k·ln2_hi exact: kept + bits of the largest |k| ≤ bits
+
+
+FORMATS = {
+    "float64": Format(53, -1022, -1074, 1024, 64, 21),
+    "float32": Format(24, -126, -149, 128, 32, 12),
+}
 
 
 class Whole(Function):
-    """A whole-valued float k as a 64-bit integer."""
+    """A whole-valued float k as an integer of the format's width."""
 
     nargs = 1
 
@@ -47,17 +62,20 @@ class Defined(Function):
 
 @dataclass(frozen=True)
 class ExpFunction:
-    """One exp of the module: its name, whether it is one-sided, its statements (target, value), the last
-    one's target "return", and the largest argument it is exact for (inf where it clamps)."""
+    """One exp of the module: its name, whether it is one-sided, its format, its statements (target,
+    value), the last one's target "return", and the largest argument it is exact for (inf where it clamps)."""
 
     name: str
     one_sided: bool
+    precision: str  # float64 or float32: the argument's type, the arithmetic's and the result's
     statements: tuple
     highest: float
     lowest: float  # every x ≤ lowest gives 0
 
 
+# What the kernels call; each name dispatches on its argument's type to the function of that format.
 NAMES = {False: "_exp", True: "_exp_nonpositive"}
+SUFFIX = {"float64": "64", "float32": "32"}
 
 
 def name(argument, peaks=None, known=None) -> str:
@@ -65,15 +83,19 @@ def name(argument, peaks=None, known=None) -> str:
     return NAMES[nonpositive(argument, peaks, known)]
 
 
-def function(one_sided: bool) -> ExpFunction:
+def function(one_sided: bool, precision: str = "float64") -> ExpFunction:
     """The statements of exp (one_sided: for x ≤ 0, with no clamp above and one power of two, not two)."""
+    fmt = FORMATS[precision]
+    NORMAL, SUBNORMAL, OVERFLOW = fmt.normal, fmt.subnormal, fmt.overflow  # noqa: N806 (as named above)
     ln2 = log(2).evalf(50)
-    (bits,) = struct.unpack("<Q", struct.pack("<d", float(ln2)))
-    # ln2_hi keeps the top 21 bits of ln 2, so k·ln2_hi is exact for every k this range needs.
-    (hi,) = struct.unpack("<d", struct.pack("<Q", bits & ~(2**32 - 1)))
+    code, integer = ("<d", "<Q") if fmt.width == 64 else ("<f", "<I")
+    (bits,) = struct.unpack(integer, struct.pack(code, float(ln2)))
+    # ln2_hi keeps the top `kept` significant bits of ln 2, so k·ln2_hi is exact for every k this range needs.
+    dropped = fmt.bits - fmt.kept
+    (hi,) = struct.unpack(code, struct.pack(integer, bits & ~(2**dropped - 1)))
     lo = ln2 - Rational(hi)
     half = ln2 / 2
-    unit = Rational(1, 4) * 2**-BITS
+    unit = Rational(1, 4) * 2**-fmt.bits
     degree = next(d for d in range(1, 40) if half ** (d + 1) / factorial(d + 1) < unit)
     taylor = [Rational(1, factorial(d)) for d in range(degree, -1, -1)]  # highest first, for Horner
     # At or below `low` exp(x) is below half the smallest subnormal: it rounds to 0. At `high` it overflows.
@@ -103,4 +125,5 @@ def function(one_sided: bool) -> ExpFunction:
         # subnormal, inf past the overflow bound.
         statements += [("h", Halved(m)), ("y", p * TwoTo(h)), ("return", y * TwoTo(m - h))]
         highest = float("inf")
-    return ExpFunction(NAMES[one_sided], one_sided, tuple(statements), highest, float(low))
+    name = NAMES[one_sided] + SUFFIX[precision]
+    return ExpFunction(name, one_sided, precision, tuple(statements), highest, float(low))
