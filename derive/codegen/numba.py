@@ -164,6 +164,7 @@ def generate(d) -> str:
         chunks=CHUNKS,
         uses_math=any(k.uses_math for k in kernels),
         exps=exp_functions(set().union(*(k.exps for k in kernels))),
+        dispatchers=[n for n in numba_exp.NAMES.values() if any(n in k.exps for k in kernels)],
         dots=any(line.op == "dot" for k in kernels for p in k.passes for line in (*p.after,))
         or any(line.op == "dot" for k in kernels for line in k.before),
         fallback=fallback,
