@@ -49,8 +49,9 @@ def test_kernels_are_parallel_fused_loops_from_the_derivation():
     assert vjp.count("for i in range(n):") == 2 and "_largest(z)" in vjp and "np.empty" not in vjp
     assert "exp_z = out" in vjp and "exp_z[i] = _exp_nonpositive(z[i] - max_z)" in vjp
     # 1/Σ e once per row, then a product per entry: no division in the loop.
-    assert "inv_sum_exp_z = 1 / sum_exp_z" in vjp and "sum_exp_z_g = _dot(exp_z, g)" in vjp
-    assert "sum_g_s = inv_sum_exp_z * sum_exp_z_g" in vjp
+    # Each row scalar in the row's dtype (_like), so that a float32 row's entries compute in float32.
+    assert "inv_sum_exp_z = _like(z, 1 / sum_exp_z)" in vjp and "sum_exp_z_g = _dot(exp_z, g)" in vjp
+    assert "sum_g_s = _like(z, inv_sum_exp_z * sum_exp_z_g)" in vjp
     assert "out[i] = inv_sum_exp_z * (g[i] - sum_g_s) * exp_z[i]" in vjp
     # Only the sums reassociate: the kernels themselves keep IEEE arithmetic.
     assert source.count('fastmath={"reassoc", "contract"}') == 2
