@@ -1,8 +1,8 @@
-"""What a float32 row would gain: softmax's VJP with every entry's arithmetic in float32 (a float32 exp,
-16 lanes on AVX-512), against derive's Numba kernel (float32 rows computed in float64 inside) and torch.
-python benchmarks/fused_float32.py
+"""The float32 reference: softmax's VJP with every entry's arithmetic in float32 (a float32 exp, 16 lanes
+on AVX-512), against derive's Numba kernel and torch. python benchmarks/fused_float32.py
 
-Written by hand, like `fused.py`: the measurement behind the next step in BENCHMARKS.md (numbaexp), not
+Written by hand, like `fused.py`: the measurement that led derive to compute float32 rows in float32
+(BENCHMARKS.md, numbaexp; before, derive computed them in float64 inside), kept as its reference, not
 derive's output. The sums still accumulate in float64; their results are rounded to float32 once per row.
 The exp is the one-sided one of `derive/codegen/numba_exp.py` in float32: Taylor terms to degree 7
 (below a quarter of float32's rounding unit on |r| ≤ ln(2)/2), 2^(k+24)·2^−24 so that a subnormal
