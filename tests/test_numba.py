@@ -47,9 +47,12 @@ def test_kernels_are_parallel_fused_loops_from_the_derivation():
     # max(z); e^{z − max} into the output row; its sum and Σ g e as a dot product; then the result over
     # it, s = e / Σ e recomputed where read: two loops over a row, and no row buffer of its own.
     assert vjp.count("for i in range(n):") == 2 and "_largest(z)" in vjp and "np.empty" not in vjp
-    assert "exp_z = out" in vjp and "exp_z[i] = _exp(z[i] - max_z)" in vjp
-    assert "sum_exp_z_g = _dot(exp_z, g)" in vjp and "sum_g_s = sum_exp_z_g / sum_exp_z" in vjp
-    assert "out[i] = (g[i] - sum_g_s) * exp_z[i] / sum_exp_z" in vjp
+    assert "exp_z = out" in vjp and "exp_z[i] = _exp_nonpositive(z[i] - max_z)" in vjp
+    # 1/Σ e once per row, then a product per entry: no division in the loop.
+    # Each row scalar in the row's dtype (_like), so that a float32 row's entries compute in float32.
+    assert "inv_sum_exp_z = _like(z, 1 / sum_exp_z)" in vjp and "sum_exp_z_g = _dot(exp_z, g)" in vjp
+    assert "sum_g_s = _like(z, inv_sum_exp_z * sum_exp_z_g)" in vjp
+    assert "out[i] = inv_sum_exp_z * (g[i] - sum_g_s) * exp_z[i]" in vjp
     # Only the sums reassociate: the kernels themselves keep IEEE arithmetic.
     assert source.count('fastmath={"reassoc", "contract"}') == 2
 
@@ -106,7 +109,7 @@ def test_kernels_are_cached_beside_a_writable_module_and_not_elsewhere(tmp_path)
     assert all(r.returncode == 0 for r in runs), runs[0].stderr
     assert runs[0].stdout == runs[1].stdout and runs[0].stdout.startswith("True ")
     cached = {p.name.split("-")[0] for p in (tmp_path / "__pycache__").glob("*.nbi")}
-    assert "softmax_nb._softmax_vjp_rows" in cached and "softmax_nb._exp" in cached
+    assert "softmax_nb._softmax_vjp_rows" in cached and "softmax_nb._exp_nonpositive64" in cached
     if os.geteuid() == 0:
         return  # root writes anywhere: the read-only case cannot be made here
     readonly = tmp_path / "ro"

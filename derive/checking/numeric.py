@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from derive.checking import exps
 from derive.checking.checks import run, said
 from derive.checking.invariants import implied
 from derive.checking.loading import _load, defined
@@ -56,4 +57,6 @@ def verify(d, target: str = "numpy", module_path=None) -> Report:
             domain = restricted(d.definition) or ""
             data_ = data(d) if scalar else ()
             checks = run(module, d, KINDS[d.kind], sizes, analytic, facts, data_, bool(domain))
+            if target == "numba":  # the kernels' own exp, over all it may be given, not only these points
+                checks += exps.checks(module)
     return Report(d.function.name, shown, sizes, tuple(checks), tuple(parameters(d)), domain)

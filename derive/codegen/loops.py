@@ -88,7 +88,7 @@ def program(d, kind: str) -> Program:
     taken = RESERVED | _names(steps)
     steps = _sums_lowered(steps, taken)
     steps = [Step(s.name, s.op, _stable(s.value, shift)) for s in steps]
-    steps = _shared(steps, taken)
+    steps = _reciprocals(_shared(steps, taken), taken)
     if matrix is not None:
         # The matrix parts as the steps now read them: shifted, sums as accumulators, shared pieces named.
         used = {s.name: s.value for s in steps if s.op == "use"}
@@ -192,6 +192,31 @@ def _stable(value, shift):
     """expm1 and log1p where they apply, then log-sum-exp for what the max shift does not cover."""
     value = lowering.lower(value, shifted=shift)
     return value if shift else stable.logsumexp(value)
+
+
+def _reciprocals(steps, names) -> list[Step]:
+    """Each entry's division by a row scalar as a product with its reciprocal, taken once per row.
+
+    A division costs several multiplications and does not pipeline: 1/Σ once per row and a product per
+    entry measured 16% faster at n = 1000 (BENCHMARKS.md, numbaexp), at the cost of one more rounding.
+    """
+    found = {}
+
+    def hoisted(power):
+        if power not in found:
+            name = fresh(f"inv_{_nickname(power.base) or power.base}", names)
+            found[power] = Symbol(name)
+        return found[power]
+
+    def divides(e):
+        return isinstance(e, Pow) and e.exp.is_Number and e.exp < 0 and e.base.free_symbols and not e.has(i)
+
+    entries = []
+    for s in steps:
+        if s.op in ("elem", "out"):
+            s = Step(s.name, s.op, s.value.replace(divides, hoisted))
+        entries.append(s)
+    return [Step(name.name, "scalar", power) for power, name in found.items()] + entries
 
 
 def _shared(steps, names) -> list[Step]:

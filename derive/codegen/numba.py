@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import struct
 from dataclasses import dataclass
 
-from sympy import Indexed, Rational, Symbol, factorial, log
+from sympy import Float, Indexed, Symbol
 
 from derive._version import __version__
-from derive.codegen import broadcast, loops, numpy
+from derive.codegen import broadcast, loops, numba_exp, numpy
 from derive.codegen.module import KINDS, docstring_names, parameters
 from derive.codegen.module import command as emitting
 from derive.codegen.npcode import ArrayPrinter
@@ -26,7 +25,21 @@ ROW, LOOP = 12, 16  # indents of a row's statements and of a loop's
 
 
 class LoopPrinter(ArrayPrinter):
-    """Scalar code inside a Numba kernel: np.exp(z[i] - max_z), and math.erf where NumPy has none."""
+    """Scalar code inside a Numba kernel: _exp(z[i] - max_z), and math.erf where NumPy has none.
+
+    peaks and known are the row program's facts (each row maximum and what it is the maximum of; the
+    definitions of its entries and scalars): an exp whose argument they prove ≤ 0 calls the one-sided exp.
+    """
+
+    def __init__(self, peaks=None, known=None, single=False):
+        super().__init__()
+        self.peaks, self.known = peaks or {}, known or {}
+        self.single = single  # float32 arithmetic: constants, integers and powers of two in float32's terms
+
+    def _print(self, expr, **kwargs):
+        if self.single and isinstance(expr, Float):
+            return f"np.float32({repr(float(expr))})"
+        return super()._print(expr, **kwargs)
 
     def _module_format(self, fqn, register=True):
         module, _, name = fqn.partition(".")
@@ -36,7 +49,32 @@ class LoopPrinter(ArrayPrinter):
 
     def _print_exp(self, expr):
         # libm's exp is a call per entry, which keeps LLVM from vectorising the loop; _exp is not.
-        return f"_exp({self._print(expr.args[0])})"
+        (u,) = expr.args
+        return f"{numba_exp.name(u, self.peaks, self.known)}({self._print(u)})"
+
+    def _print_Piecewise(self, expr):
+        # A choice between scalars, first condition first: a NaN fails every comparison and falls through.
+        *chosen, (last, _) = expr.args
+        text = self._print(last)
+        for value, condition in reversed(chosen):
+            text = f"({self._print(value)} if {self._condition(condition)} else {text})"
+        return text
+
+    def _condition(self, relation):
+        return f"{self._print(relation.lhs)} {relation.rel_op} {self._print(relation.rhs)}"
+
+    def _print_Whole(self, expr):
+        return f"np.int{32 if self.single else 64}({self._print(expr.args[0])})"
+
+    def _print_TwoTo(self, expr):
+        return f"_power_of_two{'32' if self.single else ''}({self._print(expr.args[0])})"
+
+    def _print_Halved(self, expr):
+        return f"{self._print(expr.args[0])} >> 1"
+
+    def _print_Defined(self, expr):
+        k = self._print(expr.args[0])
+        return f"({k} if {k} == {k} else {self._print(Float(0))})"
 
     def _print_Heaviside(self, expr):
         u, half = (self._print(a) for a in expr.args)
@@ -82,7 +120,19 @@ class Kernel:
     in_out: str | None  # the buffer held in the output row
     matrix: object  # (hoisted lines, J[i, j] value, δ part) for the Jacobian, else None
     uses_math: bool
-    uses_exp: bool
+    exps: frozenset  # the exp functions it calls, by name
+
+
+@dataclass(frozen=True)
+class ExpCode:
+    """An exp function of the module as printed lines, the last one's target "return"."""
+
+    name: str
+    one_sided: bool
+    precision: str
+    lines: tuple
+    highest: float
+    lowest: float
 
 
 def generate(d) -> str:
@@ -113,7 +163,8 @@ def generate(d) -> str:
         kernels=kernels,
         chunks=CHUNKS,
         uses_math=any(k.uses_math for k in kernels),
-        exp=exp_facts() if any(k.uses_exp for k in kernels) else None,
+        exps=exp_functions(set().union(*(k.exps for k in kernels))),
+        dispatchers=[n for n in numba_exp.NAMES.values() if any(n in k.exps for k in kernels)],
         dots=any(line.op == "dot" for k in kernels for p in k.passes for line in (*p.after,))
         or any(line.op == "dot" for k in kernels for line in k.before),
         fallback=fallback,
@@ -133,11 +184,16 @@ def _kernel(d, kind, name) -> Kernel:
     program = loops.program(d, kind)
     stored = set(program.buffers)
     printed = []
+    steps = [*program.before, *(s for loop in program.loops for s in (*loop.steps, *loop.after))]
+    # What the printer may prove an exp's argument ≤ 0 from: each row maximum, and every definition.
+    peaks = {Symbol(s.name): s.value for s in steps if s.op == "max"}
+    known = {s.name: s.value for s in steps if s.op in ("elem", "scalar")}
+    printer = LoopPrinter(peaks, known)
 
     def code(expr):
         # An entry not kept in a buffer lives in a local of the loop that computes it.
         local = {e: Symbol(e.base.label.name) for e in expr.atoms(Indexed) if _local(e, stored, program)}
-        text = formatted(LoopPrinter().doprint(expr.xreplace(local)))
+        text = formatted(printer.doprint(expr.xreplace(local)))
         printed.append(text)
         return text
 
@@ -154,9 +210,9 @@ def _kernel(d, kind, name) -> Kernel:
                 lines += fit("out[i]", step.value, LOOP)
             elif step.op == "elem":
                 lines += fit(f"{step.name}[i]" if step.name in stored else step.name, step.value, LOOP)
-        after = [line for s in loop.after for line in _scalar(s, fit)]
+        after = [line for s in loop.after for line in _scalar(s, fit, d.function.input)]
         passes.append(Pass(tuple(lines), tuple(after)))
-    before = tuple(line for s in program.before for line in _scalar(s, fit))
+    before = tuple(line for s in program.before for line in _scalar(s, fit, d.function.input))
     matrix = None
     if program.result is not None:
         m = program.result
@@ -176,18 +232,20 @@ def _kernel(d, kind, name) -> Kernel:
         in_out=program.in_out,
         matrix=matrix,
         uses_math=any("math." in text for text in printed),
-        uses_exp=any("_exp(" in text for text in printed),
+        exps=frozenset(name for name in numba_exp.NAMES.values() for t in printed if f"{name}(" in t),
     )
 
 
-def _scalar(step, fit) -> list[Line]:
-    """A row scalar: a reduction of a whole array, or an expression in other row scalars."""
+def _scalar(step, fit, z) -> list[Line]:
+    """A row scalar: a reduction of a whole array, or an expression in other row scalars, rounded to the
+    row's dtype (sums accumulate in float64; what each entry reads is in the row's precision)."""
     pair = loops.dot(step.value) if step.op == "sum" else None
     if pair:
         return [Line(step.name, "dot", ", ".join(a.base.label.name for a in pair))]
     if step.op in ("sum", "max"):
         return [Line(step.name, step.op, step.value.base.label.name)]
-    return fit(step.name, step.value, ROW)
+    lines = fit(step.name, step.value, ROW + len(f"_like({z}, )"))
+    return [Line(line.target, "row=", line.value) for line in lines]
 
 
 def _fitted(target, value, indent, code, names) -> list[Line]:
@@ -209,27 +267,19 @@ def _names(program) -> set:
     return {s.name for s in steps}
 
 
-def exp_facts() -> dict:
-    """What _exp needs, worked out by SymPy: ln 2 split for exact reduction, and exp's Taylor terms.
-
-    exp(x) = 2^k exp(r), k = round(x / ln 2), |r| ≤ ln(2)/2; the polynomial stops at the first degree
-    whose next term is below a quarter of float64's rounding unit, so it adds no error of its own.
-    """
-    ln2 = log(2).evalf(50)
-    # ln2_hi keeps the top 21 bits of ln 2, so k·ln2_hi is exact for every k this range needs.
-    (bits,) = struct.unpack("<Q", struct.pack("<d", float(ln2)))
-    (hi,) = struct.unpack("<d", struct.pack("<Q", bits & ~(2**32 - 1)))
-    half = ln2 / 2
-    degree = next(d for d in range(1, 40) if half ** (d + 1) / factorial(d + 1) < Rational(1, 4) * 2**-53)
-    taylor = [Rational(1, factorial(d)) for d in range(degree, -1, -1)]  # highest first, for Horner
-    return dict(
-        log2e=repr(float(1 / ln2)),
-        ln2_hi=repr(hi),
-        ln2_lo=repr(float(ln2 - Rational(hi))),
-        coefficients=[repr(float(c)) for c in taylor],
-        # Beyond ±1400 exp is 0 or inf in float64; within, 2^k splits into two normal powers of two.
-        bound=1400.0,
-    )
+def exp_functions(names) -> list[ExpCode]:
+    """The exp functions behind the names in names, in both formats, their statements printed: the
+    two-sided first, float64 before float32."""
+    found = []
+    for one_sided in (False, True):
+        if numba_exp.NAMES[one_sided] not in names:
+            continue
+        for precision in ("float64", "float32"):
+            e = numba_exp.function(one_sided, precision)
+            printer = LoopPrinter(single=precision == "float32")
+            lines = [Line(t, "=", formatted(printer.doprint(v))) for t, v in e.statements]
+            found.append(ExpCode(e.name, e.one_sided, precision, tuple(lines), e.highest, e.lowest))
+    return found
 
 
 def _local(entry, stored, program) -> bool:

@@ -23,6 +23,7 @@ _BINARY = {
     ast.LShift: ("<<", _SHIFT),
     ast.RShift: (">>", _SHIFT),
 }
+_IFEXP = -1  # a if c else b binds loosest of all
 _UNARY = {ast.USub: "-", ast.UAdd: "+", ast.Invert: "~", ast.Not: "not "}
 _COMPARISON = {
     ast.Lt: "<",
@@ -44,6 +45,8 @@ def formatted(source: str) -> str:
 
 
 def _strength(node) -> int:
+    if isinstance(node, ast.IfExp):
+        return _IFEXP
     if isinstance(node, ast.BinOp):
         return _BINARY[type(node.op)][1]
     if isinstance(node, ast.UnaryOp):
@@ -140,4 +143,8 @@ def _code(node) -> str:
     if isinstance(node, ast.BoolOp):
         word = " and " if isinstance(node.op, ast.And) else " or "
         return word.join(_wrapped(v, _strength(v) <= _strength(node)) for v in node.values)
+    if isinstance(node, ast.IfExp):
+        parts = (node.body, node.test, node.orelse)
+        body, test, orelse = (_wrapped(v, _strength(v) <= _IFEXP) for v in parts)
+        return f"{body} if {test} else {orelse}"
     raise ValueError(f"cannot format {ast.dump(node)}")
