@@ -22,7 +22,7 @@ from sympy import (
     powsimp,
 )
 
-from derive.engine import registry
+from derive.engine import blockstore, registry
 from derive.engine.definition import Definition, _inline, define, solved_for
 from derive.engine.differentiate import collapse, partial
 from derive.engine.prove import Proof, vanishes
@@ -103,10 +103,11 @@ def derive_blocks(function, sizes: dict | None = None, params: dict | None = Non
     sizes = _checked_sizes(fn, sizes or {})
     stage("defining")
     spelled = define(fn, params or {})
-    blocks = tuple(_block(spelled, inp) for inp in chosen)
+    # Each block, and its proof at the sizes given, read from the disk cache when it passes its re-check.
+    blocks = tuple(blockstore.block(spelled, inp, _block) for inp in chosen)
     if sizes:
         stage("proving the blocks at the sizes given")
-        blocks = tuple(_at_sizes(spelled, b, sizes) for b in blocks)
+        blocks = tuple(blockstore.at_sizes(spelled, b, sizes, _at_sizes) for b in blocks)
     used = tuple(dict.fromkeys(a for b in blocks for a in spelled.assumptions_used(b.raw_before)))
     asked = None if not wrt else tuple(x.name for x in chosen)
     return Blocks(spelled.function, spelled, sizes, tuple(b.block for b in blocks), used, asked)

@@ -128,7 +128,8 @@ def derive(
     if fn.inputs:
         from derive.engine.blocks import derive_blocks
 
-        return derive_blocks(fn, dims, params, wrt)
+        with disk.enabled(cache):
+            return derive_blocks(fn, dims, params, wrt)
     _one_input(fn, dims, wrt)
     size = _checked_size(dims.get("n"))
     stage("defining")

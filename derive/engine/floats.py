@@ -79,27 +79,28 @@ class Point:
     """Seeded values: inputs in [−1.5, 1.5], the target y a probability vector (Σ y = 1 holds), any other
     symbol in [0.5, 2]; outputs and intermediates from their definitions."""
 
-    def __init__(self, definitions: dict, seed: int, size: int, opaque=frozenset()):
+    def __init__(self, definitions: dict, seed: int, size: int, opaque=frozenset(), dims=None):
         self.definitions = definitions  # output base or scalar name → its body (at index i) in the inputs
         # The outputs by their label: equal IndexedBases are often distinct objects, slow to compare.
         self.outputs = {k.label: body for k, body in definitions.items() if isinstance(k, IndexedBase)}
         self.opaque = opaque  # symbols that have no value (a written ⋯)
         self.seed, self.size = seed, size
+        self.sizes = {**(dims or {}), n: size}  # every dimension's size (d, h: several inputs), n's too
         self.drawn = {}
         self.weights = {}  # a probability vector's draws, by seed and size
         self.memo = {}  # (what, perturbation) → value
         self.reads = {}  # a sum → the symbols whose values it depends on
 
     def value(self, expr, bound: dict):
-        env = {n: self.size, **bound}
+        env = {**self.sizes, **bound}
         return self._eval(expr, env, ())
 
     def derivative(self, expr, variable, bound: dict):
         """d expr / d variable (an input entry or scalar) as a fourth-order central difference."""
-        return self._derivative(expr, [variable], {n: self.size, **bound}, ())
+        return self._derivative(expr, [variable], {**self.sizes, **bound}, ())
 
     def truth(self, condition, bound: dict) -> bool:
-        return self._truth(condition, {n: self.size, **bound}, ())
+        return self._truth(condition, {**self.sizes, **bound}, ())
 
     # -- leaves
     def _entry(self, base, index: int):
@@ -188,7 +189,8 @@ class Point:
         if s in self.definitions:  # an intermediate (μ, σ) or a scalar output (L)
             key = (s, moved)
             if key not in self.memo:
-                self.memo[key] = self._eval(self.definitions[s], {n: env.get(n, self.size)}, moved)
+                at = {**self.sizes, n: env.get(n, self.size)}
+                self.memo[key] = self._eval(self.definitions[s], at, moved)
             return self.memo[key] + _moved(moved, "output", s.name)
         if s in INDICES or s == n or s in self.opaque:
             raise Unevaluable(f"no value for {s}")
@@ -212,7 +214,7 @@ class Point:
         if base.label in self.outputs:  # an output: its definition at that index
             key = (base.label, index, moved)
             if key not in self.memo:
-                at = {n: env.get(n, self.size), i: index}
+                at = {**self.sizes, n: env.get(n, self.size), i: index}
                 self.memo[key] = self._eval(self.outputs[base.label], at, moved)
             return self.memo[key] + _moved(moved, "output", (base.name, index))
         return self._entry(base, index) + _moved(moved, "input", (base.name, index))
