@@ -32,7 +32,7 @@ _HI = float((np.array([_LN2], np.float32).view(np.uint32) & np.uint32(0xFFFFF000
 HI, LO, LOG2E = f32(_HI), f32(_LN2 - _HI), f32(1 / _LN2)
 C0, C1, C2, C3, C4, C5, C6, C7 = (f32(1 / math.factorial(d)) for d in range(7, -1, -1))
 LOW, HALF, SCALE = f32(-104.0), f32(0.5), f32(2.0**-24)  # e^−104 < 2^−150: rounds to 0
-REDUCE = {"reassoc", "contract"}
+_sum, _dot = fused._sum, fused._dot  # the float64 accumulators, shared with the float64 reference
 
 
 @numba.extending.intrinsic
@@ -66,22 +66,6 @@ def exp32(x):
     m = np.int32(k if k == k else f32(0.0))
     y = p * _two_to(m + 24)
     return y * SCALE
-
-
-@numba.njit(fastmath=REDUCE, cache=True)
-def _sum(x):
-    acc = 0.0
-    for i in range(len(x)):
-        acc += x[i]
-    return acc
-
-
-@numba.njit(fastmath=REDUCE, cache=True)
-def _dot(x, y):
-    acc = 0.0
-    for i in range(len(x)):
-        acc += x[i] * y[i]
-    return acc
 
 
 @numba.njit(cache=True)

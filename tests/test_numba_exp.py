@@ -1,7 +1,6 @@
 """The Numba kernels' exp: one-sided only where SymPy proves the argument ≤ 0, and either one checked
 against NumPy's exp over its whole domain (subnormal results, −inf, NaN) by --check."""
 
-import importlib.util
 import types
 
 import numpy as np
@@ -13,6 +12,7 @@ from derive.checking import exps
 from derive.codegen import numba_exp
 from derive.codegen.ranges import nonpositive
 from derive.notation.symbols import i
+from tests.generated import load
 
 numba = pytest.importorskip("numba")
 
@@ -50,16 +50,8 @@ def test_shifted_exponents_call_the_one_sided_exp_and_others_do_not(run):
     assert "_exp_nonpositive" not in growing.stdout  # z_i may be positive: the two-sided exp only
 
 
-def _load(source, path):
-    path.write_text(source, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_both_exps_match_numpy_to_an_ulp_over_their_domains(tmp_path, run):
-    one_sided = _load(emit(derive("softmax"), "numba"), tmp_path / "softmax_nb.py")
+    one_sided = load(emit(derive("softmax"), "numba"), tmp_path, "softmax_nb")
     found = exps.checks(one_sided)
     assert [c.name.split("(")[0] for c in found] == ["_exp_nonpositive64", "_exp_nonpositive32"]
     assert all(c.passed and c.error <= 1.0 for c in found), found
@@ -72,7 +64,7 @@ def test_both_exps_match_numpy_to_an_ulp_over_their_domains(tmp_path, run):
     assert f32(np.float32(-104.0)) == 0 and f32(np.float32(-100.0)) == np.float32(np.exp(-100.0)) > 0
     assert isinstance(f32(np.float32(-1.0)), float) and np.isnan(f32(np.float32(np.nan)))
     growing = run("expr", "z[i]*exp(z[i])", "--emit", "numba").stdout
-    two_sided = _load(growing, tmp_path / "growing_nb.py")
+    two_sided = load(growing, tmp_path, "growing_nb")
     found = exps.checks(two_sided)
     assert [c.name.split("(")[0] for c in found] == ["_exp64", "_exp32"] and all(c.passed for c in found)
     assert two_sided._exp64(np.inf) == np.inf and two_sided._exp64(710.0) == np.inf
@@ -81,7 +73,7 @@ def test_both_exps_match_numpy_to_an_ulp_over_their_domains(tmp_path, run):
 
 def test_float32_rows_compute_in_float32_and_float64_rows_in_float64(tmp_path):
     """The kernel's exp is chosen by its argument's type; a row scalar is rounded to the row's dtype."""
-    module = _load(emit(derive("softmax"), "numba"), tmp_path / "softmax_nb.py")
+    module = load(emit(derive("softmax"), "numba"), tmp_path, "softmax_nb")
     rng = np.random.default_rng(7)
     z = 5 * rng.standard_normal((4, 33))
     g = rng.standard_normal(z.shape)
