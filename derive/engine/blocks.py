@@ -22,7 +22,7 @@ from sympy import (
     powsimp,
 )
 
-from derive.engine import blockstore, registry
+from derive.engine import registry
 from derive.engine.definition import Definition, _inline, define, solved_for
 from derive.engine.differentiate import collapse, partial
 from derive.engine.prove import Proof, vanishes
@@ -95,19 +95,25 @@ def several(function) -> bool:
     return bool(fn.inputs)
 
 
-def derive_blocks(function, sizes: dict | None = None, params: dict | None = None, wrt=None) -> Blocks:
+def derive_blocks(
+    function, sizes: dict | None = None, params: dict | None = None, wrt=None, fetch=None, prove_at=None
+) -> Blocks:
     """The derivative of a function of several inputs with respect to each input named in wrt (default:
-    every input that is not data), proven for any sizes and, entry by entry, at the sizes given."""
+    every input that is not data), proven for any sizes and, entry by entry, at the sizes given.
+
+    fetch(spelled, inp, _block) and prove_at(spelled, derived, sizes, _at_sizes) may stand in for each
+    block's derivation and its proof at the sizes (engine/blockstore.py reads them from the disk)."""
+    fetch = fetch or (lambda spelled, inp, derive_it: derive_it(spelled, inp))
+    prove_at = prove_at or (lambda spelled, derived, sizes, prove_it: prove_it(spelled, derived, sizes))
     fn = registry.get(function) if isinstance(function, str) else function
     chosen = _chosen(fn, wrt)
     sizes = _checked_sizes(fn, sizes or {})
     stage("defining")
     spelled = define(fn, params or {})
-    # Each block, and its proof at the sizes given, read from the disk cache when it passes its re-check.
-    blocks = tuple(blockstore.block(spelled, inp, _block) for inp in chosen)
+    blocks = tuple(fetch(spelled, inp, _block) for inp in chosen)
     if sizes:
         stage("proving the blocks at the sizes given")
-        blocks = tuple(blockstore.at_sizes(spelled, b, sizes, _at_sizes) for b in blocks)
+        blocks = tuple(prove_at(spelled, b, sizes, _at_sizes) for b in blocks)
     used = tuple(dict.fromkeys(a for b in blocks for a in spelled.assumptions_used(b.raw_before)))
     asked = None if not wrt else tuple(x.name for x in chosen)
     return Blocks(spelled.function, spelled, sizes, tuple(b.block for b in blocks), used, asked)

@@ -10,7 +10,7 @@ from itertools import product
 from pathlib import Path
 
 from derive._version import __version__
-from derive.engine import cache
+from derive.engine import blocks, cache
 from derive.engine.floats import Point
 from derive.engine.prove import Proof
 from derive.guard import trees
@@ -23,6 +23,12 @@ ABSOLUTE, RELATIVE = 1e-9, 1e-7  # as spot.py: a central difference here is off 
 _CLAIMS = ("general", "matrix", "instances")
 _TREES = ("wrt", "index", "raw", "general", "matrix_form", "raw_before")
 _FAILURES = (ValueError, TypeError, KeyError, IndexError, AttributeError, ArithmeticError, RecursionError)
+
+
+def derive_blocks(function, sizes: dict | None = None, params: dict | None = None, wrt=None):
+    """blocks.derive_blocks, each block and its proof at the sizes read from the disk cache when it passes
+    its re-check, and stored there when derived."""
+    return blocks.derive_blocks(function, sizes, params, wrt, fetch=block, prove_at=at_sizes)
 
 
 def block(spelled, inp, derive_it):
@@ -54,8 +60,6 @@ def at_sizes(spelled, derived, sizes: dict, prove_it):
     give and the block's entries there pass a numeric re-check, else prove_it(spelled, derived, sizes)."""
     if not cache.is_enabled():
         return prove_it(spelled, derived, sizes)
-    from derive.engine.blocks import _Derived
-
     b = derived.block
     try:
         ident, path = _where(spelled, b.input.name, sizes)
@@ -64,7 +68,8 @@ def at_sizes(spelled, derived, sizes: dict, prove_it):
     expected = _explicit(spelled, b, sizes)
     entry = _read(path, ident)
     if entry is not None and entry.get("proof") == expected.__dict__ and _holds_at(spelled, b, sizes):
-        return _Derived(type(b)(**{**b.__dict__, "proofs": b.proofs + (expected,)}), derived.raw_before)
+        proven = type(b)(**{**b.__dict__, "proofs": b.proofs + (expected,)})
+        return blocks._Derived(proven, derived.raw_before)
     proven = prove_it(spelled, derived, sizes)
     if proven.block.proofs[-1] == expected and _holds_at(spelled, b, sizes):
         _write(path, ident, {"proof": expected.__dict__})
@@ -73,8 +78,6 @@ def at_sizes(spelled, derived, sizes: dict, prove_it):
 
 def _explicit(spelled, b, sizes: dict) -> Proof:
     """The proof blocks._at_sizes gives when every entry it compares at these sizes holds."""
-    from derive.engine import blocks
-
     full = {dim: sizes.get(dim.name, 2) for dim in DIMENSIONS}
     total = 1
     for r in blocks._ranges(spelled, b.wrt, b.index, full):
@@ -88,8 +91,6 @@ def _explicit(spelled, b, sizes: dict) -> Proof:
 
 def _derived(spelled, inp, entry):
     """The stored block, or None when it is not one of inp's: its entry, its indices, its proofs."""
-    from derive.engine import blocks
-
     try:
         fields = {name: trees.read(entry[name]) for name in _TREES}
         proofs = tuple(cache._proof(p) for p in entry["proofs"])
@@ -160,7 +161,6 @@ def _agree(spelled, b, forms, sizes, picks) -> bool:
 
 def _entry(spelled, b):
     """The matrix form's entry at the block's indices, as blocks proves it."""
-    from derive.engine import blocks
     from derive.engine.tensors import Shapes, entry
 
     names = blocks.shapes_of(spelled)
@@ -171,8 +171,6 @@ def _entry(spelled, b):
 
 
 def _ranges(spelled, b, sizes):
-    from derive.engine import blocks
-
     return blocks._ranges(spelled, b.wrt, b.index, sizes)
 
 

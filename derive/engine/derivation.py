@@ -126,7 +126,7 @@ def derive(
     fn = registry.get(function) if isinstance(function, str) else function
     dims = {**({"n": n} if n is not None else {}), **(dims or {})}
     if fn.inputs:
-        from derive.engine.blocks import derive_blocks
+        from derive.engine.blockstore import derive_blocks
 
         with disk.enabled(cache):
             return derive_blocks(fn, dims, params, wrt)
