@@ -24,6 +24,11 @@ sys.path[:0] = [str(HERE), str(HERE.parent)]
 from timing import interleave  # noqa: E402  (after the path above)
 
 REDUCE = {"reassoc", "contract"}  # only the reductions may reorder their additions
+# As the runtime benchmark (peers.py): workqueue threads sleep between calls, where OpenMP's spin and
+# steal the time of the contender timed next (torch's backward read 2-3x slower beside them); set before
+# the first kernel compiles, which is when Numba picks its layer. Two threads, as torch.
+numba.config.THREADING_LAYER = "workqueue"
+numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
 
 
 @numba.njit(fastmath=REDUCE, cache=True)
