@@ -100,6 +100,21 @@ def test_values_respect_the_assumptions():
     assert prove.nonzero_somewhere(Abs(a) + a)  # not for every real a: a positive one says so
 
 
+def test_a_deadline_expiring_inside_the_numeric_screen_is_not_swallowed(monkeypatch):
+    # claims/deadline.py raises TooLong from a SIGALRM wherever the work is; taken for evalf's own
+    # failure, it left a claim running with no limit (a power of 64 expanded for minutes).
+    from sympy.core.evalf import EvalfMixin
+
+    from derive.claims.deadline import TooLong
+
+    def expired(self, *args, **kwargs):
+        raise TooLong("deciding the claim took longer than 0.5 s", None)
+
+    monkeypatch.setattr(EvalfMixin, "evalf", expired)
+    with pytest.raises(TooLong):
+        prove.nonzero_somewhere(Abs(a) + a)
+
+
 def test_a_linear_assumption_is_solved_as_solve_solves_it():
     y = IndexedBase("y")
     equation = y[1] + y[2] + y[3] - 1
