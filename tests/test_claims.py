@@ -271,6 +271,22 @@ def test_a_claim_is_decided_within_a_deadline():
                     pass
 
 
+def test_an_expired_limit_swallowed_once_is_raised_again():
+    from derive.claims.deadline import TooLong, deadline
+
+    swallowed = []
+    with pytest.raises(TooLong, match="work"):
+        with deadline(0.2, "work"):
+            try:
+                while True:
+                    pass
+            except TooLong:  # as a library's broad except would
+                swallowed.append(True)
+            while True:
+                pass
+    assert swallowed == [True]
+
+
 def test_a_max_sympy_cannot_order_is_no_crash():
     v = check(derive("softmax"), "max(s[i], s[j], z[i], z[j], 1, 2)*sin(s[i])^9")
     assert v.status == FAILS and v.example is not None

@@ -21,17 +21,24 @@ class TooLong(DeriveError):
 _active: list = []  # (expires at, message) of every limit in force, innermost last
 
 
+AGAIN = 0.1  # seconds between repeats of an expired limit's alarm
+
+
 def _arm() -> None:
     if _active:
         left = min(expires for expires, _ in _active) - time.monotonic()
-        signal.setitimer(signal.ITIMER_REAL, max(left, 1e-3))
+        # Repeating: a TooLong that a library's broad except swallows is raised again until its block ends.
+        signal.setitimer(signal.ITIMER_REAL, max(left, 1e-3), AGAIN)
     else:
         signal.setitimer(signal.ITIMER_REAL, 0)
 
 
 def _expire(signum, frame):
+    if not _active:
+        return  # a repeat arriving as the last block ends
     entry = min(_active, key=lambda e: e[0])
-    raise TooLong(entry[1], entry)
+    if entry[0] <= time.monotonic():
+        raise TooLong(entry[1], entry)
 
 
 @contextmanager
