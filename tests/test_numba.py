@@ -58,6 +58,28 @@ def test_kernels_are_parallel_fused_loops_from_the_derivation():
     assert source.count('fastmath={"reassoc", "contract"}') == 2
 
 
+def test_a_sum_and_a_dot_product_of_the_same_array_share_one_pass():
+    """_paired: Σ x and Σ y x ready at the same point become one _total_dot(x, y) where the first stood;
+    a dot product of other arrays, or a lone sum, stays as it was."""
+    from derive.codegen.numba import Line, _paired
+
+    lines = [
+        Line("a", "sum", "e"),
+        Line("inv_a", "row=", "1 / a"),
+        Line("b", "dot", "g, e"),
+        Line("c", "dot", "g, k"),
+        Line("d", "sum", "h"),
+        Line("f", "dot", "h, g"),
+    ]
+    assert _paired(lines) == (
+        Line("a, b", "sum dot", "e, g"),
+        Line("inv_a", "row=", "1 / a"),
+        Line("c", "dot", "g, k"),
+        Line("d, f", "sum dot", "h, g"),
+    )
+    assert _paired([Line("d", "sum", "h")]) == (Line("d", "sum", "h"),)
+
+
 def test_row_programs_keep_buffers_only_where_a_later_loop_needs_them():
     """Every registered vector function: VJP and JVP programs with the first buffer in the output row,
     arrays of plain arithmetic recomputed rather than stored, and sums of products read as dot products."""
