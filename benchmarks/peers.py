@@ -170,10 +170,30 @@ def generated(target: str):
     return lambda op: _calls(getattr(generated_module(target), f"softmax_{op}"))
 
 
+def generated_into(target: str):
+    """derive's generated VJP or JVP for target writing into out=, a buffer allocated once before timing
+    (as a training loop reuses its gradient buffers); every other contender allocates its result per call,
+    torch autograd included, which has no out=."""
+
+    def make(op):
+        if op == "jacobian":
+            raise Unavailable("out= is for the VJP and JVP")
+        fn = getattr(generated_module(target), f"softmax_{op}")
+
+        def prepare(z, v):
+            out = np.empty_like(z)
+            return lambda: fn(z, v, out=out)
+
+        return prepare
+
+    return make
+
+
 CONTENDERS = {
     **{f"numpy {name}": numpy_variant(name) for name in NUMPY["vjp"]},
     "derive numpy": generated("numpy"),
     "derive numba": generated("numba"),
+    "derive numba (out=)": generated_into("numba"),
     "torch": torch_contender,
     "jax jit": jax_contender,
 }

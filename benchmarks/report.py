@@ -105,7 +105,9 @@ RUNTIME_NOTE = (
     "Median per call, forward pass included; (×) = time / NumPy best. torch: autograd.grad (VJP), "
     "torch.func.jvp (JVP), vmap(torch.func.jacrev) (Jacobian), 2 threads. jax: jit of jax.vjp, jax.jvp, "
     "vmap(jax.jacrev), x64 on. The floor: bytes that must move (read z and v, write the result) at the "
-    "best bandwidth measured below. n/a: not installed, or not in this build (see Targets)."
+    "best bandwidth measured below. derive numba (out=): the same kernel writing into a buffer allocated "
+    "once before timing; every other contender allocates its result per call (torch autograd has no out=). "
+    "n/a: not installed, or not in this build (see Targets)."
 )
 
 

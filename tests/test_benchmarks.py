@@ -59,3 +59,31 @@ def test_report_shows_the_tables_and_judges_the_targets(run):
     assert "### Runtime: softmax VJP, float64" in text
     assert "| 100 | 10 | 1 ms (einsum) | 1.05 ms (1.05×) | n/a |" in text
     assert "| generated NumPy within 1.1× of NumPy best | worst case 1.05× NumPy best | yes |" in text
+
+
+def test_fast_target_is_the_issues_and_judged_for_out_too(run):
+    """≤ 0.8× torch autograd at every n (n = 10 included) and ≤ 2× the floor at n ≥ 100, for the
+    allocating call and the out= call alike."""
+    targets = sys.modules["targets"]
+
+    def case(n, numba, into, torch):
+        times = {"numpy einsum": 1.0, "derive numba": numba, "derive numba (out=)": into, "torch": torch}
+        return {
+            "op": "vjp",
+            "n": n,
+            "rows": 1,
+            "dtype": "float64",
+            "bytes": 3_000_000_000,
+            "times": times,
+            "skipped": {},
+        }
+
+    # The floor here is 3 GB at 1 GB/s = 3 s; out= meets both bounds, the allocating call misses 0.8× at
+    # n = 10 (0.9×), which the n ≥ 100 floor rows do not see.
+    results = {
+        "runtime": [case(10, 9.0, 4.0, 10.0), case(100, 5.0, 4.0, 10.0), case(1000, 5.0, 5.5, 10.0)],
+        "bandwidth": {"numpy copy": 1.0},
+    }
+    rows = {row[0]: row[1:] for row in targets.targets(results)}
+    assert rows[targets.FAST] == ["VJP: 0.90× torch, 1.67× the floor", "no"]
+    assert rows[f"{targets.FAST}, writing into out="] == ["VJP: 0.55× torch, 1.83× the floor", "yes"]

@@ -44,17 +44,40 @@ def test_kernels_are_parallel_fused_loops_from_the_derivation():
     source = emit(derive("softmax"), "numba")
     assert source.count("@numba.njit(parallel=True, fastmath=False, cache=_CACHE)") == 4
     vjp = source[source.index("def _softmax_vjp_rows") : source.index("def _softmax_jvp_rows")]
-    # max(z); e^{z − max} into the output row; its sum and Σ g e as a dot product; then the result over
-    # it, s = e / Σ e recomputed where read: two loops over a row, and no row buffer of its own.
+    # max(z); e^{z − max} into the output row; its sum and Σ g e in one more pass (_total_dot); then the
+    # result over it, s = e / Σ e recomputed where read: two loops over a row, and no row buffer of its own.
     assert vjp.count("for i in range(n):") == 2 and "_largest(z)" in vjp and "np.empty" not in vjp
     assert "exp_z = out" in vjp and "exp_z[i] = _exp_nonpositive(z[i] - max_z)" in vjp
     # 1/Σ e once per row, then a product per entry: no division in the loop.
     # Each row scalar in the row's dtype (_like), so that a float32 row's entries compute in float32.
-    assert "inv_sum_exp_z = _like(z, 1 / sum_exp_z)" in vjp and "sum_exp_z_g = _dot(exp_z, g)" in vjp
+    assert "inv_sum_exp_z = _like(z, 1 / sum_exp_z)" in vjp
+    assert "sum_exp_z, sum_exp_z_g = _total_dot(exp_z, g)" in vjp and "= _dot(" not in vjp
     assert "sum_g_s = _like(z, inv_sum_exp_z * sum_exp_z_g)" in vjp
     assert "out[i] = inv_sum_exp_z * (g[i] - sum_g_s) * exp_z[i]" in vjp
     # Only the sums reassociate: the kernels themselves keep IEEE arithmetic.
     assert source.count('fastmath={"reassoc", "contract"}') == 2
+
+
+def test_a_sum_and_a_dot_product_of_the_same_array_share_one_pass():
+    """_paired: Σ x and Σ y x ready at the same point become one _total_dot(x, y) where the first stood;
+    a dot product of other arrays, or a lone sum, stays as it was."""
+    from derive.codegen.numba import Line, _paired
+
+    lines = [
+        Line("a", "sum", "e"),
+        Line("inv_a", "row=", "1 / a"),
+        Line("b", "dot", "g, e"),
+        Line("c", "dot", "g, k"),
+        Line("d", "sum", "h"),
+        Line("f", "dot", "h, g"),
+    ]
+    assert _paired(lines) == (
+        Line("a, b", "sum dot", "e, g"),
+        Line("inv_a", "row=", "1 / a"),
+        Line("c", "dot", "g, k"),
+        Line("d, f", "sum dot", "h, g"),
+    )
+    assert _paired([Line("d", "sum", "h")]) == (Line("d", "sum", "h"),)
 
 
 def test_row_programs_keep_buffers_only_where_a_later_loop_needs_them():
@@ -157,6 +180,49 @@ def test_keeps_float32_and_rejects_bad_input(modules):
         nb.softmax(z.astype(np.complex128))
     with pytest.raises(ValueError, match="shape"):
         nb.softmax_vjp(z, np.ones(3))
+
+
+def test_vjp_and_jvp_write_into_out(modules, rng):
+    """out= takes the result in place of a new array: the same values, the same array returned."""
+    nb, _ = modules
+    for dtype in (np.float64, np.float32):
+        z = (3 * rng.standard_normal((3, 4, 29))).astype(dtype)
+        g = rng.standard_normal(z.shape).astype(dtype)
+        for name in ("softmax_vjp", "softmax_jvp"):
+            fn = getattr(nb, name)
+            out = np.full_like(z, np.nan)
+            assert fn(z, g, out=out) is out
+            np.testing.assert_array_equal(out, fn(z, g))
+
+
+def test_out_is_checked_with_one_clear_error(modules):
+    nb, _ = modules
+    z = np.linspace(-2, 2, 12).reshape(3, 4)
+    g = np.ones_like(z)
+    readonly = np.empty_like(z)
+    readonly.flags.writeable = False
+    both = np.empty((3, 8))
+    bad = {
+        "shape": np.empty((4, 3)),
+        "dtype": np.empty(z.shape, np.float32),
+        "a list": [[0.0] * 4] * 3,
+        "strided": both[:, ::2],
+        "read-only": readonly,
+        "z itself": z,
+        "g itself": g,
+        "a view of g": g.reshape(12).reshape(3, 4),
+    }
+    for what, out in bad.items():
+        with pytest.raises(ValueError) as raised:
+            nb.softmax_vjp(z, g, out=out)
+        message = str(raised.value)
+        assert message.startswith("out must be a writable C-contiguous float64 array of shape (3, 4)"), what
+        assert "\n" not in message
+    with pytest.raises(ValueError, match="may overlap z or v"):
+        nb.softmax_jvp(z, g, out=z)
+    # A z converted to float64 is a new array: the caller's integer z may not receive it (dtype), but
+    # an unrelated float64 out may.
+    assert nb.softmax_vjp(np.arange(4), np.ones(4), out=np.empty(4)).dtype == np.float64
 
 
 def test_output_is_deterministic():

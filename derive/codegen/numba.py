@@ -165,8 +165,7 @@ def generate(d) -> str:
         uses_math=any(k.uses_math for k in kernels),
         exps=exp_functions(set().union(*(k.exps for k in kernels))),
         dispatchers=[n for n in numba_exp.NAMES.values() if any(n in k.exps for k in kernels)],
-        dots=any(line.op == "dot" for k in kernels for p in k.passes for line in (*p.after,))
-        or any(line.op == "dot" for k in kernels for line in k.before),
+        reductions={x.op for k in kernels for x in (*k.before, *(x for p in k.passes for x in p.after))},
         fallback=fallback,
     )
 
@@ -211,8 +210,8 @@ def _kernel(d, kind, name) -> Kernel:
             elif step.op == "elem":
                 lines += fit(f"{step.name}[i]" if step.name in stored else step.name, step.value, LOOP)
         after = [line for s in loop.after for line in _scalar(s, fit, d.function.input)]
-        passes.append(Pass(tuple(lines), tuple(after)))
-    before = tuple(line for s in program.before for line in _scalar(s, fit, d.function.input))
+        passes.append(Pass(tuple(lines), _paired(after)))
+    before = _paired([line for s in program.before for line in _scalar(s, fit, d.function.input)])
     matrix = None
     if program.result is not None:
         m = program.result
@@ -246,6 +245,26 @@ def _scalar(step, fit, z) -> list[Line]:
         return [Line(step.name, step.op, step.value.base.label.name)]
     lines = fit(step.name, step.value, ROW + len(f"_like({z}, )"))
     return [Line(line.target, "row=", line.value) for line in lines]
+
+
+def _paired(lines) -> tuple:
+    """lines with a sum of x and a dot product of x with y, both ready here, taken in one pass over the row:
+    the pair's line stands where the first was. Moving the dot product up is safe: it reads only arrays,
+    which the pass before (or the caller) completed."""
+    lines = list(lines)
+    sums = {line.value: k for k, line in enumerate(lines) if line.op == "sum"}
+    for k, line in enumerate(lines):
+        if line.op != "dot":
+            continue
+        x, y = line.value.split(", ")
+        if x not in sums and y in sums:
+            x, y = y, x
+        if x in sums:
+            first = min(sums[x], k)
+            pair = Line(f"{lines[sums[x]].target}, {line.target}", "sum dot", f"{x}, {y}")
+            lines[first], lines[max(sums[x], k)] = pair, None
+            return _paired(line for line in lines if line is not None)
+    return tuple(lines)
 
 
 def _fitted(target, value, indent, code, names) -> list[Line]:
