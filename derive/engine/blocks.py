@@ -24,7 +24,7 @@ from sympy import (
 
 from derive.engine import registry
 from derive.engine.definition import Definition, _inline, define, solved_for
-from derive.engine.differentiate import collapse, partial
+from derive.engine.differentiate import collapse, direct, partial
 from derive.engine.prove import Proof, vanishes
 from derive.engine.rewrite import in_terms_of
 from derive.engine.summed import in_terms_of_summed
@@ -290,6 +290,7 @@ def _compare(spelled, wrt, free, general, sizes, cap):
     fixes = _fixes(spelled, sizes) if small else None
     point = None if small else _prepared(_point(spelled, sizes))
     outputs, written = {}, {}  # the output at each row, and every sum, written out once
+    memos = {}  # by entry: the derivatives of the subexpressions the rows share
     for pick in picks:
         at = dict(zip(free, pick, strict=True))
         row = at.get(i) if spelled.kind == "vector" else None
@@ -297,11 +298,12 @@ def _compare(spelled, wrt, free, general, sizes, cap):
             value = spelled.expanded.xreplace({i: row} if row else {})
             outputs[row] = _written(value, sizes, written) if small else value.xreplace(sizes)
         entry_wrt = wrt.base[tuple(at[x] for x in wrt.indices)]
-        direct = partial(outputs[row], entry_wrt)
+        differentiated = direct(outputs[row], entry_wrt, memos.setdefault(entry_wrt, {}))
         if small:
-            same = vanishes(fixes(_written(body.xreplace(at), sizes, written)) - fixes(direct))
+            same = vanishes(fixes(_written(body.xreplace(at), sizes, written)) - fixes(differentiated))
         else:
-            same = _agree(_at_point(body.xreplace(at).xreplace(sizes), point), _at_point(direct, point))
+            at_point = _at_point(body.xreplace(at).xreplace(sizes), point)
+            same = _agree(at_point, _at_point(differentiated, point))
         if not same:
             return pick, len(picks)
     return None, len(picks)

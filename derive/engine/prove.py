@@ -26,7 +26,7 @@ from sympy.concrete.expr_with_limits import ExprWithLimits
 from sympy.polys.polyerrors import PolynomialError
 from sympy.polys.polytools import parallel_poly_from_expr
 
-from derive.engine.differentiate import partial
+from derive.engine.differentiate import direct
 from derive.engine.matrix import entries
 from derive.engine.rewrite import Hidden
 from derive.engine.sums import normalize_sums, renamed_apart, written_out
@@ -329,13 +329,15 @@ def _compare(table, picks, spelled, size, expand_sums=True, names=None):
         else:
             values.update({Symbol(f"{key.name}{a}"): concrete(body.xreplace({i: a, n: size})) for a in used})
     outputs = {}  # the output at each row, written out once
+    memos = {}  # by input: the derivatives of the subexpressions the rows share (every s_a's sums)
     for pick in picks:
         *row, b = pick
         if tuple(row) not in outputs:
             value = spelled.expanded.xreplace({i: row[0]} if row else {})
             outputs[tuple(row)] = concrete(value.xreplace({n: size}))
-        direct = spelled.assume_at(partial(outputs[tuple(row)], inputs[b]), size)
+        differentiated = direct(outputs[tuple(row)], inputs[b], memos.setdefault(b, {}))
+        direct_value = spelled.assume_at(differentiated, size)
         derived = spelled.assume_at(concrete(table.entry(*pick).xreplace(values)), size)
-        if not vanishes(derived - direct):
+        if not vanishes(derived - direct_value):
             return pick
     return None
