@@ -298,7 +298,9 @@ def _compare(spelled, wrt, free, general, sizes, cap):
             value = spelled.expanded.xreplace({i: row} if row else {})
             outputs[row] = _written(value, sizes, written) if small else value.xreplace(sizes)
         entry_wrt = wrt.base[tuple(at[x] for x in wrt.indices)]
-        differentiated = direct(outputs[row], entry_wrt, memos.setdefault(entry_wrt, {}))
+        # At a point, a sum over δ is summed term by term: collapsing it symbolically first (Sum.doit)
+        # cost more than the evaluation it saved.
+        differentiated = direct(outputs[row], entry_wrt, memos.setdefault(entry_wrt, {}), collapsed=small)
         if small:
             same = vanishes(fixes(_written(body.xreplace(at), sizes, written)) - fixes(differentiated))
         else:
@@ -389,6 +391,15 @@ def _computed(expr, point, bound, seen):
         for at in range(int(_value(low, point, bound, seen)), int(_value(high, point, bound, seen)) + 1):
             total += _value(inner, point, {**bound, index: at}, seen)
         return total
+    if expr.is_Mul and expr.has(KroneckerDelta):
+        # δ factors first: a term of a sum over δ that is 0 is not evaluated further (what collapsing
+        # the sum symbolically would have dropped)
+        product = mpmath.mpf(1)
+        for a in sorted(expr.args, key=lambda a: not isinstance(a, KroneckerDelta)):
+            product *= _value(a, point, bound, seen)
+            if not product:
+                return product
+        return product
     args = [_value(a, point, bound, seen) for a in expr.args]
     if expr.is_Add:
         return mpmath.fsum(args)

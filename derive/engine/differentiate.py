@@ -27,15 +27,17 @@ def partial(expr, wrt):
     return collapse(expr.diff(wrt))
 
 
-def direct(expr, wrt, memo: dict):
+def direct(expr, wrt, memo: dict, collapsed: bool = True):
     """∂expr/∂wrt as partial gives it up to form: the chain rule applied node by node, each shared
     subexpression once (memo: its derivatives with respect to wrt, shared between the rows of a matrix).
 
     The proofs' independent side. SymPy's diff builds a Derivative at every node, asks whether it is
     zero and walks the whole result for Derivatives left in it: written out at n = 6, four to ten times
-    the work. Sums, products over a range, and what no rule below covers go to SymPy's diff.
+    the work. Sums, products over a range, and what no rule below covers go to SymPy's diff. collapsed
+    False leaves the sums over δ as they are (for a value at a point, which sums them term by term).
     """
-    return collapse(_derivative(expr, wrt, memo))
+    derivative = _derivative(expr, wrt, memo)
+    return collapse(derivative) if collapsed and derivative.has(Sum, Piecewise) else derivative
 
 
 def _derivative(expr, wrt, memo):
