@@ -1,7 +1,7 @@
 """The polynomial-ring route of the proofs and the proofs' own differentiation: each agrees with SymPy."""
 
 import pytest
-from sympy import IndexedBase, Rational, Sum, Symbol, cos, erf, exp, log, sin, sqrt, tanh
+from sympy import Abs, IndexedBase, Piecewise, Rational, Sum, Symbol, cos, erf, exp, log, sin, sqrt, tanh
 
 from derive.engine.differentiate import direct, partial
 from derive.engine.prove import vanishes
@@ -62,6 +62,9 @@ k = Symbol("k", integer=True, positive=True)
         (log(total) * z[2] ** 3 / sqrt(1 + z[1] ** 2), z[1]),
         (erf(x / sqrt(2)) * x + tanh(x * y) ** 2 + x**y, x),
         (Sum(exp(W[k, 1] * x) / (1 + W[k, 2] ** 2), (k, 1, 5)), W[3, 2]),
+        # functions with derivatives of their own (huber's and l1's): SymPy's, not the chain rule's
+        (Abs(z[0] - z[1]) + Abs(z[0]) * z[1], z[0]),
+        (Piecewise((z[0] ** 2 / 2, Abs(z[0]) < 1), (Abs(z[0]) - Rational(1, 2), True)) * z[1], z[0]),
     ],
 )
 def test_the_proofs_differentiate_as_sympy_does(expr, wrt):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from functools import lru_cache
 
 from sympy import Add, Dummy, Function, Indexed, KroneckerDelta, Mul, Piecewise, S, Sum, Symbol, exp, log
-from sympy.core.function import AppliedUndef
 
 from derive.engine.sums import normalize_sums
 from derive.notation.symbols import DIMENSIONS, INDICES, n
@@ -71,7 +70,8 @@ def _rule(e, x, memo):
     if isinstance(e, exp):
         da = _derivative(e.args[0], x, memo)
         return S.Zero if da is S.Zero else e * da
-    if isinstance(e, Function) and not isinstance(e, AppliedUndef):  # the chain rule, with SymPy's f'
+    if isinstance(e, Function) and type(e)._eval_derivative is Function._eval_derivative:
+        # the chain rule, with SymPy's f' (Abs, Piecewise, … differentiate in their own ways: below)
         terms = []
         for k, a in enumerate(e.args):
             da = _derivative(a, x, memo)
