@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from itertools import product
 
 import mpmath
@@ -24,7 +24,7 @@ from sympy import (
 
 from derive.engine import registry
 from derive.engine.definition import Definition, _inline, define, solved_for
-from derive.engine.differentiate import collapse, partial
+from derive.engine.differentiate import collapse, direct, partial
 from derive.engine.prove import Proof, vanishes
 from derive.engine.rewrite import in_terms_of
 from derive.engine.summed import in_terms_of_summed
@@ -288,8 +288,9 @@ def _compare(spelled, wrt, free, general, sizes, cap):
         picks = sorted(chosen)
     body = to_inputs(spelled, general)
     fixes = _fixes(spelled, sizes) if small else None
-    point = None if small else _prepared(_point(spelled, sizes))
+    point = None if small else _prepared(spelled, tuple(sorted(sizes.items(), key=str)))
     outputs, written = {}, {}  # the output at each row, and every sum, written out once
+    memos = {}  # by entry: the derivatives of the subexpressions the rows share
     for pick in picks:
         at = dict(zip(free, pick, strict=True))
         row = at.get(i) if spelled.kind == "vector" else None
@@ -297,18 +298,22 @@ def _compare(spelled, wrt, free, general, sizes, cap):
             value = spelled.expanded.xreplace({i: row} if row else {})
             outputs[row] = _written(value, sizes, written) if small else value.xreplace(sizes)
         entry_wrt = wrt.base[tuple(at[x] for x in wrt.indices)]
-        direct = partial(outputs[row], entry_wrt)
+        # At a point, a sum over δ is summed term by term: collapsing it symbolically first (Sum.doit)
+        # cost more than the evaluation it saved.
+        differentiated = direct(outputs[row], entry_wrt, memos.setdefault(entry_wrt, {}), collapsed=small)
         if small:
-            same = vanishes(fixes(_written(body.xreplace(at), sizes, written)) - fixes(direct))
+            same = vanishes(fixes(_written(body.xreplace(at), sizes, written)) - fixes(differentiated))
         else:
-            same = _agree(_at_point(body.xreplace(at).xreplace(sizes), point), _at_point(direct, point))
+            at_point = _at_point(body.xreplace(at).xreplace(sizes), point)
+            same = _agree(at_point, _at_point(differentiated, point))
         if not same:
             return pick, len(picks)
     return None, len(picks)
 
 
 def _point(spelled, sizes) -> dict:
-    """Every input entry at a seeded rational in [-1, 1] (a target a positive vector summing to 1)."""
+    """Every input entry at a seeded rational in [-1, 1] (a target a positive vector summing to 1), by
+    (name, indices): building an Indexed for each of thousands of entries was most of the time."""
     rng = random.Random(SEED)
     values = {}
     for x in spelled.function.declared_inputs:
@@ -319,15 +324,17 @@ def _point(spelled, sizes) -> dict:
             drawn = [Rational(rng.randint(1, 1000), 1000) for _ in entries]
             total = sum(drawn)  # once, not once per entry: n² additions of rationals at n = 64
             drawn = [v / total for v in drawn]
-        values.update({matrix(x.name)[e]: v for e, v in zip(entries, drawn, strict=True)})
+        values.update({(x.name, e): v for e, v in zip(entries, drawn, strict=True)})
     for name in spelled.function.parameter_names:  # a parameter left symbolic: a seeded positive value
         values[Symbol(name, positive=True)] = Rational(rng.randint(1, 1000), 1000)
-    for a in spelled.expanded.atoms(Indexed):  # a target not declared (y over n)
-        if a.base.name not in values and len(a.indices) == 1:
+    drawn_for = {x.name for x in spelled.function.declared_inputs}
+    for a in sorted(spelled.expanded.atoms(Indexed), key=str):  # a target not declared (y over n)
+        if a.base.name not in drawn_for and len(a.indices) == 1:
+            drawn_for.add(a.base.name)
             size = sizes[dimension(spelled.function.dim)]
             drawn = [Rational(rng.randint(1, 1000), 1000) for _ in range(size)]
             total = sum(drawn)
-            values.update({a.base[k + 1]: v / total for k, v in enumerate(drawn)})
+            values.update({(a.base.name, (k + 1,)): v / total for k, v in enumerate(drawn)})
     return values
 
 
@@ -337,11 +344,13 @@ def _at_point(expr, point):
         return _value(expr, point, {}, point.seen)
 
 
-def _prepared(values) -> _Point:
-    """The point's values by (name, indices), at DIGITS digits: building an Indexed, or walking a Sum for
-    its free symbols, once per term was most of the time at n = d = 24."""
+@lru_cache(maxsize=4)  # its seen values grow with the sums evaluated: the last few sizes only
+def _prepared(spelled, sizes: tuple) -> _Point:
+    """The point's values at these sizes ((dimension, size) pairs), at DIGITS digits; one for every
+    block, which share what they compute there (the same sums)."""
+    values = _point(spelled, dict(sizes))
     with mpmath.workdps(DIGITS):
-        return _Point({_entry_key(x): mpmath.mpf(v.p) / v.q for x, v in values.items()}, {}, {})
+        return _Point({x: mpmath.mpf(v.p) / v.q for x, v in values.items()}, {}, {})
 
 
 _CALLS = {exp: mpmath.exp, log: mpmath.log, KroneckerDelta: lambda a, b: mpmath.mpf(a == b)}
@@ -363,13 +372,28 @@ def _value(expr, point, bound, seen):
     of the indices it depends on (Σ_m e^{z_m} inside Σ_k is computed once, not n times)."""
     if expr in bound:
         return bound[expr]
-    free = point.free.get(expr)
-    if free is None:
-        free = point.free[expr] = tuple(sorted(expr.free_symbols, key=str))
-    key = (expr, tuple(bound[x] for x in free if x in bound))
+    key = (expr, tuple(bound[x] for x in _symbols(expr, point.free) if x in bound))
     if key not in seen:
         seen[key] = _computed(expr, point, bound, seen)
     return seen[key]
+
+
+def _symbols(expr, known) -> tuple:
+    """The symbols free in expr, sorted by name, each node's found once from its arguments' (known):
+    free_symbols walks the whole subtree again at every node."""
+    got = known.get(expr)
+    if got is None:
+        if isinstance(expr, Symbol):
+            found = {expr}
+        elif isinstance(expr, Sum):
+            found = set(_symbols(expr.function, known))
+            for index, *bounds in expr.limits:
+                found.discard(index)
+                found.update(*(_symbols(b, known) for b in bounds))
+        else:
+            found = set().union(*(_symbols(a, known) for a in expr.args)) if expr.args else set()
+        got = known[expr] = tuple(sorted(found, key=str))
+    return got
 
 
 def _computed(expr, point, bound, seen):
@@ -387,6 +411,15 @@ def _computed(expr, point, bound, seen):
         for at in range(int(_value(low, point, bound, seen)), int(_value(high, point, bound, seen)) + 1):
             total += _value(inner, point, {**bound, index: at}, seen)
         return total
+    if expr.is_Mul and expr.has(KroneckerDelta):
+        # δ factors first: a term of a sum over δ that is 0 is not evaluated further (what collapsing
+        # the sum symbolically would have dropped)
+        product = mpmath.mpf(1)
+        for a in sorted(expr.args, key=lambda a: not isinstance(a, KroneckerDelta)):
+            product *= _value(a, point, bound, seen)
+            if not product:
+                return product
+        return product
     args = [_value(a, point, bound, seen) for a in expr.args]
     if expr.is_Add:
         return mpmath.fsum(args)

@@ -55,7 +55,9 @@ def renamed_apart(expr, taken=frozenset()):
         placeholder = Dummy("bound", integer=True, positive=True)
         body = renamed_apart(expr.function.xreplace({bound: placeholder}), frozenset(avoid | {name}))
         return Sum(body.xreplace({placeholder: name}), (name, low, high))
-    return expr.func(*(renamed_apart(a, taken) for a in expr.args))
+    args = tuple(renamed_apart(a, taken) for a in expr.args)
+    # Rebuilt only where a sum inside was renamed: building evaluates (flattens, sorts) again.
+    return expr if all(a is b for a, b in zip(args, expr.args, strict=True)) else expr.func(*args)
 
 
 def written_out(expr, written: dict | None = None):
