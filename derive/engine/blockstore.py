@@ -92,7 +92,8 @@ def _explicit(spelled, b, sizes: dict) -> Proof:
 def _derived(spelled, inp, entry):
     """The stored block, or None when it is not one of inp's: its entry, its indices, its proofs."""
     try:
-        fields = {name: trees.read(entry[name]) for name in _TREES}
+        memo = {}  # the forms share their subtrees
+        fields = {name: trees.read(entry[name], memo=memo) for name in _TREES}
         proofs = tuple(cache._proof(p) for p in entry["proofs"])
     except _FAILURES:
         return None
