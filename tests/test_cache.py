@@ -110,6 +110,37 @@ def test_trees_build_only_allowed_classes():
             trees.read(tree)
 
 
+def test_trees_read_with_a_shared_memo_build_each_subtree_once():
+    from sympy import IndexedBase, Sum, Symbol, exp
+
+    k, m = Symbol("k", integer=True), Symbol("n", integer=True, positive=True)
+    z = IndexedBase("z")
+    total = Sum(exp(z[k]), (k, 1, m))
+    forms = [total, 2 * total, total + 1 / total, (total, total)]
+    memo, built = {}, []
+    exp_new = exp.__new__
+
+    def counted(cls, *args, **options):
+        built.append(args)
+        return exp_new(cls, *args, **options)
+
+    read = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(exp, "__new__", counted)
+        for as_written in (True, False):
+            read += [trees.read(trees.write(f), as_written=as_written, memo=memo) for f in forms]
+    assert read == forms * 2
+    assert len(built) == 2  # exp(z[k]) once for each way of reading, not once per tree
+    assert read[0] is read[1].args[1] is read[3][0]  # shared
+    # A memo changes what is built, never what is refused.
+    with pytest.raises(trees.Unreadable):
+        trees.read(["Add", ["Symbol", "x", {}], ["Symbol", "x", {}]], memo=memo)
+    bad = ["Mul", ["Integer", 2], trees.write(total)]
+    trees.read(["Mul", ["Integer", 3], trees.write(total)], memo=memo)
+    with pytest.raises(trees.Unreadable):
+        trees.read(["Add", bad, bad], memo=memo)  # 2S + 2S is not how SymPy writes 4S
+
+
 def test_a_cached_run_prints_what_a_cold_run_prints(tmp_path):
     cache = tmp_path / "cache"
     commands = (

@@ -65,7 +65,8 @@ def load(spelled, names_of):
         entry = json.loads(text) if len(text) <= MAX_BYTES else None
         if not isinstance(entry, dict) or entry.get("format") != FORMAT or entry.get("key") != ident:
             return None
-        fields = {name: trees.read(entry[name]) for name in _FIELDS}
+        memo = {}  # the forms share their subtrees (the general form's sums are the raw form's)
+        fields = {name: trees.read(entry[name], memo=memo) for name in _FIELDS}
         fields["proofs"] = tuple(_proof(p) for p in entry["proofs"])
         if spelled.kind == "scalar" and not _recognition(spelled, fields["raw"], entry["recognized"]):
             return None

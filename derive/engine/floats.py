@@ -178,6 +178,8 @@ class Point:
     def _index(self, e, env) -> int:
         if e in env:
             return env[e]
+        if e.is_Integer:  # an index already given (K[3, l] at a picked entry): nothing to put in
+            return int(e)
         value = sympify(e.xreplace({s: v for s, v in env.items() if isinstance(v, int)}))
         if not value.is_Integer:
             raise Unevaluable("an index without a value")

@@ -121,11 +121,12 @@ def write(obj):
     return [name, *map(write, obj.args)]
 
 
-def read(tree, as_written: bool = False):
+def read(tree, as_written: bool = False, memo: dict | None = None):
     """The object write(obj) gave tree for, rebuilt; Unreadable for any other tree, or one that does not
     rebuild to itself (written again, it must give the same tree). as_written: sums, products and powers
-    are not evaluated (rebuilt with their arguments as stored)."""
-    count = [0, as_written]
+    are not evaluated (rebuilt with their arguments as stored). memo: a dict shared by the reads of one
+    entry, so that a subtree met again is built once."""
+    count = [0, as_written, {} if memo is None else memo]
     try:
         obj = _build(tree, 0, count)
         same = write(obj) == tree
@@ -177,13 +178,23 @@ def _build(tree, depth: int, count: list):
             raise Unreadable("not assumptions")
         return sympy.Symbol(label, **facts)
     args = [_build(a, depth + 1, count) for a in rest]
+    # A node of the same class over the very same arguments was built before (SymPy objects are immutable,
+    # so it may be shared): construction is most of reading, and trees repeat their subtrees. The
+    # arguments are kept with it, so that no id in a key is reused while the memo lives.
+    key = (count[1], kind, *map(id, args))
+    if key not in count[2]:
+        count[2][key] = (_construct(kind, args, count[1]), args)
+    return count[2][key][0]
+
+
+def _construct(kind: str, args: list, as_written: bool):
     if kind == "tuple":
         return tuple(args)
     if kind not in _CLASSES:
         raise Unreadable(f"not an allowed class: {kind[:40]}")
     if kind == "Pow" and len(args) == 2 and args[1].is_Number and abs(args[1]) > MAX_EXPONENT:
         raise Unreadable("an exponent too large")
-    if count[1] and kind in _UNEVALUATED:
+    if as_written and kind in _UNEVALUATED:
         return _CLASSES[kind](*args, evaluate=False)
     return _CLASSES[kind](*args)
 

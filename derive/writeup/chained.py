@@ -17,6 +17,7 @@ from derive.errors import InvalidInput, ProofFailed
 from derive.notation.symbols import i, matrix, p, vector
 from derive.show.printing import latex
 from derive.show.templating import keep_compiled, render_template
+from derive.writeup import chainstore
 
 LANGUAGES = ("en", "zh", "zh-Hant")
 
@@ -33,7 +34,7 @@ class Chain:
 def chain(d) -> Chain | None:
     """The chain rule through the first vector intermediate written in the inputs alone (z = W x + b),
     for a scalar function; None where there is none. Every step is checked equal to the block."""
-    spelled, fn = d.spelled, d.function
+    fn = d.function
     if d.kind != "scalar":
         return None
     inputs = {matrix(x.name) for x in fn.declared_inputs}
@@ -50,17 +51,12 @@ def chain(d) -> Chain | None:
     layer = vector(name)
     later = [(vector(w) if b.has(i) else Symbol(w, positive=True), b) for w, b in where[position + 1 :]]
     in_layer = _inline(fn.definition, later)
-    outer_raw = spelled.assume(partial(in_layer, layer[p]))
-    # The later intermediates as written, in the layer (s in z): the outer derivative is rewritten in them.
-    outer = in_terms_of(outer_raw, tuple(later), layer)
-    if not vanishes(spelled.assume(to_inputs(spelled, outer - outer_raw))):
-        raise ProofFailed(f"proof failed: the chain rule's outer derivative ∂{fn.output}/∂{name}")
+    link = (layer, body, later, in_layer)
+    # read from the disk when it passes a numeric re-check of every equality shown (chainstore.py)
+    outer, inners = chainstore.derived(d, link, lambda: _derived(d, link))
     steps = []
     for b in d.blocks:
-        inner = collapse(partial(body.xreplace({i: p}), b.wrt))
-        total = collapse(normalize_sums(Sum(outer * inner, (p, 1, _size(layer, d)))))
-        if not vanishes(spelled.assume(to_inputs(spelled, total - b.general))):
-            raise ProofFailed(f"proof failed: the chain rule for {b.input.name}")
+        inner = inners[b.input.name]
         steps.append(
             (
                 b.input.name,
@@ -75,6 +71,25 @@ def chain(d) -> Chain | None:
             )
         )
     return Chain(name, latex(Derivative(Symbol(fn.output), layer[p])) + " = " + latex(outer), tuple(steps))
+
+
+def _derived(d, link) -> tuple:
+    """∂L/∂c_p in the later intermediates and each block's ∂c_p/∂X (by input name), each step proven."""
+    spelled, fn = d.spelled, d.function
+    layer, body, later, in_layer = link
+    outer_raw = spelled.assume(partial(in_layer, layer[p]))
+    # The later intermediates as written, in the layer (s in z): the outer derivative is rewritten in them.
+    outer = in_terms_of(outer_raw, tuple(later), layer)
+    if not vanishes(spelled.assume(to_inputs(spelled, outer - outer_raw))):
+        raise ProofFailed(f"proof failed: the chain rule's outer derivative ∂{fn.output}/∂{layer.name}")
+    inners = {}
+    for b in d.blocks:
+        inner = collapse(partial(body.xreplace({i: p}), b.wrt))
+        total = collapse(normalize_sums(Sum(outer * inner, (p, 1, _size(layer, d)))))
+        if not vanishes(spelled.assume(to_inputs(spelled, total - b.general))):
+            raise ProofFailed(f"proof failed: the chain rule for {b.input.name}")
+        inners[b.input.name] = inner
+    return outer, inners
 
 
 def _size(layer: IndexedBase, d):
