@@ -32,6 +32,7 @@ from derive.engine.sums import free_indices, normalize_sums
 from derive.errors import ProofFailed
 from derive.notation.symbols import INDICES, i, j, n, vector
 from derive.show.printing import latex
+from derive.writeup.citing import cited, remember
 from derive.writeup.summing import collapsed, derivative
 
 DOTS = (r"\cdots", r"\vdots", r"\ddots")  # the names of the symbols an elided matrix shows
@@ -86,7 +87,10 @@ def check(step: Step, facts: Facts) -> str:
 
 
 def _checked(step: Step, facts: Facts, left=None) -> tuple[str, object]:
-    """How the step holds, and the value of its right side; left is its left side's value if known."""
+    """How the step holds, and the value of its right side (None when not taken); left is its left
+    side's value if known."""
+    if cited(step, facts):
+        return "symbolic", None
     left = value(step.before, facts) if left is None else left
     right = value(step.after, facts)
     pairs = list(zip(_cells(left), _cells(right), strict=True))
@@ -102,6 +106,8 @@ def _checked(step: Step, facts: Facts, left=None) -> tuple[str, object]:
                     f"step '{step.rule}' does not hold: {latex(step.before)} ≠ {latex(step.after)}"
                 )
             how = "instances" if held == "instances" else how
+    if how == "symbolic":
+        remember(step, facts, conditions, left, right)
     return how, right
 
 
