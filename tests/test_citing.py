@@ -76,3 +76,20 @@ def test_the_documents_cite_their_entries_and_prove_the_general_steps():
     # every step is checked, the row's elements through the route's steps for symbolic indices
     assert all(step.checked == "symbolic" for c in w.chains for step in c)
     assert any(citing._PROVEN.values())
+
+
+def test_the_gradient_for_a_given_n_cites_the_general_one_only_under_its_assumption():
+    from derive.engine import cache
+    from derive.writeup.gradient import gradient
+
+    with cache.enabled(False):
+        d = derive("softmax_cross_entropy", n=64, cache=False)
+        g = gradient(d)
+    assert all(step.checked == "symbolic" for step in g.explicit)
+    L = d.output
+    at = facts_at(g.facts, 64)
+    assumed = g.assumptions[0].xreplace({n: 64})
+    right = d.general.xreplace({i: 2, n: 64})
+    assert citing.cited(Step("entries", Derivative(L, z[2]), right, assumed), at)
+    # the same entry without the assumption it needs (Σ_k y_k = 1) is not cited
+    assert not citing.cited(Step("entries", Derivative(L, z[2]), right, None), at)

@@ -28,16 +28,29 @@ _PROVEN = {}
 
 
 class _Identity:
-    """before = after, proven for every value of its indices (names) that meets condition, and every n."""
+    """before = after, proven for every value of its indices (names) that meets condition, and every n.
+    What it takes to cite it is worked out when it is first asked for: most are never cited."""
 
-    __slots__ = ("before", "after", "condition", "names", "known", "needs_n", "folds")
+    __slots__ = ("before", "after", "condition", "facts", "values", "_usable")
+    __slots__ += ("names", "known", "needs_n", "folds")
 
-    def __init__(self, before, after, condition, facts):
-        self.before, self.after, self.condition = before, after, condition
-        self.names = frozenset(_index_names(before, after))
-        self.known = _context(facts, (before, after))  # what its names meant
-        self.folds = after.has(KroneckerDelta, Piecewise)  # what evaluates once its indices are numbers
-        self.needs_n = any(x.has(n) for x in (before, after, *(value for _, value in self.known)))
+    def __init__(self, before, after, condition, facts, values):
+        self.before, self.after, self.condition, self.facts = before, after, condition, facts
+        self.values = values  # both sides' values as checked
+        self._usable = None
+
+    def usable(self) -> bool:
+        """Whether it holds for symbolic indices and every n: stated with no entry at a number or at n,
+        and with no case split on n among its values (n ≥ 2, say)."""
+        if self._usable is None:
+            before, after = self.before, self.after
+            self._usable = not (any(_open_in_n(v) for v in self.values) or _values(before) or _values(after))
+            if self._usable:
+                self.names = frozenset(_index_names(before, after))
+                self.known = _context(self.facts, (before, after))  # what its names meant
+                self.folds = after.has(KroneckerDelta, Piecewise)  # evaluates once its indices are numbers
+                self.needs_n = any(x.has(n) for x in (before, after, *(value for _, value in self.known)))
+        return self._usable
 
 
 def remember(step, facts, conditions: list, left, right) -> None:
@@ -46,8 +59,6 @@ def remember(step, facts, conditions: list, left, right) -> None:
     i ≠ j} proven under both also as its two cases."""
     before, after = sympify(step.before), sympify(step.after)
     if isinstance(before, (MatrixBase, MatrixExpr)) or isinstance(after, (MatrixBase, MatrixExpr)):
-        return
-    if _open_in_n(left) or _open_in_n(right) or not _general(before, after, facts):
         return
     condition = step.condition
     found = []
@@ -61,10 +72,47 @@ def remember(step, facts, conditions: list, left, right) -> None:
             found += [(before.xreplace({j: i}), same.xreplace({j: i}), None), (before, other, Ne(i, j))]
     elif condition == Eq(i, j):
         found.append((before.xreplace({j: i}), after.xreplace({j: i}), None))
-    elif condition == Ne(i, j):
+    elif condition == Ne(i, j) or _assumption(condition):
         found.append((before, after, condition))
     for b, a, c in found:
-        _PROVEN.setdefault(_shape(b, n), []).append(_Identity(b, a, c, facts))
+        _PROVEN.setdefault(_shape(b, n), []).append(_Identity(b, a, c, facts, (left, right)))
+
+
+def remember_chain(steps) -> None:
+    """Keep start = end of a chain whose every step is proven symbolically with one set of facts, under
+    no condition or one assumption (Σ_k y_k = 1) for them all: ∂L/∂z_j = … = s_j − y_j."""
+    steps = [step for step in steps if step.checked]
+    if len(steps) < 2 or any(
+        step.checked != "symbolic" or step.facts is not steps[0].facts for step in steps
+    ):
+        return
+    conditions = {step.condition for step in steps} - {None}
+    if len(conditions) > 1 or conditions and not _assumption(*conditions):
+        return
+    if any((step.before, step.after, step.condition) in _OPEN for step in steps):
+        return
+    start, end = sympify(steps[0].before), sympify(steps[-1].after)
+    if isinstance(start, (MatrixBase, MatrixExpr)) or isinstance(end, (MatrixBase, MatrixExpr)):
+        return
+    # every step stated for symbolic indices: then each holds for all of them, and so does the chain
+    if any(_values(sympify(step.before)) or _values(sympify(step.after)) for step in steps):
+        return
+    condition = conditions.pop() if conditions else None
+    _PROVEN.setdefault(_shape(start, n), []).append(_Identity(start, end, condition, steps[0].facts, ()))
+
+
+def opened(step, left, right) -> None:
+    """Note a step whose values split into cases on n: no chain through it is kept."""
+    if _open_in_n(left) or _open_in_n(right):
+        _OPEN.add((step.before, step.after, step.condition))
+
+
+_OPEN = set()
+
+
+def _assumption(condition) -> bool:
+    """Whether condition is an assumption on sums that holds whatever the indices: Σ_k y_k = 1."""
+    return isinstance(condition, Eq) and condition.lhs.has(Sum) and not condition.has(i, j)
 
 
 def cited(step, facts) -> bool:
@@ -91,6 +139,8 @@ def _instance(before, after, facts, size, condition) -> bool:
     # keyed by the left side alone: δ_ij at numbers is already 1 or 0 on the right
     found = []
     for known in _PROVEN.get(_shape(before, size), ()):
+        if not known.usable():
+            continue
         at = _match(known.before, before, {}, known.names, size)
         if at is not None and all(v == n or v.is_Integer and v >= 1 for v in at.values()):
             if _meets(known, at, size, condition):
@@ -161,6 +211,9 @@ def _meets(known: _Identity, at, size, given) -> bool:
                 return False
     if known.condition is None:
         return True
+    if _assumption(known.condition):
+        # proven where the assumption holds: cited only by a step that assumes it too, at this n
+        return given == known.condition.xreplace({n: size})
     a, b = at.get(i, i), at.get(j, j)
     if a.is_Integer and b.is_Integer:
         return a != b
@@ -211,11 +264,6 @@ def _index_names(*exprs) -> list:
     found = set().union(*(e.atoms(Symbol) for e in exprs)) & set(INDICES)
     bound = {limit[0] for e in exprs for s in e.atoms(Sum) for limit in s.limits}
     return sorted(found - bound, key=str)
-
-
-def _general(before, after, facts) -> bool:
-    """Whether the identity is stated for symbolic indices and n alone: no entry at a number or at n."""
-    return not (_values(before) or _values(after))
 
 
 def _size(facts, before, after):

@@ -32,7 +32,7 @@ from derive.engine.sums import free_indices, normalize_sums
 from derive.errors import ProofFailed
 from derive.notation.symbols import INDICES, i, j, n, vector
 from derive.show.printing import latex
-from derive.writeup.citing import cited, remember
+from derive.writeup.citing import cited, opened, remember
 from derive.writeup.summing import collapsed, derivative
 
 DOTS = (r"\cdots", r"\vdots", r"\ddots")  # the names of the symbols an elided matrix shows
@@ -106,6 +106,7 @@ def _checked(step: Step, facts: Facts, left=None) -> tuple[str, object]:
                     f"step '{step.rule}' does not hold: {latex(step.before)} ≠ {latex(step.after)}"
                 )
             how = "instances" if held == "instances" else how
+    opened(step, left, right)
     if how == "symbolic":
         remember(step, facts, conditions, left, right)
     return how, right
