@@ -68,16 +68,17 @@ class Facts:
 
 def chain(facts: Facts, start, *links, condition=None) -> tuple[Step, ...]:
     """start = e₁ = e₂ = … for links (rule, eᵢ[, condition]), each checked; a repeat in print is dropped."""
-    steps, before, known = [], start, None
+    steps, before, known, printed = [], start, None, latex(start) if links else None
     for link in links:
         rule, after, *own = link
-        if latex(after) == latex(before):
+        text = latex(after)  # each side printed once: a link's right side is the next one's left
+        if text == printed:
             continue
         step = Step(rule, before, after, own[0] if own else condition)
         # A link's right side is the next link's left: its value is taken once, not again.
         how, known = _checked(step, facts, known)
         steps.append(replace(step, checked=how, facts=facts))
-        before = after
+        before, printed = after, text
     return tuple(steps)
 
 
