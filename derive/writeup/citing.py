@@ -44,7 +44,15 @@ class _Identity:
         and with no case split on n among its values (n ≥ 2, say)."""
         if self._usable is None:
             before, after = self.before, self.after
-            self._usable = not (any(_open_in_n(v) for v in self.values) or _values(before) or _values(after))
+            # a side that holds a name for something else (∂L/∂z for the column of ∂L/∂z_i) means what
+            # the facts it was proven with say: not kept
+            names = [key for key in self.facts.named if not key.is_Symbol]
+            self._usable = not (
+                any(_open_in_n(v) for v in self.values)
+                or _values(before)
+                or _values(after)
+                or any(before.has(key) or after.has(key) for key in names)
+            )
             if self._usable:
                 self.names = frozenset(_index_names(before, after))
                 self.known = _context(self.facts, (before, after))  # what its names meant
