@@ -23,7 +23,8 @@ from sympy import (
 
 from derive.notation.symbols import INDICES, i, j, n
 
-# shape of before → the identities proven with that shape
+# (shape of before, shape of the definitions) → the identities proven with them: a long-lived process
+# (a notebook) keeps each function's apart
 _PROVEN = {}
 
 
@@ -83,7 +84,8 @@ def remember(step, facts, conditions: list, left, right) -> None:
     elif condition == Ne(i, j) or _assumption(condition):
         found.append((before, after, condition))
     for b, a, c in found:
-        _PROVEN.setdefault(_shape(b, n), []).append(_Identity(b, a, c, facts, (left, right)))
+        key = (_shape(b, n), _defined(facts, n))
+        _PROVEN.setdefault(key, []).append(_Identity(b, a, c, facts, (left, right)))
 
 
 def remember_chain(steps) -> None:
@@ -106,7 +108,8 @@ def remember_chain(steps) -> None:
     if any(_values(sympify(step.before)) or _values(sympify(step.after)) for step in steps):
         return
     condition = conditions.pop() if conditions else None
-    _PROVEN.setdefault(_shape(start, n), []).append(_Identity(start, end, condition, steps[0].facts, ()))
+    key = (_shape(start, n), _defined(steps[0].facts, n))
+    _PROVEN.setdefault(key, []).append(_Identity(start, end, condition, steps[0].facts, ()))
 
 
 def opened(step, left, right) -> None:
@@ -146,7 +149,7 @@ def _instance(before, after, facts, size, condition) -> bool:
     """Whether before = after is one of the proven identities at some values of its indices."""
     # keyed by the left side alone: δ_ij at numbers is already 1 or 0 on the right
     found = []
-    for known in _PROVEN.get(_shape(before, size), ()):
+    for known in _PROVEN.get((_shape(before, size), _defined(facts, size)), ()):
         if not known.usable():
             continue
         at = _match(known.before, before, {}, known.names, size)
@@ -167,7 +170,7 @@ def _instance(before, after, facts, size, condition) -> bool:
     return False
 
 
-@lru_cache(maxsize=256)  # the identities of one write-up share their facts
+@lru_cache(maxsize=4096)  # the identities of one write-up share their facts
 def _known_at(known: tuple, size) -> tuple:
     """What the names meant, with n set to size."""
     return tuple((key, value.xreplace({n: size})) for key, value in known)
@@ -303,6 +306,16 @@ def _context(facts, exprs) -> tuple:
     used = set().union(*(e.free_symbols for e in exprs))
     named = ((k, v) for k, v in facts.named.items() if k.is_Symbol and k in used)
     return (*facts.definitions.items(), *named, *facts.derivatives.items())
+
+
+def _defined(facts, size) -> tuple:
+    """The shapes of the facts' definitions, n (or the size it is set to) marked alike."""
+    return _shapes(tuple(facts.definitions.items()), size)
+
+
+@lru_cache(maxsize=1024)
+def _shapes(definitions: tuple, size) -> tuple:
+    return tuple((key, _shape(body, size)) for key, body in definitions)
 
 
 def _shape(expr, size) -> tuple:
