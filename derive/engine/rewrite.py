@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from sympy import (
     Add,
     Dummy,
@@ -49,8 +51,7 @@ class Hidden:
         """expr with every outermost Sum replaced by its symbol."""
         if isinstance(expr, Sum):
             if expr not in self.by_sum:
-                positive = expr.function.is_positive
-                self.by_sum[expr] = Dummy(f"S{len(self.by_sum)}", positive=positive or None, real=True)
+                self.by_sum[expr] = _symbol_for(expr, len(self.by_sum))
             return self.by_sum[expr]
         if not expr.args or not expr.has(Sum):
             return expr
@@ -59,6 +60,13 @@ class Hidden:
     def reveal(self, expr):
         """expr with the sums put back."""
         return expr.xreplace({d: s for s, d in self.by_sum.items()})
+
+
+@lru_cache(maxsize=1024)
+def _symbol_for(total, place: int):
+    """The symbol a sum is hidden as, the place-th hidden in one expression: the same one each time,
+    so that what is computed from a hidden definition (solve, the inverse's check) is remembered."""
+    return Dummy(f"S{place}", positive=total.function.is_positive or None, real=True)
 
 
 def in_terms_of(expr, rewrites, input_base):
@@ -109,6 +117,9 @@ def _variable(definition, index, inputs):
     return (entries[0], True) if len(entries) == 1 else (index, False)
 
 
+_X, _VALUE = Dummy("x", real=True), Dummy("v", real=True)
+
+
 def _substitutions(expr, definition, output, variable, solving=True):
     """expr with definition → output, by literal match and by solving for the input variable."""
     found = [cancel(expr.subs(definition, output))]
@@ -121,7 +132,7 @@ def _substitutions(expr, definition, output, variable, solving=True):
         if bottom != 1:
             found.append(cancel(expr.subs(top, output * bottom)))
         return found
-    x, value = Dummy("x", real=True), Dummy("v", real=True)
+    x, value = _X, _VALUE  # the same each time, so that solving one definition again is remembered
     plain = definition.xreplace({variable: x})
     if not plain.has(x) or not found[0].has(variable):
         return found  # the literal match already removed the input: no need to solve
@@ -190,6 +201,7 @@ def _functions(expr) -> set:
     return {type(f) for f in expr.atoms(Function)}
 
 
+@lru_cache(maxsize=256)  # the derivation and its write-up ask again of the same definition
 def _inverts(solution, definition, x, value) -> bool:
     """Whether solution(definition(x)) == x for every real x."""
     back = solution.xreplace({value: definition})

@@ -10,6 +10,7 @@ from sympy import Derivative, Eq, IndexedBase, MatrixSymbol, sympify
 from derive.notation.function import Function
 from derive.notation.symbols import i, j, n
 from derive.writeup import views
+from derive.writeup.citing import remember_chain
 from derive.writeup.loss import by_output, free_index, through
 from derive.writeup.routes import Route, by_chain_rule
 from derive.writeup.rules import explain
@@ -69,6 +70,7 @@ def _gradient(d) -> Gradient:
         main += chain(facts, main[-1].after, *_assuming(main[-1].after, assumptions))
         via, inner, slope, lemmas = None, None, (), direct.lemmas
     main += chain(facts, main[-1].after, ("tidy", entry), condition=assumptions[0] if assumptions else None)
+    remember_chain(main)  # ∂L/∂z_j = … = the entry, which the gradient for a given n cites entry by entry
     return Gradient(facts, via, inner, slope, lemmas, main, vector(d, facts, assumptions), (), assumptions)
 
 

@@ -32,6 +32,7 @@ from derive.engine.sums import free_indices, normalize_sums
 from derive.errors import ProofFailed
 from derive.notation.symbols import INDICES, i, j, n, vector
 from derive.show.printing import latex
+from derive.writeup.citing import cited, opened, remember
 from derive.writeup.summing import collapsed, derivative
 
 DOTS = (r"\cdots", r"\vdots", r"\ddots")  # the names of the symbols an elided matrix shows
@@ -67,16 +68,17 @@ class Facts:
 
 def chain(facts: Facts, start, *links, condition=None) -> tuple[Step, ...]:
     """start = e₁ = e₂ = … for links (rule, eᵢ[, condition]), each checked; a repeat in print is dropped."""
-    steps, before, known = [], start, None
+    steps, before, known, printed = [], start, None, latex(start) if links else None
     for link in links:
         rule, after, *own = link
-        if latex(after) == latex(before):
+        text = latex(after)  # each side printed once: a link's right side is the next one's left
+        if text == printed:
             continue
         step = Step(rule, before, after, own[0] if own else condition)
         # A link's right side is the next link's left: its value is taken once, not again.
         how, known = _checked(step, facts, known)
         steps.append(replace(step, checked=how, facts=facts))
-        before = after
+        before, printed = after, text
     return tuple(steps)
 
 
@@ -86,7 +88,10 @@ def check(step: Step, facts: Facts) -> str:
 
 
 def _checked(step: Step, facts: Facts, left=None) -> tuple[str, object]:
-    """How the step holds, and the value of its right side; left is its left side's value if known."""
+    """How the step holds, and the value of its right side (None when not taken); left is its left
+    side's value if known."""
+    if cited(step, facts):
+        return "symbolic", None
     left = value(step.before, facts) if left is None else left
     right = value(step.after, facts)
     pairs = list(zip(_cells(left), _cells(right), strict=True))
@@ -102,6 +107,9 @@ def _checked(step: Step, facts: Facts, left=None) -> tuple[str, object]:
                     f"step '{step.rule}' does not hold: {latex(step.before)} ≠ {latex(step.after)}"
                 )
             how = "instances" if held == "instances" else how
+    opened(step, left, right)
+    if how == "symbolic":
+        remember(step, facts, conditions, left, right)
     return how, right
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sympy import Float, ImmutableMatrix, Integer, Number, Tuple
 
@@ -68,8 +69,14 @@ def example(d, loss=None) -> Example | None:
 
 def _at(d, outputs, z_values):
     """The outputs at z, to PRECISION digits."""
-    inputs = {d.input[b + 1]: v for b, v in enumerate(z_values)}
+    inputs = dict(zip(_entries(d.input, len(z_values)), z_values, strict=True))
     return [s.xreplace(inputs).evalf(PRECISION) for s in outputs]
+
+
+@lru_cache(maxsize=64)
+def _entries(base, size: int) -> tuple:
+    """base_1 … base_size, built once: an indexed entry works out its assumptions each time it is built."""
+    return tuple(base[b] for b in range(1, size + 1))
 
 
 def _jacobian(d, outputs, z_values):
@@ -79,8 +86,8 @@ def _jacobian(d, outputs, z_values):
     if not all(isinstance(v, Number) and v.is_finite for v in s):
         return None  # 0/0 at z = 0, say
     at = {
-        **{d.input[b + 1]: v for b, v in enumerate(z_values)},
-        **{d.output[a + 1]: v for a, v in enumerate(s)},
+        **dict(zip(_entries(d.input, size), z_values, strict=True)),
+        **dict(zip(_entries(d.output, size), s, strict=True)),
     }
     rows = range(1, size + 1)
     J = ImmutableMatrix(
@@ -98,14 +105,14 @@ def _jacobian(d, outputs, z_values):
 def _gradient(d, loss, outputs, z_values, target):
     """∂L/∂z at z from the derived gradient, checked against central differences of L itself."""
     size = len(outputs)
-    labels = {y[b + 1]: v for b, v in enumerate(target)}
+    labels = dict(zip(_entries(y, size), target, strict=True))
     value = loss.definition[-1].after.xreplace({n: size}).doit().xreplace(labels)
 
     def L(point):
-        return value.xreplace({d.output[a + 1]: v for a, v in enumerate(_at(d, outputs, point))})
+        return value.xreplace(dict(zip(_entries(d.output, size), _at(d, outputs, point), strict=True)))
 
     s = _at(d, outputs, z_values)
-    at = {**labels, **{d.output[a + 1]: v for a, v in enumerate(s)}}
+    at = {**labels, **dict(zip(_entries(d.output, size), s, strict=True))}
     slope = [loss.gradient.xreplace({j: b}).xreplace(at).evalf(PRECISION) for b in range(1, size + 1)]
     for b in range(size):
         ahead, behind = L(_moved(z_values, b, STEP)), L(_moved(z_values, b, -STEP))
