@@ -149,3 +149,26 @@ def test_compiled_templates_are_kept_only_in_a_folder_of_ones_own_and_a_bad_entr
         path.write_bytes(path.read_bytes()[:40] + b"\x00garbage")  # right header, broken code
     env.cache.clear()
     assert templating.render_template("chain.j2", syntax="latex", chain=[], fmt="latex") == first
+
+
+def test_compiled_templates_are_read_but_never_written_when_writing_is_off(tmp_path, monkeypatch):
+    from derive.show import templating
+
+    monkeypatch.setattr(templating.environment("latex"), "bytecode_cache", None)
+    monkeypatch.setattr(templating.environment("text"), "bytecode_cache", None)
+    env = templating.environment("latex")
+    missing = tmp_path / "missing"
+    templating.keep_compiled(missing, write=False)  # not created, and nothing to read
+    assert not missing.exists() and env.bytecode_cache is None
+    own = tmp_path / "own"
+    templating.keep_compiled(own)
+    env.cache.clear()
+    first = templating.render_template("chain.j2", syntax="latex", chain=[], fmt="latex")
+    kept = sorted(own.iterdir())
+    assert kept
+    for path in kept:
+        path.unlink()
+    templating.keep_compiled(own, write=False)
+    env.cache.clear()
+    assert templating.render_template("chain.j2", syntax="latex", chain=[], fmt="latex") == first
+    assert list(own.iterdir()) == []  # compiled in this process, not written

@@ -64,16 +64,25 @@ class _Compiled(FileSystemBytecodeCache):
             pass
 
 
-def keep_compiled(folder: Path | None) -> None:
+class _ReadOnly(_Compiled):
+    """Compiled templates read from the folder, never written to it."""
+
+    def dump_bytecode(self, bucket) -> None:
+        pass
+
+
+def keep_compiled(folder: Path | None, write: bool = True) -> None:
     """Keep the compiled templates in folder (each checked against its template's source by Jinja), so
     that a process does not compile them again: only a folder that this user owns and no one else may
-    write to, since what is kept there is code that runs. None: compile them in this process only."""
+    write to, since what is kept there is code that runs. None: compile them in this process only.
+    write False: read what is there (as Python reads .pyc files), create and write nothing."""
+    for syntax in ("text", "latex"):
+        environment(syntax).bytecode_cache = None
     if folder is None:
-        for syntax in ("text", "latex"):
-            environment(syntax).bytecode_cache = None
         return
     try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if write:
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         status = folder.stat()
     except OSError:
         return
@@ -81,7 +90,7 @@ def keep_compiled(folder: Path | None) -> None:
     if status.st_uid != owner or status.st_mode & 0o022:
         return
     for syntax in ("text", "latex"):
-        environment(syntax).bytecode_cache = _Compiled(str(folder))
+        environment(syntax).bytecode_cache = (_Compiled if write else _ReadOnly)(str(folder))
 
 
 def render_template(template: str, syntax: str = "text", **facts) -> str:

@@ -130,8 +130,8 @@ def document(d, fmt: str = "markdown", lang: str = "en", standalone: bool = Fals
                 "proofs": b.proofs,
             }
         )
-    # beside the derivation cache, and like it not read or written under --no-cache
-    keep_compiled(directory() / "templates" if is_enabled() else None)
+    # beside the derivation cache; under --no-cache read as Python reads .pyc files, never written
+    keep_compiled(directory() / "templates", write=is_enabled())
     return render_template(
         "blocks.j2",
         syntax="latex",

@@ -35,8 +35,8 @@ def document(
     if standalone and fmt != "latex":
         raise InvalidInput("--standalone makes a complete LaTeX document: use it with --format latex")
     shown = facts(d, writeup(d, method), partial(escape, fmt=fmt), partial(label, fmt=fmt, lang=lang))
-    # beside the derivation cache, and like it not read or written under --no-cache
-    keep_compiled(directory() / "templates" if is_enabled() else None)
+    # beside the derivation cache; under --no-cache read as Python reads .pyc files, never written
+    keep_compiled(directory() / "templates", write=is_enabled())
     return render_template(
         "standalone.tex.j2" if standalone else "document.j2",
         syntax="latex",  # << >> and <% %>: LaTeX's braces stay out of Jinja's way, in Markdown too
