@@ -89,6 +89,9 @@ class Point:
         self.drawn = {}
         self.weights = {}  # a probability vector's draws, by seed and size
         self.memo = {}  # (what, perturbation) → value
+        self.feeds = None  # a defined name → the names its definition reads (built when first needed)
+        self.reached = {}  # names → every name they read, through definitions
+        self.apart = {}  # (names, perturbation) → whether nothing it moves is read
 
     def value(self, expr, bound: dict):
         env = {**self.sizes, **bound}
@@ -97,6 +100,31 @@ class Point:
     def derivative(self, expr, variable, bound: dict):
         """d expr / d variable (an input entry or scalar) as a fourth-order central difference."""
         return self._derivative(expr, [variable], {**self.sizes, **bound}, ())
+
+    def untouched(self, names: frozenset, moved) -> bool:
+        """Whether nothing moved is read by what reads these names (through definitions too): what such an
+        expression gives is then its value where nothing moved, the same float."""
+        key = (names, moved)
+        known = self.apart.get(key)
+        if known is None:
+            reached = self._reach(names)
+            known = self.apart[key] = not any(_name(where) in reached for _, where, _ in moved)
+        return known
+
+    def _reach(self, names: frozenset) -> frozenset:
+        if names not in self.reached:
+            if self.feeds is None:  # a vector and a scalar of one name (o_i, o) read what both read
+                self.feeds = {}
+                for k, body in self.definitions.items():
+                    self.feeds[k.name] = self.feeds.get(k.name, frozenset()) | _names(body)
+            seen, todo = set(), list(names)
+            while todo:
+                x = todo.pop()
+                if x not in seen:
+                    seen.add(x)
+                    todo.extend(self.feeds.get(x, ()))
+            self.reached[names] = frozenset(seen)
+        return self.reached[names]
 
     def truth(self, condition, bound: dict) -> bool:
         return self._truth(condition, {**self.sizes, **bound}, ())
@@ -366,17 +394,19 @@ def _indexed(e):
 
         return entry
     (read,) = readers
+    reads = frozenset((name,))  # an output's definition: what it reads is what its name feeds
 
     def run(point, env, moved):
         index = read(point, env)
         if index < 1:
             raise Unevaluable("an index below one")
         if label in point.outputs:  # an output: its definition at that index
-            key = (label, index, moved)
+            within = () if moved and point.untouched(reads, moved) else moved
+            key = (label, index, within)
             memo = point.memo
             if key not in memo:
                 at = {**point.sizes, n: env.get(n, point.size), i: index}
-                memo[key] = point._eval(point.outputs[label], at, moved)
+                memo[key] = point._eval(point.outputs[label], at, within)
             return memo[key] + (_moved(moved, "output", (name, index)) if moved else 0.0)
         return point._entry(base, index) + (_moved(moved, "input", (name, index)) if moved else 0.0)
 
@@ -388,6 +418,7 @@ def _sum(total):
     taken once per point."""
     own = {limit[0] for limit in total.limits}
     reads = tuple(s for s in total.atoms(Symbol) if s not in own)
+    names = _names(total)
     limits = tuple((k, _reader(low), _reader(high)) for k, low, high in total.limits)
     body, depth, product = _closure(total.function), len(limits), isinstance(total, Product)
 
@@ -411,6 +442,8 @@ def _sum(total):
         return sum(terms)
 
     def run(point, env, moved):
+        if moved and point.untouched(names, moved):
+            moved = ()
         key = (total, tuple([env.get(s) for s in reads]), moved)
         memo = point.memo
         if key in memo:
@@ -419,3 +452,13 @@ def _sum(total):
         return result
 
     return run
+
+
+def _names(e) -> frozenset:
+    """The names e reads: its symbols', its inputs' and outputs' (an index's name too: more is safe)."""
+    return frozenset(s.name for s in e.atoms(Symbol))
+
+
+def _name(where) -> str:
+    """The name of what a perturbation moves: a scalar's, or an entry's (name, index)."""
+    return where if isinstance(where, str) else where[0]
