@@ -151,12 +151,14 @@ def _agree(spelled, b, forms, sizes, picks, seeds=SEEDS) -> bool:
         definitions[spelled.output] = spelled.expanded
     size = sizes[DIMENSIONS[0]]
     dims = {dim: value for dim, value in sizes.items() if dim != DIMENSIONS[0]}
+    # The output and the variable as written, their indices bound at each pick: no SymPy object is built
+    # per entry, and the point reads the same entries.
+    of = spelled.output[i] if spelled.kind == "vector" else spelled.output
     for seed in seeds:
         point = Point(definitions, seed, size, dims=dims)
         for pick in picks:
             bound = dict(zip(b.index, pick, strict=True))
-            of = spelled.output[bound[i]] if spelled.kind == "vector" else spelled.output
-            want = point.derivative(of, b.wrt.xreplace(bound), {})
+            want = point.derivative(of, b.wrt, bound)
             for form in forms:
                 got = point.value(form, bound)
                 if not abs(got - want) <= ABSOLUTE + RELATIVE * max(abs(got), abs(want)):

@@ -89,7 +89,9 @@ class Point:
         self.drawn = {}
         self.weights = {}  # a probability vector's draws, by seed and size
         self.memo = {}  # (what, perturbation) → value
-        self.reads = {}  # a sum → the symbols whose values it depends on
+        self.feeds = None  # a defined name → the names its definition reads (built when first needed)
+        self.reached = {}  # names → every name they read, through definitions
+        self.apart = {}  # (names, perturbation) → whether nothing it moves is read
 
     def value(self, expr, bound: dict):
         env = {**self.sizes, **bound}
@@ -98,6 +100,31 @@ class Point:
     def derivative(self, expr, variable, bound: dict):
         """d expr / d variable (an input entry or scalar) as a fourth-order central difference."""
         return self._derivative(expr, [variable], {**self.sizes, **bound}, ())
+
+    def untouched(self, names: frozenset, moved) -> bool:
+        """Whether nothing moved is read by what reads these names (through definitions too): what such an
+        expression gives is then its value where nothing moved, the same float."""
+        key = (names, moved)
+        known = self.apart.get(key)
+        if known is None:
+            reached = self._reach(names)
+            known = self.apart[key] = not any(_name(where) in reached for _, where, _ in moved)
+        return known
+
+    def _reach(self, names: frozenset) -> frozenset:
+        if names not in self.reached:
+            if self.feeds is None:  # a vector and a scalar of one name (o_i, o) read what both read
+                self.feeds = {}
+                for k, body in self.definitions.items():
+                    self.feeds[k.name] = self.feeds.get(k.name, frozenset()) | _names(body)
+            seen, todo = set(), list(names)
+            while todo:
+                x = todo.pop()
+                if x not in seen:
+                    seen.add(x)
+                    todo.extend(self.feeds.get(x, ()))
+            self.reached[names] = frozenset(seen)
+        return self.reached[names]
 
     def truth(self, condition, bound: dict) -> bool:
         return self._truth(condition, {**self.sizes, **bound}, ())
@@ -129,28 +156,10 @@ class Point:
 
     # -- evaluation
     def _eval(self, e, env, moved):
-        evaluate = _BY_TYPE.get(type(e))
-        if evaluate is None:  # each class of node is looked at once, then dispatched by its type
-            evaluate = _BY_TYPE[type(e)] = _evaluator(type(e))
-        return evaluate(self, e, env, moved)
-
-    def _add(self, e, env, moved):
-        return sum(self._eval(a, env, moved) for a in e.args)
-
-    def _mul(self, e, env, moved):
-        result = 1.0
-        for a in e.args:
-            result *= self._eval(a, env, moved)
-        return result
-
-    def _pow(self, e, env, moved):
-        base, power = e.args
-        if power.is_Integer:
-            return self._eval(base, env, moved) ** int(power)
-        return self._eval(base, env, moved) ** self._eval(power, env, moved)
-
-    def _function(self, e, env, moved):
-        return _FUNCTIONS[e.func](self._eval(e.args[0], env, moved))
+        run = _COMPILED.get(e)
+        if run is None:
+            run = _compile(e)
+        return run(self, env, moved)
 
     def _extreme(self, e, env, moved):
         values = [self._eval(a, env, moved) for a in e.args]
@@ -198,57 +207,6 @@ class Point:
             raise Unevaluable(f"no value for {s}")
         return self._symbol(s) + _moved(moved, "input", s.name)
 
-    def _indexed(self, e, env, moved):
-        base = e.base
-        if len(e.indices) != 1:  # a matrix's entry X_{a,b}: an input, drawn like a vector's
-            if base.label in self.outputs:
-                raise Unevaluable("an output with several indices")
-            where = tuple(self._index(x, env) for x in e.indices)
-            if min(where) < 1:
-                raise Unevaluable("an index below one")
-            key = (base.name, where)
-            if key not in self.drawn:
-                self.drawn[key] = random.Random(f"{self.seed}:{base}:{where}").randint(-150, 150) / 100
-            return self.drawn[key] + _moved(moved, "input", key)
-        index = self._index(e.indices[0], env)
-        if index < 1:
-            raise Unevaluable("an index below one")
-        if base.label in self.outputs:  # an output: its definition at that index
-            key = (base.label, index, moved)
-            if key not in self.memo:
-                at = {**self.sizes, n: env.get(n, self.size), i: index}
-                self.memo[key] = self._eval(self.outputs[base.label], at, moved)
-            return self.memo[key] + _moved(moved, "output", (base.name, index))
-        return self._entry(base, index) + _moved(moved, "input", (base.name, index))
-
-    def _sum(self, total, env, moved):
-        # The same sum under the same values of the indices it reads is taken once per point.
-        if total not in self.reads:
-            own = {limit[0] for limit in total.limits}
-            self.reads[total] = tuple(s for s in total.atoms(Symbol) if s not in own)
-        key = (total, tuple(env.get(s) for s in self.reads[total]), moved)
-        if key in self.memo:
-            return self.memo[key]
-        product = isinstance(total, Product)
-        result = self._over(total.function, list(total.limits), dict(env), moved, product)
-        self.memo[key] = result
-        return result
-
-    def _over(self, body, limits, env, moved, product):
-        if not limits:
-            return self._eval(body, env, moved)
-        (k, low, high), rest = limits[0], limits[1:]
-        start, stop = self._index(low, env), self._index(high, env)
-        if stop - start > 10_000:
-            raise Unevaluable("a sum too long")
-        terms = [self._over(body, rest, {**env, k: v}, moved, product) for v in range(start, stop + 1)]
-        if product:
-            result = 1.0
-            for t in terms:
-                result *= t
-            return result
-        return sum(terms)
-
     def _derivative(self, body, variables, env, moved):
         """The derivative by the last variable of the derivative by the others, each a central difference;
         by an output (s_k) the others are held (the body as written), by an input every output moves."""
@@ -291,7 +249,7 @@ class Point:
         raise Unevaluable(f"not a condition: {type(condition).__name__}")
 
 
-_BY_TYPE = {}  # a class of node → how Point evaluates it
+_BY_TYPE = {}  # a class of node with no closure of its own → how Point evaluates it
 
 
 def _evaluator(cls):
@@ -304,17 +262,11 @@ def _evaluator(cls):
         return lambda point, e, env, moved: float(e)
     for kinds, method in (
         (Symbol, Point._scalar),
-        (Indexed, Point._indexed),
-        (Add, Point._add),
-        (Mul, Point._mul),
-        (Pow, Point._pow),
-        (UnevaluatedExpr, lambda point, e, env, moved: point._eval(e.args[0], env, moved)),
-        (tuple(_FUNCTIONS), Point._function),
+        (tuple(_FUNCTIONS), _function),
         ((Max, Min), Point._extreme),
         (Heaviside, Point._step),
         (KroneckerDelta, Point._delta),
         (Piecewise, Point._piecewise),
-        ((Sum, Product), Point._sum),
         (Derivative, Point._differentiated),
     ):
         if issubclass(cls, kinds):
@@ -332,3 +284,181 @@ def _moved(moved, kind, where):
     if not moved:
         return 0.0
     return sum(delta for k, w, delta in moved if k == kind and w == where)
+
+
+def _function(point, e, env, moved):
+    return _FUNCTIONS[e.func](point._eval(e.args[0], env, moved))
+
+
+# Each expression is turned once into a closure over its children's closures (built from the tree's node
+# types, no text evaluated): a point then evaluates it without looking at SymPy nodes again. The closures
+# do what the tree walk did, in the same order, so every value is the same float.
+_COMPILED = {}  # an expression → its closure (point, env, moved) → float
+_MOST = 100_000  # closures kept before the table starts again
+
+
+def _compile(e):
+    if len(_COMPILED) >= _MOST:
+        _COMPILED.clear()
+    run = _COMPILED[e] = _build(e)
+    return run
+
+
+def _closure(e):
+    run = _COMPILED.get(e)
+    return run if run is not None else _compile(e)
+
+
+def _build(e):
+    cls = type(e)
+    if cls.is_Integer or cls.is_Rational or issubclass(cls, Float) or cls.is_NumberSymbol:
+        constant = _evaluator(cls)(None, e, None, None)
+        return lambda point, env, moved: constant
+    if issubclass(cls, Symbol):
+        return _symbol(e)
+    if issubclass(cls, Indexed):
+        return _indexed(e)
+    if issubclass(cls, Add):
+        parts = tuple(_closure(a) for a in e.args)
+        return lambda point, env, moved: sum([part(point, env, moved) for part in parts])
+    if issubclass(cls, Mul):
+        return _product(tuple(_closure(a) for a in e.args))
+    if issubclass(cls, Pow):
+        return _power(*e.args)
+    if issubclass(cls, UnevaluatedExpr):
+        return _closure(e.args[0])
+    if issubclass(cls, (Sum, Product)):
+        return _sum(e)
+    if e.func in _FUNCTIONS:
+        apply, argument = _FUNCTIONS[e.func], _closure(e.args[0])
+        return lambda point, env, moved: apply(argument(point, env, moved))
+    evaluate = _BY_TYPE.get(cls)
+    if evaluate is None:  # each class of node is looked at once
+        evaluate = _BY_TYPE[cls] = _evaluator(cls)
+    return lambda point, env, moved: evaluate(point, e, env, moved)
+
+
+def _symbol(s):
+    def run(point, env, moved):
+        if s in env:
+            return float(env[s])
+        return point._scalar(s, env, moved)
+
+    return run
+
+
+def _product(parts):
+    def run(point, env, moved):
+        result = 1.0
+        for part in parts:
+            result *= part(point, env, moved)
+        return result
+
+    return run
+
+
+def _power(base, power):
+    of = _closure(base)
+    if power.is_Integer:
+        exponent = int(power)
+        return lambda point, env, moved: of(point, env, moved) ** exponent
+    by = _closure(power)
+    return lambda point, env, moved: of(point, env, moved) ** by(point, env, moved)
+
+
+def _reader(x):
+    """An index's value: bound in env, else an integer written in, else Point._index's substitution."""
+    if x.is_Integer:
+        written = int(x)
+        return lambda point, env: env[x] if x in env else written
+    return lambda point, env: env[x] if x in env else point._index(x, env)
+
+
+def _indexed(e):
+    base = e.base
+    label, name = base.label, base.name
+    readers = tuple(_reader(x) for x in e.indices)
+    if len(readers) != 1:  # a matrix's entry X_{a,b}: an input, drawn like a vector's
+
+        def entry(point, env, moved):
+            if label in point.outputs:
+                raise Unevaluable("an output with several indices")
+            where = tuple([read(point, env) for read in readers])
+            if min(where) < 1:
+                raise Unevaluable("an index below one")
+            key = (name, where)
+            drawn = point.drawn
+            if key not in drawn:
+                drawn[key] = random.Random(f"{point.seed}:{base}:{where}").randint(-150, 150) / 100
+            return drawn[key] + (_moved(moved, "input", key) if moved else 0.0)
+
+        return entry
+    (read,) = readers
+    reads = frozenset((name,))  # an output's definition: what it reads is what its name feeds
+
+    def run(point, env, moved):
+        index = read(point, env)
+        if index < 1:
+            raise Unevaluable("an index below one")
+        if label in point.outputs:  # an output: its definition at that index
+            within = () if moved and point.untouched(reads, moved) else moved
+            key = (label, index, within)
+            memo = point.memo
+            if key not in memo:
+                at = {**point.sizes, n: env.get(n, point.size), i: index}
+                memo[key] = point._eval(point.outputs[label], at, within)
+            return memo[key] + (_moved(moved, "output", (name, index)) if moved else 0.0)
+        return point._entry(base, index) + (_moved(moved, "input", (name, index)) if moved else 0.0)
+
+    return run
+
+
+def _sum(total):
+    """A sum (or product) written out; the same sum under the same values of the indices it reads is
+    taken once per point."""
+    own = {limit[0] for limit in total.limits}
+    reads = tuple(s for s in total.atoms(Symbol) if s not in own)
+    names = _names(total)
+    limits = tuple((k, _reader(low), _reader(high)) for k, low, high in total.limits)
+    body, depth, product = _closure(total.function), len(limits), isinstance(total, Product)
+
+    def over(point, env, moved, level):
+        if level == depth:
+            return body(point, env, moved)
+        k, low, high = limits[level]
+        start, stop = low(point, env), high(point, env)
+        if stop - start > 10_000:
+            raise Unevaluable("a sum too long")
+        inner = dict(env)  # each level's own copy: what it binds never reaches the level above
+        terms = []
+        for v in range(start, stop + 1):
+            inner[k] = v
+            terms.append(over(point, inner, moved, level + 1))
+        if product:
+            result = 1.0
+            for t in terms:
+                result *= t
+            return result
+        return sum(terms)
+
+    def run(point, env, moved):
+        if moved and point.untouched(names, moved):
+            moved = ()
+        key = (total, tuple([env.get(s) for s in reads]), moved)
+        memo = point.memo
+        if key in memo:
+            return memo[key]
+        result = memo[key] = over(point, env, moved, 0)
+        return result
+
+    return run
+
+
+def _names(e) -> frozenset:
+    """The names e reads: its symbols', its inputs' and outputs' (an index's name too: more is safe)."""
+    return frozenset(s.name for s in e.atoms(Symbol))
+
+
+def _name(where) -> str:
+    """The name of what a perturbation moves: a scalar's, or an entry's (name, index)."""
+    return where if isinstance(where, str) else where[0]
