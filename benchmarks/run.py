@@ -106,7 +106,7 @@ def measure(args) -> dict:
         # and cached, take minutes
         some = QUICK_DOCUMENTS if quick else None
         _say("documents: each function's document and derivation, cold and cached; tensorgrad beside")
-        r["documents"] = documents.measure(repeats=1 if quick else 3, functions=some)
+        r["documents"] = documents.measure(repeats=1 if quick else 5, functions=some)
     if "fused" in args.only:
         import fused
 
