@@ -43,7 +43,9 @@ def measure(repeats: int = 3, functions=None) -> dict:
     saved = os.environ.get("DERIVE_CACHE_DIR")
     os.environ["DERIVE_CACHE_DIR"] = folder  # timing.environment() passes os.environ on
     try:
-        floor = median([run_timed(FLOOR)[1] for _ in range(repeats)])
+        # The floor is timed in every round too, beside the commands: the machine's speed drifts over a
+        # run of minutes, and a floor timed only at the start moved every ratio by up to a fifth.
+        floors = [run_timed(FLOOR)[1] for _ in range(repeats)]
         lists = [run_timed(["-m", "derive", "list"]) for _ in range(repeats)]
         found, skipped = {}, {}
         for name in functions:
@@ -52,9 +54,10 @@ def measure(repeats: int = 3, functions=None) -> dict:
                 for what, args in commands(name).items():
                     run_timed(args, timeout=300)  # fills the cache
                     cold, cached = [], []
-                    for _ in range(repeats):  # interleaved, so both meet the same load
+                    for _ in range(repeats):  # interleaved, so all three meet the same load
                         cold.append(run_timed([*args, "--no-cache"], timeout=300)[1])
                         cached.append(run_timed(args, timeout=300)[1])
+                        floors.append(run_timed(FLOOR)[1])
                     times[f"{what} cold"], times[f"{what} cached"] = median(cold), median(cached)
             except (Unavailable, TypeError) as why:  # TypeError: run_timed gave None, past its timeout
                 skipped[name] = str(why) or "timed out"
@@ -67,7 +70,7 @@ def measure(repeats: int = 3, functions=None) -> dict:
         else:
             os.environ["DERIVE_CACHE_DIR"] = saved
     return {
-        "floor": floor,
+        "floor": median(floors),
         "list": (median([w for w, _, _ in lists]), median([c for _, c, _ in lists])),
         "functions": found,
         "skipped": skipped,
