@@ -50,6 +50,8 @@ from sympy.logic.boolalg import BooleanFalse, BooleanTrue
 
 from derive.notation.symbols import INDICES, i, n, y
 
+_VALUELESS = frozenset((*INDICES, n))  # a hashed lookup: SymPy's == is slow, and this is hot
+
 # The central difference (fourth order) steps by H relative to the variable (at least H · SMALLEST):
 # truncation ~H⁴ (1e-12), rounding ~ε/H (1e-13), a second derivative about 1e-10. A wrong step is off by
 # far more than the tolerance.
@@ -203,7 +205,7 @@ class Point:
                 at = {**self.sizes, n: env.get(n, self.size)}
                 self.memo[key] = self._eval(self.definitions[s], at, moved)
             return self.memo[key] + _moved(moved, "output", s.name)
-        if s in INDICES or s == n or s in self.opaque:
+        if s in _VALUELESS or s in self.opaque:
             raise Unevaluable(f"no value for {s}")
         return self._symbol(s) + _moved(moved, "input", s.name)
 
