@@ -18,6 +18,13 @@ atexit.register(shutil.rmtree, os.environ["DERIVE_CACHE_DIR"], ignore_errors=Tru
 
 
 @pytest.fixture
+def cachedir(tmp_path, monkeypatch):
+    """A cache directory of the test's own, empty."""
+    monkeypatch.setenv("DERIVE_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+@pytest.fixture
 def rng():
     return np.random.default_rng(20261121)
 

@@ -11,12 +11,6 @@ from derive.guard import trees
 from tests.cacheruns import DAMAGES, cli, two_writers
 
 
-@pytest.fixture
-def cachedir(tmp_path, monkeypatch):
-    monkeypatch.setenv("DERIVE_CACHE_DIR", str(tmp_path / "cache"))
-    return tmp_path / "cache"
-
-
 def _fields(d):
     keys = ("raw", "general", "cases", "form", "proofs")
     return {k: getattr(d, "matrix_form" if k == "form" else k) for k in keys} | {"assumed": d.assumed}

@@ -12,12 +12,6 @@ from tests.cacheruns import DAMAGES, cli, two_writers
 
 
 @pytest.fixture
-def cachedir(tmp_path, monkeypatch):
-    monkeypatch.setenv("DERIVE_CACHE_DIR", str(tmp_path / "cache"))
-    return tmp_path / "cache"
-
-
-@pytest.fixture
 def derived(monkeypatch):
     """The blocks and proofs at sizes derived (not read from the cache) since the test began."""
     made = []

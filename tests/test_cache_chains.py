@@ -20,12 +20,6 @@ def loss():
 
 
 @pytest.fixture
-def cachedir(tmp_path, monkeypatch):
-    monkeypatch.setenv("DERIVE_CACHE_DIR", str(tmp_path / "cache"))
-    return tmp_path / "cache"
-
-
-@pytest.fixture
 def derived(monkeypatch):
     """How many times the chain was derived (not read from the cache) since the test began."""
     made = []

@@ -18,12 +18,6 @@ from tests.cacheruns import DAMAGES, cli, two_writers
 KINDS = (laid.Writeup, laid.ScalarWriteup)
 
 
-@pytest.fixture
-def cachedir(tmp_path, monkeypatch):
-    monkeypatch.setenv("DERIVE_CACHE_DIR", str(tmp_path / "cache"))
-    return tmp_path / "cache"
-
-
 def _cold(name, n=4):
     d = derive(name, n=n, cache=False)
     written = laid._scalar(d, "quotient") if d.kind == "scalar" else laid._writeup(d, "quotient")
