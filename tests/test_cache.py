@@ -37,7 +37,7 @@ def test_a_stale_version_is_not_read(cachedir, monkeypatch):
     assert disk.load(d.spelled, names_of) is not None
     monkeypatch.setattr(disk, "__version__", "0.0.0-another")
     assert disk.load(d.spelled, names_of) is None
-    monkeypatch.setattr(disk, "_DIGEST", ["an engine of another source"])
+    monkeypatch.setattr(disk, "_source", lambda: "an engine of another source")
     assert disk.load(d.spelled, names_of) is None
 
 
@@ -224,7 +224,7 @@ def test_an_explicit_proof_is_read_back_instead_of_proven_again(cachedir, proofs
 
 def test_a_stale_explicit_proof_is_not_read(cachedir, proofs_made, monkeypatch):
     derive("softmax", n=16)
-    monkeypatch.setattr(disk, "_DIGEST", ["an engine of another source"])
+    monkeypatch.setattr(disk, "_source", lambda: "an engine of another source")
     derive("softmax", n=16)
     assert len(proofs_made) == 2
 

@@ -47,7 +47,7 @@ def test_the_chain_is_read_back_instead_of_derived_again(cachedir, derived, loss
 
 def test_a_stale_chain_is_not_read(cachedir, derived, loss, monkeypatch):
     chained.chain(loss)
-    monkeypatch.setattr(chainstore, "_DIGEST", ["a chain rule of another source"])
+    monkeypatch.setattr(chainstore, "_source", lambda: "a chain rule of another source")
     chained.chain(loss)
     assert derived == [NAME, NAME]
 

@@ -71,7 +71,7 @@ def test_a_stale_version_is_not_read(cachedir, monkeypatch):
     d, written = _cold("softmax")
     stored.save(d, "quotient", written)
     assert stored.load(d, "quotient", KINDS) is not None
-    monkeypatch.setattr(stored, "_DIGEST", ["a write-up of another source"])
+    monkeypatch.setattr(stored, "_source", lambda: "a write-up of another source")
     assert stored.load(d, "quotient", KINDS) is None
     monkeypatch.undo()
     monkeypatch.setenv("DERIVE_CACHE_DIR", str(cachedir))

@@ -4,7 +4,6 @@ central differences at small sizes, engine/floats.py); a failing or unreadable e
 
 from __future__ import annotations
 
-import hashlib
 import json
 from itertools import product
 from pathlib import Path
@@ -200,8 +199,7 @@ def _where(spelled, name: str, sizes) -> tuple[str, Path]:
     derivation, _ = cache.where(spelled)
     declared = [[x.name, list(x.dims), x.data] for x in fn.declared_inputs]
     parts = {"derivation": derivation, "inputs": declared, "dim": fn.dim, "wrt": name, "sizes": sizes}
-    ident = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
-    return ident, cache.directory() / f"blocks-v{FORMAT}" / ident[:2] / f"{ident}.json"
+    return cache.entry(f"blocks-v{FORMAT}", parts)
 
 
 def _read(path: Path, ident: str) -> dict | None:

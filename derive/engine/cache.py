@@ -8,6 +8,7 @@ import json
 import os
 import tempfile
 from contextvars import ContextVar
+from functools import lru_cache
 from pathlib import Path
 
 import sympy
@@ -123,8 +124,7 @@ def _explicit_proof(size: int, picks: list) -> Proof:
 def _where_explicit(spelled, size: int) -> tuple[str, Path]:
     """The identity of the explicit proof at size (the derivation's plus the size) and its file."""
     derivation, _ = where(spelled)
-    ident = hashlib.sha256(json.dumps({"derivation": derivation, "n": size}).encode()).hexdigest()
-    return ident, directory() / f"explicit-v{FORMAT}" / ident[:2] / f"{ident}.json"
+    return entry(f"explicit-v{FORMAT}", {"derivation": derivation, "n": size})
 
 
 def save(spelled, fields: dict, names_of) -> None:
@@ -216,7 +216,7 @@ def where(spelled) -> tuple[str, Path]:
     fn = spelled.function
     parts = {
         "derive": __version__,
-        "engine": _engine_digest(),
+        "engine": _source(),
         "sympy": sympy.__version__,
         "name": fn.name,
         "kind": spelled.kind,
@@ -229,20 +229,28 @@ def where(spelled) -> tuple[str, Path]:
         "assumptions": trees.write(spelled.assumptions),
         "parameters": trees.write(spelled.parameters),
     }
+    return entry(f"v{FORMAT}", parts)
+
+
+def entry(folder: str, parts: dict) -> tuple[str, Path]:
+    """An entry's identity, the hash of parts (everything it depends on), and its file in folder."""
     ident = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
-    return ident, directory() / f"v{FORMAT}" / f"{ident[:2]}" / f"{ident}.json"
+    return ident, directory() / folder / ident[:2] / f"{ident}.json"
 
 
-_DIGEST = []
+@lru_cache(maxsize=8)
+def source_digest(*names: str) -> str:
+    """A hash of derive's own source (names relative to the package; a folder: its modules, sorted), so
+    that an entry kept by one source is never read by a changed one."""
+    root = Path(__file__).resolve().parent.parent
+    h = hashlib.sha256()
+    for name in names:
+        path = root / name
+        for module in sorted(path.glob("*.py")) if path.is_dir() else [path]:
+            h.update(module.name.encode() + b"\0" + module.read_bytes())
+    return h.hexdigest()
 
 
-def _engine_digest() -> str:
-    """A hash of the engine's and the notation's source: a changed engine never reads an older entry."""
-    if not _DIGEST:
-        h = hashlib.sha256()
-        root = Path(__file__).resolve().parent.parent
-        for folder in ("engine", "notation", "guard"):
-            for path in sorted((root / folder).glob("*.py")):
-                h.update(path.name.encode() + b"\0" + path.read_bytes())
-        _DIGEST.append(h.hexdigest())
-    return _DIGEST[0]
+def _source() -> str:
+    """The engine's and the notation's source: a changed engine never reads an older entry."""
+    return source_digest("engine", "notation", "guard")

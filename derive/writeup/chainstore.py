@@ -4,8 +4,6 @@ small sizes, engine/floats.py); an entry that fails, or cannot be read, is deriv
 
 from __future__ import annotations
 
-import hashlib
-import json
 from itertools import product
 from pathlib import Path
 
@@ -110,20 +108,11 @@ def _where(d) -> tuple[str, Path]:
         "inputs": declared,
         "dim": fn.dim,
         "blocks": [b.input.name for b in d.blocks],
-        "source": _source_digest(),
+        "source": _source(),
     }
-    ident = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
-    return ident, cache.directory() / f"chains-v{FORMAT}" / ident[:2] / f"{ident}.json"
+    return cache.entry(f"chains-v{FORMAT}", parts)
 
 
-_DIGEST = []
-
-
-def _source_digest() -> str:
-    """A hash of chained.py's and this module's source: a changed chain rule never reads an older entry."""
-    if not _DIGEST:
-        h = hashlib.sha256()
-        for name in ("chained.py", "chainstore.py"):
-            h.update(name.encode() + b"\0" + (Path(__file__).resolve().parent / name).read_bytes())
-        _DIGEST.append(h.hexdigest())
-    return _DIGEST[0]
+def _source() -> str:
+    """chained.py's and this module's source: a changed chain rule never reads an older entry."""
+    return cache.source_digest("writeup/chained.py", "writeup/chainstore.py")

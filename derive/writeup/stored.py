@@ -4,7 +4,6 @@ numerically when loaded (recheck.py); an entry that fails, or cannot be read, is
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 from pathlib import Path
 
@@ -141,21 +140,10 @@ def _where(d, method: str) -> tuple[str, Path]:
     """The entry's identity: the derivation's (definition, parameters, assumptions, versions, engine
     source), the size, the method, and the write-up's source; its file, named by its hash."""
     engine_ident, _ = cache.where(d.spelled)
-    parts = {"derivation": engine_ident, "n": d.n, "method": method, "writeup": _source_digest()}
-    ident = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
-    return ident, cache.directory() / f"writeup-v{FORMAT}" / ident[:2] / f"{ident}.json"
+    parts = {"derivation": engine_ident, "n": d.n, "method": method, "writeup": _source()}
+    return cache.entry(f"writeup-v{FORMAT}", parts)
 
 
-_DIGEST = []
-
-
-def _source_digest() -> str:
-    """A hash of the write-up's and the printers' source: a changed write-up never reads an older entry."""
-    if not _DIGEST:
-        h = hashlib.sha256()
-        root = Path(__file__).resolve().parent.parent
-        for folder in ("writeup", "show"):
-            for path in sorted((root / folder).glob("*.py")):
-                h.update(path.name.encode() + b"\0" + path.read_bytes())
-        _DIGEST.append(h.hexdigest())
-    return _DIGEST[0]
+def _source() -> str:
+    """The write-up's and the printers' source: a changed write-up never reads an older entry."""
+    return cache.source_digest("writeup", "show")
